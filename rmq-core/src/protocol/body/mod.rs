@@ -1,0 +1,17 @@
+//! JSON bodies of requests and responses.
+//!
+//! Deserialization is lenient where clients differ: enums as names or ordinals, numbers as
+//! strings, absent collections as empty.
+
+mod heartbeat;
+mod lenient;
+mod lock;
+mod misc;
+mod route;
+mod topic_config;
+
+pub use heartbeat::*;
+pub use lock::*;
+pub use misc::*;
+pub use route::*;
+pub use topic_config::*;

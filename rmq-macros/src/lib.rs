@@ -1,0 +1,1 @@
+//! Procedural macros for rmq. `#[rocketmq_listener]` lands with the framework issue.
