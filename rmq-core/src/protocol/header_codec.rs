@@ -44,7 +44,61 @@ struct JsonHeaderIn {
     #[serde(default)]
     remark: Option<String>,
     #[serde(default, rename = "extFields")]
-    ext_fields: Option<HashMap<String, Value>>,
+    ext_fields: Option<HashMap<String, ExtValue>>,
+}
+
+/// One `extFields` value as sent: a string, a number, a boolean or null.
+struct ExtValue(Option<String>);
+
+impl<'de> Deserialize<'de> for ExtValue {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = ExtValue;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a string, number, boolean or null")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<ExtValue, E> {
+                Ok(ExtValue(Some(v.to_owned())))
+            }
+            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<ExtValue, E> {
+                Ok(ExtValue(Some(v)))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<ExtValue, E> {
+                Ok(ExtValue(Some(v.to_string())))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<ExtValue, E> {
+                Ok(ExtValue(Some(v.to_string())))
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<ExtValue, E> {
+                Ok(ExtValue(Some(serde_json::Number::from_f64(v).map_or_else(|| v.to_string(), |n| n.to_string()))))
+            }
+            fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<ExtValue, E> {
+                Ok(ExtValue(Some(if v { "true" } else { "false" }.to_owned())))
+            }
+            fn visit_unit<E: serde::de::Error>(self) -> Result<ExtValue, E> {
+                Ok(ExtValue(None))
+            }
+            fn visit_none<E: serde::de::Error>(self) -> Result<ExtValue, E> {
+                Ok(ExtValue(None))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<ExtValue, A::Error> {
+                let mut items = Vec::new();
+                while let Some(v) = seq.next_element::<Value>()? {
+                    items.push(v);
+                }
+                Ok(ExtValue(Some(Value::Array(items).to_string())))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<ExtValue, A::Error> {
+                let mut obj = serde_json::Map::new();
+                while let Some((k, v)) = map.next_entry::<String, Value>()? {
+                    obj.insert(k, v);
+                }
+                Ok(ExtValue(Some(Value::Object(obj).to_string())))
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 /// Encodes the header of `cmd` as JSON into `dst`.
@@ -63,17 +117,6 @@ pub fn encode_json(cmd: &RemotingCommand, dst: &mut BytesMut) {
     serde_json::to_writer(dst.writer(), &out).expect("JSON header serialization is infallible");
 }
 
-/// Turns one `extFields` JSON value into its string form; `None` for null.
-fn ext_value_to_string(v: Value) -> Option<String> {
-    match v {
-        Value::String(s) => Some(s),
-        Value::Null => None,
-        Value::Bool(b) => Some(if b { "true" } else { "false" }.to_owned()),
-        Value::Number(n) => Some(n.to_string()),
-        other => Some(other.to_string()),
-    }
-}
-
 /// Decodes a JSON header (the body is attached by the frame codec).
 pub fn decode_json(header: &[u8]) -> Result<RemotingCommand, ProtocolError> {
     let h: JsonHeaderIn = serde_json::from_slice(header)?;
@@ -86,7 +129,7 @@ pub fn decode_json(header: &[u8]) -> Result<RemotingCommand, ProtocolError> {
         .ext_fields
         .unwrap_or_default()
         .into_iter()
-        .filter_map(|(k, v)| ext_value_to_string(v).map(|v| (k, v)))
+        .filter_map(|(k, v)| v.0.map(|v| (k, v)))
         .collect();
     Ok(RemotingCommand {
         code: h.code as i32,

@@ -1,0 +1,147 @@
+//! `ClientInstance`: name server lookups, topic routes and broker connections shared by the
+//! producers and consumers of one process.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use crate::protocol::body::TopicRouteData;
+use crate::protocol::header::GetRouteInfoRequestHeader;
+use crate::protocol::{RemotingCommand, RequestCode, ResponseCode};
+use crate::remoting::{RemotingClient, UnsupportedHandler};
+
+use super::ClientError;
+
+/// Settings shared by every client of an instance.
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    /// `host:port;host:port`.
+    pub name_server_addr: String,
+    /// Instance name (`DEFAULT` → the process id).
+    pub instance_name: String,
+    /// Timeout of name server and admin calls.
+    pub mq_client_api_timeout: Duration,
+}
+
+impl Default for ClientConfig {
+    fn default() -> Self {
+        ClientConfig {
+            name_server_addr: std::env::var("NAMESRV_ADDR").unwrap_or_default(),
+            instance_name: "DEFAULT".into(),
+            mq_client_api_timeout: Duration::from_secs(3),
+        }
+    }
+}
+
+/// Routes and connections of one client process.
+pub struct ClientInstance {
+    config: ClientConfig,
+    namesrv: Vec<String>,
+    remoting: RemotingClient<UnsupportedHandler>,
+    routes: RwLock<HashMap<String, TopicRouteData>>,
+    client_id: String,
+}
+
+impl std::fmt::Debug for ClientInstance {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientInstance")
+            .field("client_id", &self.client_id)
+            .field("namesrv", &self.namesrv)
+            .finish()
+    }
+}
+
+impl ClientInstance {
+    /// A new instance; fails when no name server is configured.
+    pub fn new(config: ClientConfig) -> Result<Arc<Self>, ClientError> {
+        let namesrv: Vec<String> = config
+            .name_server_addr
+            .split(';')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect();
+        if namesrv.is_empty() {
+            return Err(ClientError::Config("no name server address (name_server_addr)".into()));
+        }
+        let instance = if config.instance_name == "DEFAULT" {
+            std::process::id().to_string()
+        } else {
+            config.instance_name.clone()
+        };
+        Ok(Arc::new(ClientInstance {
+            client_id: format!("127.0.0.1@{instance}"),
+            config,
+            namesrv,
+            remoting: RemotingClient::new(Arc::new(UnsupportedHandler)),
+            routes: RwLock::new(HashMap::new()),
+        }))
+    }
+
+    /// `ip@instance`.
+    pub fn client_id(&self) -> &str {
+        &self.client_id
+    }
+
+    /// The transport.
+    pub fn remoting(&self) -> &RemotingClient<UnsupportedHandler> {
+        &self.remoting
+    }
+
+    /// Asks the name servers for a topic's route (first one that answers).
+    pub async fn fetch_route(&self, topic: &str) -> Result<TopicRouteData, ClientError> {
+        let mut last = None;
+        for addr in &self.namesrv {
+            let req = RemotingCommand::request_with_header(
+                RequestCode::GetRouteinfoByTopic,
+                &GetRouteInfoRequestHeader {
+                    topic: topic.to_owned(),
+                    accept_standard_json_only: Some(true),
+                },
+            );
+            match self.remoting.invoke(addr, req, self.config.mq_client_api_timeout).await {
+                Ok(resp) if resp.code == ResponseCode::Success.code() => {
+                    let route: TopicRouteData = serde_json::from_slice(&resp.body).map_err(|e| ClientError::Decode {
+                        what: "TopicRouteData",
+                        detail: e.to_string(),
+                    })?;
+                    self.routes
+                        .write()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .insert(topic.to_owned(), route.clone());
+                    return Ok(route);
+                }
+                Ok(resp) => {
+                    last = Some(ClientError::NoRoute {
+                        topic: topic.to_owned(),
+                        reason: format!("{addr} answered code {}: {}", resp.code, resp.remark_str()),
+                    })
+                }
+                Err(e) => last = Some(e.into()),
+            }
+        }
+        Err(last.unwrap_or_else(|| ClientError::NoRoute {
+            topic: topic.to_owned(),
+            reason: "no name server".into(),
+        }))
+    }
+
+    /// The cached route, fetching it when absent.
+    pub async fn route(&self, topic: &str) -> Result<TopicRouteData, ClientError> {
+        if let Some(r) = self.routes.read().unwrap_or_else(|e| e.into_inner()).get(topic) {
+            return Ok(r.clone());
+        }
+        self.fetch_route(topic).await
+    }
+
+    /// The master address of a broker name, from any cached route.
+    pub fn master_addr(&self, broker_name: &str) -> Option<String> {
+        self.routes
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .values()
+            .flat_map(|r| r.broker_datas.iter())
+            .find(|b| b.broker_name == broker_name)
+            .and_then(|b| b.master_addr().map(str::to_owned))
+    }
+}
