@@ -1,1 +1,149 @@
-fn main() {}
+//! `rmq-broker`: run a NameServer, a Broker, or both in one process.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use rmq_broker::{Broker, BrokerConfig, NameServer};
+
+#[derive(Parser)]
+#[command(name = "rmq-broker", version, about = "RocketMQ-compatible NameServer and Broker")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a NameServer.
+    Namesrv {
+        /// Listen port (0 = ephemeral).
+        #[arg(short = 'p', long, default_value_t = 9876)]
+        port: u16,
+        /// Listen address.
+        #[arg(short = 'b', long, default_value = "0.0.0.0")]
+        bind: IpAddr,
+    },
+    /// Run a Broker that registers with the name servers.
+    Broker {
+        /// broker.conf (Java properties with RocketMQ's keys).
+        #[arg(short = 'c', long)]
+        config: Option<PathBuf>,
+        /// Name server addresses, `host:port;host:port` (overrides namesrvAddr).
+        #[arg(short = 'n', long)]
+        namesrv_addr: Option<String>,
+    },
+    /// Run a NameServer and a Broker in one process.
+    Standalone {
+        /// broker.conf (Java properties with RocketMQ's keys).
+        #[arg(short = 'c', long)]
+        config: Option<PathBuf>,
+        /// NameServer port (0 = ephemeral).
+        #[arg(long, default_value_t = 9876)]
+        namesrv_port: u16,
+    },
+}
+
+fn load_config(path: Option<&PathBuf>) -> Result<BrokerConfig, rmq_broker::ConfigError> {
+    match path {
+        Some(p) => BrokerConfig::load(p),
+        None => Ok(BrokerConfig::default()),
+    }
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+    tracing::info!("shutdown signal received");
+}
+
+async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
+    match cli.command {
+        Command::Namesrv { port, bind } => {
+            let ns = NameServer::start(SocketAddr::new(bind, port)).await?;
+            wait_for_signal().await;
+            ns.shutdown().await;
+        }
+        Command::Broker { config, namesrv_addr } => {
+            let mut cfg = load_config(config.as_ref())?;
+            if let Some(addr) = namesrv_addr {
+                cfg.namesrv_addr = Some(addr);
+            }
+            if cfg.namesrv_addrs().is_empty() {
+                tracing::warn!("no name server configured (namesrvAddr or -n): the broker will not be routable");
+            }
+            let broker = Broker::start(cfg).await?;
+            wait_for_signal().await;
+            broker.shutdown().await;
+        }
+        Command::Standalone { config, namesrv_port } => {
+            let mut cfg = load_config(config.as_ref())?;
+            let ns_ip = if cfg.broker_ip1.is_loopback() {
+                cfg.broker_ip1
+            } else {
+                IpAddr::from([0, 0, 0, 0])
+            };
+            let ns = NameServer::start(SocketAddr::new(ns_ip, namesrv_port)).await?;
+            let local_ns = SocketAddr::new(cfg.broker_ip1, ns.addr().port()).to_string();
+            cfg.namesrv_addr = Some(match cfg.namesrv_addr.take() {
+                Some(other) if !other.is_empty() => format!("{local_ns};{other}"),
+                _ => local_ns,
+            });
+            let broker = match Broker::start(cfg).await {
+                Ok(b) => b,
+                Err(e) => {
+                    ns.shutdown().await;
+                    return Err(e.into());
+                }
+            };
+            wait_for_signal().await;
+            broker.shutdown().await;
+            ns.shutdown().await;
+        }
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_ansi(false)
+        .init();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("rmq-broker: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e}");
+            eprintln!("rmq-broker: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

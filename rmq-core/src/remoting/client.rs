@@ -19,6 +19,12 @@ pub struct RemotingClient<H: RequestHandler> {
     channels: Arc<Mutex<HashMap<String, Channel>>>,
 }
 
+impl<H: RequestHandler> std::fmt::Debug for RemotingClient<H> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RemotingClient").finish_non_exhaustive()
+    }
+}
+
 impl<H: RequestHandler> Clone for RemotingClient<H> {
     fn clone(&self) -> Self {
         RemotingClient {
@@ -102,8 +108,10 @@ impl<H: RequestHandler> RemotingClient<H> {
         }
     }
 
-    /// Drops every connection.
+    /// Closes every connection.
     pub async fn close_all(&self) {
-        self.channels.lock().await.clear();
+        for (_, ch) in self.channels.lock().await.drain() {
+            ch.close();
+        }
     }
 }

@@ -1,0 +1,104 @@
+//! Held (long-polling) pull requests, woken when a message arrives on their queue.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Instant;
+
+use rmq_core::protocol::body::SubscriptionData;
+use rmq_core::protocol::RemotingCommand;
+use rmq_core::remoting::Channel;
+use tokio::sync::mpsc;
+
+use crate::store::MessageArrivingListener;
+
+/// One suspended PULL_MESSAGE.
+#[derive(Debug)]
+pub struct HeldPull {
+    /// Where the answer goes.
+    pub channel: Channel,
+    /// The original request (its opaque is reused for the answer).
+    pub request: RemotingCommand,
+    /// The queue offset the consumer asked for.
+    pub queue_offset: i64,
+    /// When to answer PULL_NOT_FOUND at the latest.
+    pub deadline: Instant,
+    /// The subscription, to wake only on matching tags.
+    pub subscription: SubscriptionData,
+}
+
+type QueueKey = (String, i32);
+
+/// A message arrived: topic, queue, its queue offset and tag code.
+pub type Arrival = (String, i32, i64, i64);
+
+/// The held requests by topic and queue.
+#[derive(Debug, Default)]
+pub struct PullRequestHoldService {
+    held: Mutex<HashMap<QueueKey, Vec<HeldPull>>>,
+}
+
+impl PullRequestHoldService {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<QueueKey, Vec<HeldPull>>> {
+        self.held.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Parks a request.
+    pub fn suspend(&self, topic: &str, queue_id: i32, pull: HeldPull) {
+        self.lock().entry((topic.to_owned(), queue_id)).or_default().push(pull);
+    }
+
+    /// Removes the requests of a queue that a new message at `queue_offset` with `tags_code`
+    /// satisfies.
+    pub fn take_for_arrival(&self, topic: &str, queue_id: i32, queue_offset: i64, tags_code: i64) -> Vec<HeldPull> {
+        let mut held = self.lock();
+        let Some(list) = held.get_mut(&(topic.to_owned(), queue_id)) else {
+            return Vec::new();
+        };
+        let (wake, keep): (Vec<_>, Vec<_>) = std::mem::take(list)
+            .into_iter()
+            .partition(|p| queue_offset >= p.queue_offset && p.subscription.matches_code(tags_code));
+        *list = keep;
+        wake
+    }
+
+    /// Removes requests past their deadline, or whose queue now has data beyond their offset.
+    pub fn take_ready(&self, now: Instant, max_offset: impl Fn(&str, i32) -> i64) -> Vec<HeldPull> {
+        let mut held = self.lock();
+        let mut out = Vec::new();
+        for ((topic, queue_id), list) in held.iter_mut() {
+            let max = max_offset(topic, *queue_id);
+            let (wake, keep): (Vec<_>, Vec<_>) = std::mem::take(list)
+                .into_iter()
+                .partition(|p| now >= p.deadline || max > p.queue_offset || p.channel.is_closed());
+            *list = keep;
+            out.extend(wake);
+        }
+        held.retain(|_, l| !l.is_empty());
+        out
+    }
+
+    /// Removes every held request (shutdown).
+    pub fn take_all(&self) -> Vec<HeldPull> {
+        self.lock().drain().flat_map(|(_, l)| l).collect()
+    }
+
+    /// How many requests are held.
+    pub fn len(&self) -> usize {
+        self.lock().values().map(Vec::len).sum()
+    }
+
+    /// Whether none are held.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Forwards store arrivals to the long-polling task.
+#[derive(Debug)]
+pub struct ArrivalForwarder(pub mpsc::UnboundedSender<Arrival>);
+
+impl MessageArrivingListener for ArrivalForwarder {
+    fn arriving(&self, topic: &str, queue_id: i32, queue_offset: i64, tags_code: i64) {
+        let _ = self.0.send((topic.to_owned(), queue_id, queue_offset, tags_code));
+    }
+}

@@ -1,0 +1,236 @@
+//! Admin requests: topics, subscription groups, offsets, stats, connections, config.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::sync::atomic::Ordering;
+
+use rmq_core::protocol::body::{
+    ConsumerConnection, KvTable, SubscriptionGroupConfig, TopicConfig,
+};
+use rmq_core::protocol::header::{
+    CreateTopicRequestHeader, DeleteTopicRequestHeader, GetConsumeStatsRequestHeader,
+    GetConsumerConnectionListRequestHeader,
+};
+use rmq_core::protocol::{RemotingCommand, ResponseCode};
+
+use super::{body_or_reply, header_or_reply, json_response};
+use crate::broker::{validate_topic, BrokerInner, NOT_ALLOWED_SEND_TOPICS, RETRY_GROUP_TOPIC_PREFIX};
+
+/// UPDATE_AND_CREATE_TOPIC (17).
+pub fn create_topic(b: &BrokerInner, req: &RemotingCommand) -> Option<RemotingCommand> {
+    let h = header_or_reply!(req, CreateTopicRequestHeader);
+    if let Err(e) = validate_topic(&h.topic) {
+        return Some(req.error_to(ResponseCode::SystemError, e));
+    }
+    if NOT_ALLOWED_SEND_TOPICS.contains(&h.topic.as_str()) || h.topic == b.config.broker_cluster_name {
+        return Some(req.error_to(
+            ResponseCode::SystemError,
+            format!("The topic[{}] is conflict with system topic.", h.topic),
+        ));
+    }
+    if h.read_queue_nums <= 0 || h.write_queue_nums <= 0 || h.read_queue_nums > 1024 || h.write_queue_nums > 1024 {
+        return Some(req.error_to(
+            ResponseCode::SystemError,
+            format!(
+                "queue nums must be 1..=1024, got read {} write {}",
+                h.read_queue_nums, h.write_queue_nums
+            ),
+        ));
+    }
+    let cfg = TopicConfig {
+        topic_name: h.topic.clone(),
+        read_queue_nums: h.read_queue_nums,
+        write_queue_nums: h.write_queue_nums,
+        perm: h.perm,
+        topic_filter_type: h.topic_filter_type.clone(),
+        topic_sys_flag: h.topic_sys_flag.unwrap_or(0),
+        order: h.order,
+        attributes: BTreeMap::new(),
+    };
+    if let Err(e) = b.topics.update(cfg) {
+        return Some(req.error_to(ResponseCode::SystemError, e.to_string()));
+    }
+    tracing::info!(topic = %h.topic, read = h.read_queue_nums, write = h.write_queue_nums, "topic created or updated");
+    b.trigger_register();
+    Some(req.success_to())
+}
+
+/// DELETE_TOPIC_IN_BROKER (215).
+pub fn delete_topic(b: &BrokerInner, req: &RemotingCommand) -> Option<RemotingCommand> {
+    let h = header_or_reply!(req, DeleteTopicRequestHeader);
+    if NOT_ALLOWED_SEND_TOPICS.contains(&h.topic.as_str()) {
+        return Some(req.error_to(
+            ResponseCode::SystemError,
+            format!("The topic[{}] is a system topic and cannot be deleted.", h.topic),
+        ));
+    }
+    match b.topics.delete(&h.topic) {
+        Ok(_) => {
+            b.store.delete_topic(&h.topic);
+            b.offsets.remove_topic(&h.topic);
+            b.trigger_register();
+            Some(req.success_to())
+        }
+        Err(e) => Some(req.error_to(ResponseCode::SystemError, e.to_string())),
+    }
+}
+
+/// GET_ALL_TOPIC_CONFIG (21).
+pub fn all_topic_config(b: &BrokerInner, req: &RemotingCommand) -> Option<RemotingCommand> {
+    Some(json_response(req, &b.topics.wrapper()))
+}
+
+/// GET_BROKER_RUNTIME_INFO (28).
+pub fn runtime_info(b: &BrokerInner, req: &RemotingCommand) -> Option<RemotingCommand> {
+    let mut t = BTreeMap::new();
+    let uptime = b.started.elapsed();
+    let put = b.stats.put_total.load(Ordering::Relaxed);
+    let get = b.stats.get_total.load(Ordering::Relaxed);
+    let secs = uptime.as_secs_f64().max(1.0);
+    t.insert("brokerVersionDesc".into(), "V4_9_4".into());
+    t.insert("brokerVersion".into(), "401".into());
+    t.insert("brokerImplementation".into(), format!("rmq-broker {}", env!("CARGO_PKG_VERSION")));
+    t.insert("msgPutTotalTodayNow".into(), put.to_string());
+    t.insert("msgGetTotalTodayNow".into(), get.to_string());
+    t.insert("putTps".into(), format!("{:.2} 0.0 0.0", put as f64 / secs));
+    t.insert("getTotalTps".into(), format!("{:.2} 0.0 0.0", get as f64 / secs));
+    t.insert("commitLogMinOffset".into(), b.store.commit_log_min_offset().to_string());
+    t.insert("commitLogMaxOffset".into(), b.store.commit_log_max_offset().to_string());
+    t.insert("commitLogDiskRatio".into(), format!("{:.4}", b.store.disk_used_ratio()));
+    t.insert("bootTimestamp".into(), (crate::broker::now_ms() - uptime.as_millis() as i64).to_string());
+    t.insert("runtime".into(), format!("[ {} seconds ]", uptime.as_secs()));
+    t.insert("brokerActive".into(), "true".into());
+    t.insert("pullHeldRequests".into(), b.holds.len().to_string());
+    t.insert("producerConnections".into(), b.producers.connection_count().to_string());
+    t.insert("consumerGroupsOnline".into(), b.consumers.group_names().len().to_string());
+    Some(json_response(req, &KvTable { table: t }))
+}
+
+/// GET_CONSUME_STATS (208): per queue broker offset, consumer offset and last store time.
+///
+/// The body uses fastjson's object-keyed map form, which Java tools expect.
+pub fn consume_stats(b: &BrokerInner, req: &RemotingCommand) -> Option<RemotingCommand> {
+    let h = header_or_reply!(req, GetConsumeStatsRequestHeader);
+    let mut topics: Vec<String> = match h.topic.as_deref().filter(|t| !t.is_empty()) {
+        Some(t) => vec![t.to_owned()],
+        None => {
+            let mut t = b.offsets.topics_of_group(&h.consumer_group);
+            if let Some(g) = b.consumers.group(&h.consumer_group) {
+                t.extend(g.subscriptions.keys().cloned());
+            }
+            t
+        }
+    };
+    topics.retain(|t| !t.starts_with(RETRY_GROUP_TOPIC_PREFIX) || h.topic.is_some());
+    topics.sort();
+    topics.dedup();
+    let mut out = String::from("{\"consumeTps\":0.0,\"offsetTable\":{");
+    let mut first = true;
+    for topic in &topics {
+        let Some(cfg) = b.topics.get(topic) else { continue };
+        for queue_id in 0..cfg.read_queue_nums {
+            let broker_offset = b.store.max_offset_in_queue(topic, queue_id);
+            let consumer_offset = b.offsets.query(&h.consumer_group, topic, queue_id).unwrap_or(0).max(0);
+            let last_timestamp = if consumer_offset > 0 {
+                b.store.store_time_of(topic, queue_id, consumer_offset - 1).unwrap_or(0)
+            } else {
+                0
+            };
+            if !first {
+                out.push(',');
+            }
+            first = false;
+            let key = serde_json::json!({"brokerName": b.config.broker_name, "queueId": queue_id, "topic": topic});
+            let _ = write!(
+                out,
+                "{key}:{{\"brokerOffset\":{broker_offset},\"consumerOffset\":{consumer_offset},\"lastTimestamp\":{last_timestamp},\"pullOffset\":{consumer_offset}}}"
+            );
+        }
+    }
+    out.push_str("}}");
+    Some(req.success_to().with_body(out.into_bytes()))
+}
+
+/// GET_CONSUMER_CONNECTION_LIST (203).
+pub fn consumer_connections(b: &BrokerInner, req: &RemotingCommand) -> Option<RemotingCommand> {
+    let h = header_or_reply!(req, GetConsumerConnectionListRequestHeader);
+    let Some(group) = b.consumers.group(&h.consumer_group) else {
+        return Some(req.error_to(
+            ResponseCode::ConsumerNotOnline,
+            format!("the consumer group[{}] not online", h.consumer_group),
+        ));
+    };
+    let body = ConsumerConnection {
+        connection_set: b.consumers.connections(&h.consumer_group),
+        subscription_table: group.subscriptions.into_iter().collect(),
+        consume_type: group.consume_type,
+        message_model: group.message_model,
+        consume_from_where: group.consume_from_where,
+    };
+    Some(json_response(req, &body))
+}
+
+/// GET_ALL_CONSUMER_OFFSET (43).
+pub fn all_consumer_offsets(b: &BrokerInner, req: &RemotingCommand) -> Option<RemotingCommand> {
+    let mut table = BTreeMap::new();
+    for group in b.groups.all().keys() {
+        for topic in b.offsets.topics_of_group(group) {
+            table.insert(format!("{topic}@{group}"), b.offsets.offsets(group, &topic));
+        }
+    }
+    Some(json_response(req, &serde_json::json!({ "offsetTable": table })))
+}
+
+/// GET_ALL_DELAY_OFFSET (45).
+pub fn all_delay_offsets(b: &BrokerInner, req: &RemotingCommand) -> Option<RemotingCommand> {
+    Some(json_response(req, &serde_json::json!({ "offsetTable": b.schedule.offsets() })))
+}
+
+/// GET_ALL_SUBSCRIPTIONGROUP_CONFIG (201).
+pub fn all_subscription_groups(b: &BrokerInner, req: &RemotingCommand) -> Option<RemotingCommand> {
+    Some(json_response(
+        req,
+        &serde_json::json!({ "subscriptionGroupTable": b.groups.all(), "dataVersion": {"counter": 0, "timestamp": 0} }),
+    ))
+}
+
+/// UPDATE_AND_CREATE_SUBSCRIPTIONGROUP (200).
+pub fn update_subscription_group(b: &BrokerInner, req: &RemotingCommand) -> Option<RemotingCommand> {
+    let cfg = body_or_reply!(req, SubscriptionGroupConfig);
+    if cfg.group_name.is_empty() {
+        return Some(req.error_to(ResponseCode::SystemError, "groupName is empty"));
+    }
+    match b.groups.update(cfg) {
+        Ok(()) => Some(req.success_to()),
+        Err(e) => Some(req.error_to(ResponseCode::SystemError, e.to_string())),
+    }
+}
+
+/// GET_BROKER_CONFIG (26): the effective configuration as properties text.
+pub fn broker_config(b: &BrokerInner, req: &RemotingCommand) -> Option<RemotingCommand> {
+    let c = &b.config;
+    let text = format!(
+        "brokerClusterName={}\nbrokerName={}\nbrokerId={}\nlistenPort={}\nbrokerIP1={}\nstorePathRootDir={}\n\
+deleteWhen={}\nfileReservedTime={}\nflushDiskType={}\nautoCreateTopicEnable={}\nautoCreateSubscriptionGroup={}\n\
+messageDelayLevel={}\nmaxMessageSize={}\nmappedFileSizeCommitLog={}\ndiskMaxUsedSpaceRatio={}\n",
+        c.broker_cluster_name,
+        c.broker_name,
+        c.broker_id,
+        b.store_host.port(),
+        c.broker_ip1,
+        c.store_path_root_dir.display(),
+        c.delete_when,
+        c.file_reserved_time,
+        match c.flush_disk_type {
+            crate::store::FlushDiskType::SyncFlush => "SYNC_FLUSH",
+            crate::store::FlushDiskType::AsyncFlush => "ASYNC_FLUSH",
+        },
+        c.auto_create_topic_enable,
+        c.auto_create_subscription_group,
+        c.message_delay_level,
+        c.max_message_size,
+        c.mapped_file_size_commit_log,
+        c.disk_max_used_space_ratio,
+    );
+    Some(req.success_to().with_body(text.into_bytes()))
+}

@@ -1,0 +1,345 @@
+//! SEND_MESSAGE (10), SEND_MESSAGE_V2 (310) and SEND_BATCH_MESSAGE (320).
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use rand::Rng;
+use rmq_core::protocol::body::{PERM_READ, PERM_WRITE};
+use rmq_core::protocol::header::{SendMessageRequestHeader, SendMessageResponseHeader};
+use rmq_core::protocol::message::{
+    decode_batch, find_property, keys, new_uniq_id, push_property, remove_property, set_property,
+    transaction_type, TRANSACTION_PREPARED_TYPE, TRANSACTION_ROLLBACK_TYPE,
+};
+use rmq_core::protocol::{RemotingCommand, ResponseCode};
+use rmq_core::remoting::Channel;
+
+use crate::broker::{
+    dlq_topic, validate_topic, BrokerInner, NOT_ALLOWED_SEND_TOPICS, RETRY_GROUP_TOPIC_PREFIX,
+    SCHEDULE_TOPIC,
+};
+use crate::store::{MessageInner, PutMessageResult, PutMessageStatus};
+
+/// The properties string limit (i16 length field).
+const MAX_PROPERTIES_LEN: usize = i16::MAX as usize;
+
+/// A refusal: response code and remark.
+type Refusal = (ResponseCode, String);
+
+/// Checks shared by single and batch sends; returns the target queue id.
+fn check_and_prepare(b: &BrokerInner, h: &SendMessageRequestHeader) -> Result<i32, Refusal> {
+    if b.is_shutting_down() {
+        return Err((ResponseCode::ServiceNotAvailable, "broker is shutting down".into()));
+    }
+    if b.config.broker_permission & PERM_WRITE == 0 {
+        return Err((
+            ResponseCode::NoPermission,
+            format!("the broker[{}] sending message is forbidden", b.broker_addr),
+        ));
+    }
+    validate_topic(&h.topic).map_err(|e| (ResponseCode::MessageIllegal, e))?;
+    if NOT_ALLOWED_SEND_TOPICS.contains(&h.topic.as_str()) {
+        return Err((
+            ResponseCode::NoPermission,
+            format!("Sending message to topic[{}] is forbidden.", h.topic),
+        ));
+    }
+    let topic_cfg = if h.topic.starts_with(RETRY_GROUP_TOPIC_PREFIX) {
+        b.topics
+            .create_if_absent(&h.topic, 1, PERM_READ | PERM_WRITE)
+            .map(|(c, created)| {
+                if created {
+                    b.trigger_register();
+                }
+                Some(c)
+            })
+    } else {
+        b.topics
+            .create_from_default(&h.topic, &h.default_topic, h.default_topic_queue_nums)
+            .map(|r| {
+                r.map(|(c, created)| {
+                    if created {
+                        b.trigger_register();
+                    }
+                    c
+                })
+            })
+    }
+    .map_err(|e| (ResponseCode::SystemError, e.to_string()))?;
+    let Some(topic_cfg) = topic_cfg else {
+        return Err((
+            ResponseCode::TopicNotExist,
+            format!(
+                "topic[{}] not exist, apply first please! See http://rocketmq.apache.org/docs/faq/",
+                h.topic
+            ),
+        ));
+    };
+    if topic_cfg.perm & PERM_WRITE == 0 {
+        return Err((
+            ResponseCode::NoPermission,
+            format!("the topic[{}] sending message is forbidden", h.topic),
+        ));
+    }
+    let queues = topic_cfg.write_queue_nums.max(1);
+    if h.queue_id >= queues {
+        return Err((
+            ResponseCode::SystemError,
+            format!(
+                "request queueId[{}] is illegal, {} Producer: {}",
+                h.queue_id, h.topic, h.producer_group
+            ),
+        ));
+    }
+    Ok(if h.queue_id < 0 {
+        rand::rng().random_range(0..queues)
+    } else {
+        h.queue_id
+    })
+}
+
+fn check_body(b: &BrokerInner, body_len: usize, properties: &str) -> Result<(), Refusal> {
+    if body_len > b.config.max_message_size {
+        return Err((
+            ResponseCode::MessageIllegal,
+            format!(
+                "the message body size {body_len} is over the limit maxMessageSize {}",
+                b.config.max_message_size
+            ),
+        ));
+    }
+    if properties.len() > MAX_PROPERTIES_LEN {
+        return Err((
+            ResponseCode::MessageIllegal,
+            format!(
+                "the message properties size {} is over the limit {MAX_PROPERTIES_LEN}",
+                properties.len()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Adds the broker's properties (CLUSTER, a UNIQ_KEY when the client set none).
+fn broker_properties(b: &BrokerInner, props: &str) -> String {
+    let mut out = props.to_owned();
+    if find_property(&out, keys::UNIQ_CLIENT_MESSAGE_ID_KEYIDX).is_none() {
+        push_property(&mut out, keys::UNIQ_CLIENT_MESSAGE_ID_KEYIDX, &new_uniq_id());
+    }
+    if find_property(&out, keys::CLUSTER).is_none() {
+        push_property(&mut out, keys::CLUSTER, &b.config.broker_cluster_name);
+    }
+    out
+}
+
+/// Redirects a retry-topic message that has used up its attempts to the group's DLQ.
+fn handle_retry_and_dlq(b: &BrokerInner, h: &SendMessageRequestHeader, msg: &mut MessageInner) -> Result<(), Refusal> {
+    let Some(group) = h.topic.strip_prefix(RETRY_GROUP_TOPIC_PREFIX) else {
+        return Ok(());
+    };
+    let Some(group_cfg) = b.groups.find_or_create(group) else {
+        return Err((
+            ResponseCode::SubscriptionGroupNotExist,
+            format!("subscription group not exist, {group}"),
+        ));
+    };
+    let max = match h.max_reconsume_times {
+        Some(m) if m > 0 => m,
+        _ => group_cfg.retry_max_times,
+    };
+    if msg.reconsume_times > max {
+        let dlq = dlq_topic(group);
+        let (_, created) = b
+            .topics
+            .create_if_absent(&dlq, 1, PERM_READ | PERM_WRITE)
+            .map_err(|e| (ResponseCode::SystemError, e.to_string()))?;
+        if created {
+            b.trigger_register();
+        }
+        tracing::info!(topic = %h.topic, %dlq, reconsume_times = msg.reconsume_times, "message moved to DLQ");
+        msg.topic = dlq;
+        msg.queue_id = 0;
+        msg.properties = remove_property(&msg.properties, keys::DELAY_TIME_LEVEL);
+    }
+    Ok(())
+}
+
+/// Parks a message with a DELAY level in SCHEDULE_TOPIC_XXXX (queue = level − 1).
+pub(crate) fn apply_delay_level(b: &BrokerInner, msg: &mut MessageInner) {
+    let tx = transaction_type(msg.sys_flag);
+    if tx == TRANSACTION_PREPARED_TYPE || tx == TRANSACTION_ROLLBACK_TYPE {
+        return;
+    }
+    let Some(level) = find_property(&msg.properties, keys::DELAY_TIME_LEVEL).and_then(|l| l.trim().parse::<i32>().ok())
+    else {
+        return;
+    };
+    if level <= 0 {
+        return;
+    }
+    let level = level.min(b.schedule.max_level());
+    let mut props = set_property(&msg.properties, keys::DELAY_TIME_LEVEL, &level.to_string());
+    props = set_property(&props, keys::REAL_TOPIC, &msg.topic);
+    props = set_property(&props, keys::REAL_QUEUE_ID, &msg.queue_id.to_string());
+    msg.properties = props;
+    msg.topic = SCHEDULE_TOPIC.to_owned();
+    msg.queue_id = level - 1;
+}
+
+fn store_failure(status: PutMessageStatus, remark: Option<String>) -> Option<Refusal> {
+    let code = match status {
+        PutMessageStatus::PutOk => return None,
+        PutMessageStatus::FlushDiskTimeout => return None,
+        PutMessageStatus::ServiceNotAvailable => ResponseCode::ServiceNotAvailable,
+        PutMessageStatus::MessageIllegal | PutMessageStatus::PropertiesSizeExceeded => ResponseCode::MessageIllegal,
+        PutMessageStatus::UnknownError => ResponseCode::SystemError,
+    };
+    Some((code, remark.unwrap_or_else(|| format!("store refused the message: {status:?}"))))
+}
+
+fn send_response(b: &BrokerInner, req: &RemotingCommand, result: &PutMessageResult, uniq_id: Option<String>, queue_id: i32) -> RemotingCommand {
+    if let Some((code, remark)) = store_failure(result.status, result.remark.clone()) {
+        return req.error_to(code, remark);
+    }
+    let code = if result.status == PutMessageStatus::FlushDiskTimeout {
+        ResponseCode::FlushDiskTimeout
+    } else {
+        ResponseCode::Success
+    };
+    b.stats
+        .put_total
+        .fetch_add(result.messages.len() as u64, std::sync::atomic::Ordering::Relaxed);
+    let msg_id = result
+        .messages
+        .iter()
+        .map(|m| m.offset_msg_id.as_str())
+        .collect::<Vec<_>>()
+        .join(",");
+    let queue_offset = result.messages.first().map_or(0, |m| m.queue_offset);
+    req.response_to(code).with_header(&SendMessageResponseHeader {
+        msg_id,
+        queue_id,
+        queue_offset,
+        transaction_id: uniq_id,
+        batch_uniq_id: None,
+        msg_region: Some(b.config.region_id.clone()),
+        trace_on: Some(b.config.trace_on.to_string()),
+    })
+}
+
+fn refuse(req: &RemotingCommand, (code, remark): Refusal) -> Option<RemotingCommand> {
+    tracing::debug!(code = ?code, %remark, "send refused");
+    Some(req.error_to(code, remark))
+}
+
+/// Handles SEND_MESSAGE and SEND_MESSAGE_V2.
+pub async fn send(b: &Arc<BrokerInner>, ch: &Channel, req: &RemotingCommand) -> Option<RemotingCommand> {
+    let h = match SendMessageRequestHeader::read_any(&req.ext_fields) {
+        Ok(h) => h,
+        Err(e) => return refuse(req, (ResponseCode::SystemError, e.to_string())),
+    };
+    if h.batch == Some(true) {
+        return send_batch(b, ch, req).await;
+    }
+    let queue_id = match check_and_prepare(b, &h) {
+        Ok(q) => q,
+        Err(r) => return refuse(req, r),
+    };
+    let props = h.properties.clone().unwrap_or_default();
+    if let Err(r) = check_body(b, req.body.len(), &props) {
+        return refuse(req, r);
+    }
+    if find_property(&props, keys::TRANSACTION_PREPARED).is_some_and(|v| v.eq_ignore_ascii_case("true")) {
+        return refuse(
+            req,
+            (
+                ResponseCode::NoPermission,
+                format!("the broker[{}] does not support transaction messages yet", b.broker_addr),
+            ),
+        );
+    }
+    let properties = broker_properties(b, &props);
+    let uniq_id = find_property(&properties, keys::UNIQ_CLIENT_MESSAGE_ID_KEYIDX).map(str::to_owned);
+    let mut msg = MessageInner {
+        topic: h.topic.clone(),
+        queue_id,
+        flag: h.flag,
+        body: req.body.clone(),
+        properties,
+        sys_flag: h.sys_flag,
+        born_timestamp: h.born_timestamp,
+        born_host: ch.remote_addr(),
+        reconsume_times: h.reconsume_times.unwrap_or(0),
+        prepared_transaction_offset: 0,
+    };
+    if let Err(r) = handle_retry_and_dlq(b, &h, &mut msg) {
+        return refuse(req, r);
+    }
+    let final_queue = msg.queue_id;
+    let final_topic_is_real = msg.topic == h.topic;
+    apply_delay_level(b, &mut msg);
+    let result = b.store.put_message(msg).await;
+    let shown_queue = if final_topic_is_real { final_queue } else { queue_id };
+    Some(send_response(b, req, &result, uniq_id, shown_queue))
+}
+
+/// Handles SEND_BATCH_MESSAGE: the body holds several messages for one topic and queue.
+pub async fn send_batch(b: &Arc<BrokerInner>, ch: &Channel, req: &RemotingCommand) -> Option<RemotingCommand> {
+    let h = match SendMessageRequestHeader::read_any(&req.ext_fields) {
+        Ok(h) => h,
+        Err(e) => return refuse(req, (ResponseCode::SystemError, e.to_string())),
+    };
+    if h.topic.starts_with(RETRY_GROUP_TOPIC_PREFIX) {
+        return refuse(req, (ResponseCode::MessageIllegal, "batch messages cannot be sent to a retry topic".into()));
+    }
+    let queue_id = match check_and_prepare(b, &h) {
+        Ok(q) => q,
+        Err(r) => return refuse(req, r),
+    };
+    if req.body.len() > b.config.max_message_size {
+        return refuse(
+            req,
+            (
+                ResponseCode::MessageIllegal,
+                format!(
+                    "the batch body size {} is over the limit maxMessageSize {}",
+                    req.body.len(),
+                    b.config.max_message_size
+                ),
+            ),
+        );
+    }
+    let entries = match decode_batch(&req.body) {
+        Ok(e) if !e.is_empty() => e,
+        Ok(_) => return refuse(req, (ResponseCode::MessageIllegal, "empty batch".into())),
+        Err(e) => return refuse(req, (ResponseCode::MessageIllegal, format!("invalid batch body: {e}"))),
+    };
+    let born_host = ch.remote_addr();
+    let mut msgs = Vec::with_capacity(entries.len());
+    for entry in entries {
+        if let Err(r) = check_body(b, entry.body.len(), &entry.properties) {
+            return refuse(req, r);
+        }
+        if find_property(&entry.properties, keys::DELAY_TIME_LEVEL).is_some_and(|l| l.trim() != "0") {
+            return refuse(req, (ResponseCode::MessageIllegal, "batch messages do not support delay levels".into()));
+        }
+        msgs.push(MessageInner {
+            topic: h.topic.clone(),
+            queue_id,
+            flag: entry.flag,
+            body: Bytes::clone(&entry.body),
+            properties: broker_properties(b, &entry.properties),
+            sys_flag: h.sys_flag,
+            born_timestamp: h.born_timestamp,
+            born_host,
+            reconsume_times: 0,
+            prepared_transaction_offset: 0,
+        });
+    }
+    let result = b.store.put_messages(msgs).await;
+    let wrapper_id = h
+        .properties
+        .as_deref()
+        .and_then(|p| find_property(p, keys::UNIQ_CLIENT_MESSAGE_ID_KEYIDX))
+        .map(str::to_owned);
+    Some(send_response(b, req, &result, wrapper_id, queue_id))
+}

@@ -1,0 +1,432 @@
+//! `broker.conf`: RocketMQ's broker keys in Java properties format.
+//!
+//! Keys keep RocketMQ's names and defaults. An unknown key is logged as a warning; an invalid
+//! value is an error naming the key, the value, the file and the line.
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::path::{Path, PathBuf};
+
+use crate::error::ConfigError;
+use crate::store::{FlushDiskType, StoreConfig};
+
+/// The broker's role. Only masters are built; `SLAVE` is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BrokerRole {
+    /// Master that acks before replication.
+    AsyncMaster,
+    /// Master that would wait for a slave (no slaves here: behaves like ASYNC_MASTER).
+    SyncMaster,
+}
+
+/// Every setting of a broker, with RocketMQ's defaults.
+#[derive(Debug, Clone)]
+pub struct BrokerConfig {
+    /// `brokerClusterName` (DefaultCluster).
+    pub broker_cluster_name: String,
+    /// `brokerName` (broker-a).
+    pub broker_name: String,
+    /// `brokerId` (0 = master).
+    pub broker_id: i64,
+    /// `namesrvAddr`: `host:port;host:port`.
+    pub namesrv_addr: Option<String>,
+    /// `listenPort` (10911; 0 = ephemeral).
+    pub listen_port: u16,
+    /// `brokerIP1`: the address announced to name servers and written into records.
+    pub broker_ip1: IpAddr,
+    /// `storePathRootDir` (~/store).
+    pub store_path_root_dir: PathBuf,
+    /// `deleteWhen` (04).
+    pub delete_when: String,
+    /// `fileReservedTime` in hours (72).
+    pub file_reserved_time: u64,
+    /// `brokerRole` (ASYNC_MASTER).
+    pub broker_role: BrokerRole,
+    /// `flushDiskType` (ASYNC_FLUSH).
+    pub flush_disk_type: FlushDiskType,
+    /// `autoCreateTopicEnable` (true).
+    pub auto_create_topic_enable: bool,
+    /// `autoCreateSubscriptionGroup` (true).
+    pub auto_create_subscription_group: bool,
+    /// `messageDelayLevel`.
+    pub message_delay_level: String,
+    /// `maxMessageSize` (4194304).
+    pub max_message_size: usize,
+    /// `mappedFileSizeCommitLog` (1 GiB).
+    pub mapped_file_size_commit_log: u64,
+    /// `mappedFileSizeConsumeQueue` (300000 × 20).
+    pub mapped_file_size_consume_queue: u64,
+    /// `diskMaxUsedSpaceRatio` (75).
+    pub disk_max_used_space_ratio: u32,
+    /// `defaultTopicQueueNums` (8).
+    pub default_topic_queue_nums: i32,
+    /// `brokerPermission` (6).
+    pub broker_permission: i32,
+    /// `registerNameServerPeriod` in ms (30000, clamped to 10000..=60000).
+    pub register_name_server_period: u64,
+    /// `longPollingEnable` (true).
+    pub long_polling_enable: bool,
+    /// `shortPollingTimeMills` (1000).
+    pub short_polling_time_mills: u64,
+    /// `flushIntervalCommitLog` in ms (500).
+    pub flush_interval_commit_log: u64,
+    /// `syncFlushTimeout` in ms (5000).
+    pub sync_flush_timeout: u64,
+    /// `traceOn` (true).
+    pub trace_on: bool,
+    /// `regionId` (DefaultRegion).
+    pub region_id: String,
+    /// `clusterTopicEnable` (true).
+    pub cluster_topic_enable: bool,
+    /// `brokerTopicEnable` (true).
+    pub broker_topic_enable: bool,
+    /// `warmMapedFileEnable` (true here; RocketMQ's default is false).
+    pub warm_mapped_file_enable: bool,
+    /// `notifyConsumerIdsChangedEnable` (true).
+    pub notify_consumer_ids_changed_enable: bool,
+    /// `channelExpiredTimeout` in ms (120000).
+    pub channel_expired_timeout: u64,
+}
+
+impl Default for BrokerConfig {
+    fn default() -> Self {
+        let home = std::env::var_os("HOME").map_or_else(|| PathBuf::from("."), PathBuf::from);
+        BrokerConfig {
+            broker_cluster_name: "DefaultCluster".into(),
+            broker_name: "broker-a".into(),
+            broker_id: 0,
+            namesrv_addr: std::env::var("NAMESRV_ADDR").ok().filter(|s| !s.is_empty()),
+            listen_port: 10911,
+            broker_ip1: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            store_path_root_dir: home.join("store"),
+            delete_when: "04".into(),
+            file_reserved_time: 72,
+            broker_role: BrokerRole::AsyncMaster,
+            flush_disk_type: FlushDiskType::AsyncFlush,
+            auto_create_topic_enable: true,
+            auto_create_subscription_group: true,
+            message_delay_level: "1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m 10m 20m 30m 1h 2h".into(),
+            max_message_size: 4 * 1024 * 1024,
+            mapped_file_size_commit_log: 1024 * 1024 * 1024,
+            mapped_file_size_consume_queue: 300_000 * 20,
+            disk_max_used_space_ratio: 75,
+            default_topic_queue_nums: 8,
+            broker_permission: 6,
+            register_name_server_period: 30_000,
+            long_polling_enable: true,
+            short_polling_time_mills: 1000,
+            flush_interval_commit_log: 500,
+            sync_flush_timeout: 5000,
+            trace_on: true,
+            region_id: "DefaultRegion".into(),
+            cluster_topic_enable: true,
+            broker_topic_enable: true,
+            warm_mapped_file_enable: true,
+            notify_consumer_ids_changed_enable: true,
+            channel_expired_timeout: 120_000,
+        }
+    }
+}
+
+/// Keys RocketMQ defines that rmq accepts and does not use (no warning for them).
+const IGNORED_KEYS: &[&str] = &[
+    "brokerIP2",
+    "haListenPort",
+    "storePathCommitLog",
+    "storePathConsumeQueue",
+    "storePathIndex",
+    "storeCheckpoint",
+    "abortFile",
+    "sendMessageThreadPoolNums",
+    "pullMessageThreadPoolNums",
+    "useReentrantLockWhenPutMessage",
+    "transientStorePoolEnable",
+    "aclEnable",
+    "enablePropertyFilter",
+    "waitTimeMillsInSendQueue",
+    "maxTransferCountOnMessageInMemory",
+    "maxTransferBytesOnMessageInMemory",
+    "fetchNamesrvAddrByAddressServer",
+    "slaveReadEnable",
+    "transferMsgByHeap",
+    "maxErrorRateOfBloomFilter",
+    "enableDLegerCommitLog",
+    "rocketmqHome",
+    "autoDeleteUnusedStats",
+    "isEnableBatchPush",
+    "enableCalcFilterBitMap",
+];
+
+fn parse_bool(v: &str) -> Result<bool, &'static str> {
+    match v.to_ascii_lowercase().as_str() {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        _ => Err("true or false"),
+    }
+}
+
+fn parse_num<T: std::str::FromStr>(v: &str) -> Result<T, &'static str> {
+    v.parse().map_err(|_| "a number in range")
+}
+
+impl BrokerConfig {
+    /// Loads a `broker.conf` file over the defaults.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        let mut cfg = BrokerConfig::default();
+        cfg.apply_properties(&text, path)?;
+        Ok(cfg)
+    }
+
+    /// Applies Java-properties text; `origin` names the file in errors.
+    pub fn apply_properties(&mut self, text: &str, origin: &Path) -> Result<(), ConfigError> {
+        for (line_no, key, value) in parse_properties(text) {
+            match self.set(&key, &value) {
+                Ok(true) => {}
+                Ok(false) => {
+                    tracing::warn!(key = %key, file = %origin.display(), line = line_no, "unknown broker.conf key ignored");
+                }
+                Err(expected) => {
+                    return Err(ConfigError::InvalidValue {
+                        key,
+                        value,
+                        path: origin.to_owned(),
+                        line: line_no,
+                        expected,
+                    })
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Sets one key. `Ok(false)` for an unknown key, `Err(expected)` for an invalid value.
+    pub fn set(&mut self, key: &str, v: &str) -> Result<bool, String> {
+        let e = |s: &str| s.to_owned();
+        match key {
+            "brokerClusterName" => self.broker_cluster_name = v.to_owned(),
+            "brokerName" => self.broker_name = v.to_owned(),
+            "brokerId" => {
+                self.broker_id = parse_num(v).map_err(e)?;
+                if self.broker_id != 0 {
+                    return Err("0 (slaves are not supported yet)".into());
+                }
+            }
+            "namesrvAddr" => self.namesrv_addr = Some(v.to_owned()).filter(|s| !s.is_empty()),
+            "listenPort" => self.listen_port = parse_num(v).map_err(e)?,
+            "brokerIP1" => self.broker_ip1 = v.parse().map_err(|_| "an IP address".to_owned())?,
+            "storePathRootDir" => self.store_path_root_dir = expand_home(v),
+            "deleteWhen" => {
+                if v.split(';').any(|h| h.trim().parse::<u8>().map_or(true, |h| h > 23)) {
+                    return Err("hours 00..23 separated by ';'".into());
+                }
+                self.delete_when = v.to_owned();
+            }
+            "fileReservedTime" => self.file_reserved_time = parse_num(v).map_err(e)?,
+            "brokerRole" => {
+                self.broker_role = match v {
+                    "ASYNC_MASTER" => BrokerRole::AsyncMaster,
+                    "SYNC_MASTER" => BrokerRole::SyncMaster,
+                    "SLAVE" => return Err("ASYNC_MASTER or SYNC_MASTER (SLAVE is not supported yet)".into()),
+                    _ => return Err("ASYNC_MASTER, SYNC_MASTER or SLAVE".into()),
+                }
+            }
+            "flushDiskType" => {
+                self.flush_disk_type = match v {
+                    "ASYNC_FLUSH" => FlushDiskType::AsyncFlush,
+                    "SYNC_FLUSH" => FlushDiskType::SyncFlush,
+                    _ => return Err("ASYNC_FLUSH or SYNC_FLUSH".into()),
+                }
+            }
+            "autoCreateTopicEnable" => self.auto_create_topic_enable = parse_bool(v).map_err(e)?,
+            "autoCreateSubscriptionGroup" => self.auto_create_subscription_group = parse_bool(v).map_err(e)?,
+            "messageDelayLevel" => {
+                crate::broker::schedule::parse_delay_levels(v).map_err(|_| "delays like `1s 5s 1m 2h`".to_owned())?;
+                self.message_delay_level = v.to_owned();
+            }
+            "maxMessageSize" => self.max_message_size = parse_num(v).map_err(e)?,
+            "mappedFileSizeCommitLog" => {
+                self.mapped_file_size_commit_log = parse_num(v).map_err(e)?;
+                if self.mapped_file_size_commit_log < 4096 {
+                    return Err("at least 4096".into());
+                }
+            }
+            "mappedFileSizeConsumeQueue" => {
+                let n: u64 = parse_num(v).map_err(e)?;
+                if n < 20 {
+                    return Err("at least 20".into());
+                }
+                self.mapped_file_size_consume_queue = n / 20 * 20;
+            }
+            "diskMaxUsedSpaceRatio" => {
+                self.disk_max_used_space_ratio = parse_num(v).map_err(e)?;
+                if !(10..=95).contains(&self.disk_max_used_space_ratio) {
+                    return Err("a percentage 10..95".into());
+                }
+            }
+            "defaultTopicQueueNums" => self.default_topic_queue_nums = parse_num(v).map_err(e)?,
+            "brokerPermission" => self.broker_permission = parse_num(v).map_err(e)?,
+            "registerNameServerPeriod" => {
+                self.register_name_server_period = parse_num::<u64>(v).map_err(e)?.clamp(10_000, 60_000)
+            }
+            "longPollingEnable" => self.long_polling_enable = parse_bool(v).map_err(e)?,
+            "shortPollingTimeMills" => self.short_polling_time_mills = parse_num(v).map_err(e)?,
+            "flushIntervalCommitLog" => self.flush_interval_commit_log = parse_num(v).map_err(e)?,
+            "syncFlushTimeout" => self.sync_flush_timeout = parse_num(v).map_err(e)?,
+            "traceOn" => self.trace_on = parse_bool(v).map_err(e)?,
+            "regionId" => self.region_id = v.to_owned(),
+            "clusterTopicEnable" => self.cluster_topic_enable = parse_bool(v).map_err(e)?,
+            "brokerTopicEnable" => self.broker_topic_enable = parse_bool(v).map_err(e)?,
+            "warmMapedFileEnable" | "warmMappedFileEnable" => {
+                self.warm_mapped_file_enable = parse_bool(v).map_err(e)?
+            }
+            "notifyConsumerIdsChangedEnable" => {
+                self.notify_consumer_ids_changed_enable = parse_bool(v).map_err(e)?
+            }
+            "channelExpiredTimeout" => self.channel_expired_timeout = parse_num(v).map_err(e)?,
+            k if IGNORED_KEYS.contains(&k) => {}
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
+    /// The store settings derived from this config.
+    pub fn store_config(&self) -> StoreConfig {
+        StoreConfig {
+            store_path_root_dir: self.store_path_root_dir.clone(),
+            mapped_file_size_commit_log: self.mapped_file_size_commit_log,
+            mapped_file_size_consume_queue: self.mapped_file_size_consume_queue,
+            flush_disk_type: self.flush_disk_type,
+            flush_interval_commit_log_ms: self.flush_interval_commit_log,
+            sync_flush_timeout_ms: self.sync_flush_timeout,
+            max_message_size: self.max_message_size,
+            delete_when: self.delete_when.clone(),
+            file_reserved_time_hours: self.file_reserved_time,
+            disk_max_used_space_ratio: self.disk_max_used_space_ratio,
+            message_delay_level: self.message_delay_level.clone(),
+            store_host: std::net::SocketAddr::new(self.broker_ip1, self.listen_port),
+            warm_mapped_file_enable: self.warm_mapped_file_enable,
+        }
+    }
+
+    /// The name server addresses, split on `;`.
+    pub fn namesrv_addrs(&self) -> Vec<String> {
+        self.namesrv_addr
+            .as_deref()
+            .unwrap_or("")
+            .split(';')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect()
+    }
+}
+
+fn expand_home(v: &str) -> PathBuf {
+    match (v.strip_prefix("~/"), std::env::var_os("HOME")) {
+        (Some(rest), Some(home)) => PathBuf::from(home).join(rest),
+        _ => PathBuf::from(v),
+    }
+}
+
+/// Parses Java properties text into `(line, key, value)`; `#`/`!` comments, `=`/`:`/space
+/// separators, trailing-backslash continuations.
+pub fn parse_properties(text: &str) -> Vec<(usize, String, String)> {
+    let mut out = Vec::new();
+    let mut pending: Option<(usize, String)> = None;
+    for (i, raw) in text.lines().enumerate() {
+        let line = raw.trim_start();
+        let (start, mut logical) = match pending.take() {
+            Some((start, acc)) => (start, acc + line),
+            None => {
+                if line.is_empty() || line.starts_with('#') || line.starts_with('!') {
+                    continue;
+                }
+                (i + 1, line.to_owned())
+            }
+        };
+        if logical.ends_with('\\') && !logical.ends_with("\\\\") {
+            logical.pop();
+            pending = Some((start, logical));
+            continue;
+        }
+        let sep = logical.find(['=', ':']).or_else(|| logical.find(char::is_whitespace));
+        let (k, v) = match sep {
+            Some(p) => (&logical[..p], &logical[p + 1..]),
+            None => (&logical[..], ""),
+        };
+        out.push((start, k.trim().to_owned(), v.trim().to_owned()));
+    }
+    if let Some((start, logical)) = pending {
+        out.push((start, logical.trim().to_owned(), String::new()));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SEED: &str = "brokerClusterName = DefaultCluster\nbrokerName = broker-a\nbrokerId = 0\n\
+deleteWhen = 04\nfileReservedTime = 48\nbrokerRole = ASYNC_MASTER\nflushDiskType = ASYNC_FLUSH\n\
+autoCreateTopicEnable=true\nbrokerIP1 = 127.0.0.1\n";
+
+    #[test]
+    fn seed_file_loads_as_is() {
+        let mut c = BrokerConfig::default();
+        c.apply_properties(SEED, Path::new("broker.conf")).unwrap();
+        assert_eq!(c.broker_name, "broker-a");
+        assert_eq!(c.file_reserved_time, 48);
+        assert_eq!(c.broker_role, BrokerRole::AsyncMaster);
+        assert_eq!(c.flush_disk_type, FlushDiskType::AsyncFlush);
+        assert!(c.auto_create_topic_enable);
+        assert_eq!(c.broker_ip1.to_string(), "127.0.0.1");
+        assert_eq!(c.listen_port, 10911);
+        assert_eq!(c.max_message_size, 4_194_304);
+    }
+
+    #[test]
+    fn invalid_value_names_key_value_file_and_line() {
+        let mut c = BrokerConfig::default();
+        let err = c
+            .apply_properties("# c\nbrokerName=b\nflushDiskType = SOMETIMES\n", Path::new("/etc/broker.conf"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("flushDiskType"), "{err}");
+        assert!(err.contains("SOMETIMES"), "{err}");
+        assert!(err.contains("/etc/broker.conf:3"), "{err}");
+        assert!(err.contains("ASYNC_FLUSH or SYNC_FLUSH"), "{err}");
+    }
+
+    #[test]
+    fn slave_role_is_refused_clearly() {
+        let mut c = BrokerConfig::default();
+        let err = c
+            .apply_properties("brokerRole=SLAVE\n", Path::new("b.conf"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("SLAVE is not supported"), "{err}");
+    }
+
+    #[test]
+    fn unknown_keys_are_not_errors() {
+        let mut c = BrokerConfig::default();
+        c.apply_properties("noSuchKey=1\nbrokerIP2=1.2.3.4\n", Path::new("b.conf")).unwrap();
+    }
+
+    #[test]
+    fn properties_syntax() {
+        let p = parse_properties("a=1\n  b : two words \\\n   more\n! bang\nc 3\nd\n");
+        assert_eq!(
+            p,
+            vec![
+                (1, "a".into(), "1".into()),
+                (2, "b".into(), "two words more".into()),
+                (5, "c".into(), "3".into()),
+                (6, "d".into(), "".into()),
+            ]
+        );
+    }
+}

@@ -1,0 +1,130 @@
+//! Message store: SYNC_FLUSH group commit with concurrent writers, and retention.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use rmq_broker::store::{
+    FlushDiskType, GetMessageStatus, MessageInner, MessageStore, PutMessageStatus, StoreConfig, StoreOptions,
+};
+use rmq_core::protocol::message::encode_properties;
+
+fn config(dir: &Path, seg: u64, flush: FlushDiskType) -> StoreConfig {
+    StoreConfig {
+        store_path_root_dir: dir.to_path_buf(),
+        mapped_file_size_commit_log: seg,
+        mapped_file_size_consume_queue: 20 * 10,
+        flush_disk_type: flush,
+        delete_when: String::new(),
+        ..Default::default()
+    }
+}
+
+fn opts() -> StoreOptions {
+    StoreOptions { max_hash_slot_num: 64, max_index_num: 4096, ..Default::default() }
+}
+
+#[tokio::test]
+async fn sync_flush_put_returns_ok() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = MessageStore::open_with(config(dir.path(), 1 << 20, FlushDiskType::SyncFlush), opts()).unwrap();
+    for i in 0..20u8 {
+        let r = store.put_message(MessageInner::new("Sync", 0, vec![i; 1024])).await;
+        assert_eq!(r.status, PutMessageStatus::PutOk, "{r:?}");
+    }
+    let mut no_wait = MessageInner::new("Sync", 0, vec![1; 10]);
+    no_wait.properties = encode_properties([("WAIT", "false")]);
+    assert_eq!(store.put_message(no_wait).await.status, PutMessageStatus::PutOk);
+    store.flush().unwrap();
+    assert_eq!(store.max_offset_in_queue("Sync", 0), 21);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_concurrent_sync_writers_all_complete() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(MessageStore::open_with(config(dir.path(), 1 << 20, FlushDiskType::SyncFlush), opts()).unwrap());
+    let mut tasks = Vec::new();
+    for w in 0..16u8 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut offsets = Vec::new();
+            for i in 0..40u8 {
+                let r = store.put_message(MessageInner::new("Many", i32::from(w % 4), vec![w ^ i; 300])).await;
+                assert_eq!(r.status, PutMessageStatus::PutOk, "{r:?}");
+                offsets.push(r.messages[0].physical_offset);
+            }
+            offsets
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap());
+    }
+    all.sort_unstable();
+    all.dedup();
+    assert_eq!(all.len(), 640);
+    let total: i64 = (0..4).map(|q| store.max_offset_in_queue("Many", q)).sum();
+    assert_eq!(total, 640);
+    let r = store.get_message("Many", 2, 0, 1000, usize::MAX, &|_| true);
+    assert_eq!(r.messages.len(), 160);
+    assert_eq!(r.queue_offsets, (0..160).collect::<Vec<i64>>());
+}
+
+fn set_mtime(path: &Path, when: SystemTime) {
+    std::fs::File::options().write(true).open(path).unwrap().set_modified(when).unwrap();
+}
+
+#[tokio::test]
+async fn retention_deletes_old_segments_and_moves_min_offsets() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = MessageStore::open_with(config(dir.path(), 4096, FlushDiskType::AsyncFlush), opts()).unwrap();
+    for i in 0..120u32 {
+        let mut m = MessageInner::new("Old", 0, vec![i as u8; 200]);
+        m.properties = encode_properties([("KEYS", format!("k{i}").as_str())]);
+        assert!(store.put_message(m).await.is_stored());
+    }
+    // Segments up to the write position (a spare segment prepared ahead may exist too).
+    let segments: Vec<_> = (0..=(store.commit_log_max_offset() as u64 - 1) / 4096)
+        .map(|i| dir.path().join("commitlog").join(format!("{:020}", i * 4096)))
+        .collect();
+    assert!(segments.len() >= 6, "{segments:?}");
+    let now = SystemTime::now();
+    let old = now - Duration::from_secs(100 * 3600);
+    for p in &segments[..3] {
+        set_mtime(p, old);
+    }
+    let now_ms = now.duration_since(SystemTime::UNIX_EPOCH).unwrap().as_millis() as i64;
+    assert_eq!(store.delete_expired_files(now_ms, false), 0, "not the deleteWhen hour and disk not full");
+    assert_eq!(store.delete_expired_files(now_ms, true), 3, "only expired segments");
+    assert!(!segments[0].exists() && !segments[2].exists() && segments[3].exists());
+    let clog_min = store.commit_log_min_offset();
+    assert_eq!(clog_min, 3 * 4096);
+    let min = store.min_offset_in_queue("Old", 0);
+    assert!(min > 0);
+    let r = store.get_message("Old", 0, 0, 32, usize::MAX, &|_| true);
+    assert_eq!((r.status, r.next_begin_offset), (GetMessageStatus::OffsetTooSmall, min));
+    let r = store.get_message("Old", 0, min, 1, usize::MAX, &|_| true);
+    assert_eq!(r.status, GetMessageStatus::Found);
+    let first = rmq_core::protocol::message::decode_record(&r.messages[0], true).unwrap();
+    assert!(first.physical_offset >= clog_min && first.physical_offset < clog_min + 300);
+    assert!(store.query_message("Old", "k0", 10, 0, i64::MAX).is_empty(), "its record is gone");
+    assert_eq!(store.earliest_message_time("Old", 0), Some(first.store_timestamp));
+
+    // Everything expired: all but the segment being written go.
+    for p in &segments[3..] {
+        set_mtime(p, old);
+    }
+    let left = segments.len() - 3;
+    assert_eq!(store.delete_expired_files(now_ms, true), left - 1);
+    assert!(store.commit_log_min_offset() <= store.commit_log_max_offset());
+    let r = store.put_message(MessageInner::new("Old", 0, vec![1; 10])).await;
+    assert_eq!(r.status, PutMessageStatus::PutOk);
+    store.shutdown();
+    drop(store);
+    let store = MessageStore::open_with(config(dir.path(), 4096, FlushDiskType::AsyncFlush), opts()).unwrap();
+    assert_eq!(store.max_offset_in_queue("Old", 0), 121);
+    let min = store.min_offset_in_queue("Old", 0);
+    let r = store.get_message("Old", 0, min, 100, usize::MAX, &|_| true);
+    assert_eq!(r.status, GetMessageStatus::Found);
+    assert_eq!(*r.queue_offsets.last().unwrap(), 120);
+}
