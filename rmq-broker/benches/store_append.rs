@@ -17,7 +17,10 @@ use rmq_core::protocol::message::{encode_properties, new_uniq_id};
 fn bench_dir() -> tempfile::TempDir {
     let base = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
     std::fs::create_dir_all(&base).expect("create bench dir");
-    tempfile::Builder::new().prefix("store-append-").tempdir_in(base).expect("tempdir")
+    tempfile::Builder::new()
+        .prefix("store-append-")
+        .tempdir_in(base)
+        .expect("tempdir")
 }
 
 fn open(dir: &tempfile::TempDir, flush: FlushDiskType) -> Arc<MessageStore> {
@@ -25,7 +28,6 @@ fn open(dir: &tempfile::TempDir, flush: FlushDiskType) -> Arc<MessageStore> {
         store_path_root_dir: dir.path().to_path_buf(),
         mapped_file_size_commit_log: 128 << 20,
         flush_disk_type: flush,
-        warm_mapped_file_enable: std::env::var_os("NO_WARM").is_none(),
         ..StoreConfig::default()
     };
     Arc::new(MessageStore::open(config).expect("open store"))
@@ -38,7 +40,11 @@ fn messages() -> Vec<MessageInner> {
         .map(|_| {
             let mut m = MessageInner::new("BenchTopic", 0, body.clone());
             let uniq = new_uniq_id();
-            m.properties = encode_properties([("UNIQ_KEY", uniq.as_str()), ("TAGS", "TagA"), ("WAIT", "true")]);
+            m.properties = encode_properties([
+                ("UNIQ_KEY", uniq.as_str()),
+                ("TAGS", "TagA"),
+                ("WAIT", "true"),
+            ]);
             m
         })
         .collect()
@@ -46,7 +52,9 @@ fn messages() -> Vec<MessageInner> {
 
 async fn put_n(store: &MessageStore, msgs: &[MessageInner], n: u64) {
     for i in 0..n {
-        let r = store.put_message(msgs[i as usize % msgs.len()].clone()).await;
+        let r = store
+            .put_message(msgs[i as usize % msgs.len()].clone())
+            .await;
         assert_eq!(r.status, PutMessageStatus::PutOk);
     }
 }
@@ -65,7 +73,10 @@ fn bench(c: &mut Criterion) {
         .measurement_time(Duration::from_secs(4))
         .throughput(Throughput::Elements(1));
 
-    for (name, flush) in [("async_flush_1_writer", FlushDiskType::AsyncFlush), ("sync_flush_1_writer", FlushDiskType::SyncFlush)] {
+    for (name, flush) in [
+        ("async_flush_1_writer", FlushDiskType::AsyncFlush),
+        ("sync_flush_1_writer", FlushDiskType::SyncFlush),
+    ] {
         let dir = bench_dir();
         let store = open(&dir, flush);
         group.bench_function(name, |b| {

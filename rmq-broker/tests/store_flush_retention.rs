@@ -5,7 +5,8 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use rmq_broker::store::{
-    FlushDiskType, GetMessageStatus, MessageInner, MessageStore, PutMessageStatus, StoreConfig, StoreOptions,
+    FlushDiskType, GetMessageStatus, MessageInner, MessageStore, PutMessageStatus, StoreConfig,
+    StoreOptions,
 };
 use rmq_core::protocol::message::encode_properties;
 
@@ -21,20 +22,33 @@ fn config(dir: &Path, seg: u64, flush: FlushDiskType) -> StoreConfig {
 }
 
 fn opts() -> StoreOptions {
-    StoreOptions { max_hash_slot_num: 64, max_index_num: 4096, ..Default::default() }
+    StoreOptions {
+        max_hash_slot_num: 64,
+        max_index_num: 4096,
+        ..Default::default()
+    }
 }
 
 #[tokio::test]
 async fn sync_flush_put_returns_ok() {
     let dir = tempfile::tempdir().unwrap();
-    let store = MessageStore::open_with(config(dir.path(), 1 << 20, FlushDiskType::SyncFlush), opts()).unwrap();
+    let store = MessageStore::open_with(
+        config(dir.path(), 1 << 20, FlushDiskType::SyncFlush),
+        opts(),
+    )
+    .unwrap();
     for i in 0..20u8 {
-        let r = store.put_message(MessageInner::new("Sync", 0, vec![i; 1024])).await;
+        let r = store
+            .put_message(MessageInner::new("Sync", 0, vec![i; 1024]))
+            .await;
         assert_eq!(r.status, PutMessageStatus::PutOk, "{r:?}");
     }
     let mut no_wait = MessageInner::new("Sync", 0, vec![1; 10]);
     no_wait.properties = encode_properties([("WAIT", "false")]);
-    assert_eq!(store.put_message(no_wait).await.status, PutMessageStatus::PutOk);
+    assert_eq!(
+        store.put_message(no_wait).await.status,
+        PutMessageStatus::PutOk
+    );
     store.flush().unwrap();
     assert_eq!(store.max_offset_in_queue("Sync", 0), 21);
 }
@@ -42,14 +56,26 @@ async fn sync_flush_put_returns_ok() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn many_concurrent_sync_writers_all_complete() {
     let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(MessageStore::open_with(config(dir.path(), 1 << 20, FlushDiskType::SyncFlush), opts()).unwrap());
+    let store = Arc::new(
+        MessageStore::open_with(
+            config(dir.path(), 1 << 20, FlushDiskType::SyncFlush),
+            opts(),
+        )
+        .unwrap(),
+    );
     let mut tasks = Vec::new();
     for w in 0..16u8 {
         let store = store.clone();
         tasks.push(tokio::spawn(async move {
             let mut offsets = Vec::new();
             for i in 0..40u8 {
-                let r = store.put_message(MessageInner::new("Many", i32::from(w % 4), vec![w ^ i; 300])).await;
+                let r = store
+                    .put_message(MessageInner::new(
+                        "Many",
+                        i32::from(w % 4),
+                        vec![w ^ i; 300],
+                    ))
+                    .await;
                 assert_eq!(r.status, PutMessageStatus::PutOk, "{r:?}");
                 offsets.push(r.messages[0].physical_offset);
             }
@@ -71,13 +97,20 @@ async fn many_concurrent_sync_writers_all_complete() {
 }
 
 fn set_mtime(path: &Path, when: SystemTime) {
-    std::fs::File::options().write(true).open(path).unwrap().set_modified(when).unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(path)
+        .unwrap()
+        .set_modified(when)
+        .unwrap();
 }
 
 #[tokio::test]
 async fn retention_deletes_old_segments_and_moves_min_offsets() {
     let dir = tempfile::tempdir().unwrap();
-    let store = MessageStore::open_with(config(dir.path(), 4096, FlushDiskType::AsyncFlush), opts()).unwrap();
+    let store =
+        MessageStore::open_with(config(dir.path(), 4096, FlushDiskType::AsyncFlush), opts())
+            .unwrap();
     for i in 0..120u32 {
         let mut m = MessageInner::new("Old", 0, vec![i as u8; 200]);
         m.properties = encode_properties([("KEYS", format!("k{i}").as_str())]);
@@ -85,7 +118,11 @@ async fn retention_deletes_old_segments_and_moves_min_offsets() {
     }
     // Segments up to the write position (a spare segment prepared ahead may exist too).
     let segments: Vec<_> = (0..=(store.commit_log_max_offset() as u64 - 1) / 4096)
-        .map(|i| dir.path().join("commitlog").join(format!("{:020}", i * 4096)))
+        .map(|i| {
+            dir.path()
+                .join("commitlog")
+                .join(format!("{:020}", i * 4096))
+        })
         .collect();
     assert!(segments.len() >= 6, "{segments:?}");
     let now = SystemTime::now();
@@ -93,22 +130,42 @@ async fn retention_deletes_old_segments_and_moves_min_offsets() {
     for p in &segments[..3] {
         set_mtime(p, old);
     }
-    let now_ms = now.duration_since(SystemTime::UNIX_EPOCH).unwrap().as_millis() as i64;
-    assert_eq!(store.delete_expired_files(now_ms, false), 0, "not the deleteWhen hour and disk not full");
-    assert_eq!(store.delete_expired_files(now_ms, true), 3, "only expired segments");
+    let now_ms = now
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    assert_eq!(
+        store.delete_expired_files(now_ms, false),
+        0,
+        "not the deleteWhen hour and disk not full"
+    );
+    assert_eq!(
+        store.delete_expired_files(now_ms, true),
+        3,
+        "only expired segments"
+    );
     assert!(!segments[0].exists() && !segments[2].exists() && segments[3].exists());
     let clog_min = store.commit_log_min_offset();
     assert_eq!(clog_min, 3 * 4096);
     let min = store.min_offset_in_queue("Old", 0);
     assert!(min > 0);
     let r = store.get_message("Old", 0, 0, 32, usize::MAX, &|_| true);
-    assert_eq!((r.status, r.next_begin_offset), (GetMessageStatus::OffsetTooSmall, min));
+    assert_eq!(
+        (r.status, r.next_begin_offset),
+        (GetMessageStatus::OffsetTooSmall, min)
+    );
     let r = store.get_message("Old", 0, min, 1, usize::MAX, &|_| true);
     assert_eq!(r.status, GetMessageStatus::Found);
     let first = rmq_core::protocol::message::decode_record(&r.messages[0], true).unwrap();
     assert!(first.physical_offset >= clog_min && first.physical_offset < clog_min + 300);
-    assert!(store.query_message("Old", "k0", 10, 0, i64::MAX).is_empty(), "its record is gone");
-    assert_eq!(store.earliest_message_time("Old", 0), Some(first.store_timestamp));
+    assert!(
+        store.query_message("Old", "k0", 10, 0, i64::MAX).is_empty(),
+        "its record is gone"
+    );
+    assert_eq!(
+        store.earliest_message_time("Old", 0),
+        Some(first.store_timestamp)
+    );
 
     // Everything expired: all but the segment being written go.
     for p in &segments[3..] {
@@ -117,14 +174,80 @@ async fn retention_deletes_old_segments_and_moves_min_offsets() {
     let left = segments.len() - 3;
     assert_eq!(store.delete_expired_files(now_ms, true), left - 1);
     assert!(store.commit_log_min_offset() <= store.commit_log_max_offset());
-    let r = store.put_message(MessageInner::new("Old", 0, vec![1; 10])).await;
+    let r = store
+        .put_message(MessageInner::new("Old", 0, vec![1; 10]))
+        .await;
     assert_eq!(r.status, PutMessageStatus::PutOk);
     store.shutdown();
     drop(store);
-    let store = MessageStore::open_with(config(dir.path(), 4096, FlushDiskType::AsyncFlush), opts()).unwrap();
+    let store =
+        MessageStore::open_with(config(dir.path(), 4096, FlushDiskType::AsyncFlush), opts())
+            .unwrap();
     assert_eq!(store.max_offset_in_queue("Old", 0), 121);
     let min = store.min_offset_in_queue("Old", 0);
     let r = store.get_message("Old", 0, min, 100, usize::MAX, &|_| true);
     assert_eq!(r.status, GetMessageStatus::Found);
     assert_eq!(*r.queue_offsets.last().unwrap(), 120);
+}
+
+/// Overwrites consume-queue entry `n` of `topic`/0 in place (files of 10 entries).
+fn poke_cq_entry(dir: &Path, topic: &str, n: u64, phy: Option<i64>, size: Option<i32>) {
+    use std::os::unix::fs::FileExt;
+    let path = dir
+        .join("consumequeue")
+        .join(topic)
+        .join("0")
+        .join(format!("{:020}", n / 10 * 200));
+    let f = std::fs::File::options().write(true).open(path).unwrap();
+    let at = n % 10 * 20;
+    if let Some(phy) = phy {
+        f.write_all_at(&phy.to_be_bytes(), at).unwrap();
+    }
+    if let Some(size) = size {
+        f.write_all_at(&size.to_be_bytes(), at + 8).unwrap();
+    }
+}
+
+#[tokio::test]
+async fn unreadable_entries_report_found_null_and_removing() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), 4096, FlushDiskType::AsyncFlush);
+    let store = MessageStore::open_with(cfg, opts()).unwrap();
+    let mut sizes = Vec::new();
+    for i in 0..60u8 {
+        let mut m = MessageInner::new("Odd", 0, vec![i; 200]);
+        if i == 55 {
+            m.properties = encode_properties([("TAGS", "X")]);
+        }
+        sizes.push(store.put_message(m).await.messages[0].size);
+    }
+    let x = rmq_core::protocol::message::tags_hash_code("X");
+    // The consume queue is mapped shared, so writing the file changes what readers see.
+    poke_cq_entry(dir.path(), "Odd", 55, None, Some(sizes[55] + 1));
+    let r = store.get_message("Odd", 0, 50, 32, usize::MAX, &|c| c == x);
+    assert_eq!(
+        (r.status, r.next_begin_offset),
+        (GetMessageStatus::OffsetFoundNull, 60)
+    );
+
+    let first = dir.path().join("commitlog").join(format!("{:020}", 0));
+    set_mtime(&first, SystemTime::now() - Duration::from_secs(100 * 3600));
+    assert_eq!(
+        store.delete_expired_files(0, true),
+        0,
+        "now_ms 0: nothing is old yet"
+    );
+    let now_ms = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    assert_eq!(store.delete_expired_files(now_ms, true), 1);
+    poke_cq_entry(dir.path(), "Odd", 58, Some(0), None);
+    let r = store.get_message("Odd", 0, 58, 1, usize::MAX, &|_| true);
+    assert_eq!(r.queue_offsets, vec![59], "the removed record is skipped");
+    let r = store.get_message("Odd", 0, 58, 1, usize::MAX, &|c| c != 0);
+    assert_eq!(
+        (r.status, r.next_begin_offset),
+        (GetMessageStatus::MessageWasRemoving, 60)
+    );
 }

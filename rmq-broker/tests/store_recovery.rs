@@ -31,7 +31,10 @@ fn open(dir: &Path) -> MessageStore {
 fn msg(topic: &str, queue_id: i32, i: usize) -> MessageInner {
     let mut m = MessageInner::new(topic, queue_id, vec![i as u8; 60 + i % 200]);
     let keys = format!("key{i} shared");
-    m.properties = encode_properties([("UNIQ_KEY", format!("U{i:05}").as_str()), ("KEYS", keys.as_str())]);
+    m.properties = encode_properties([
+        ("UNIQ_KEY", format!("U{i:05}").as_str()),
+        ("KEYS", keys.as_str()),
+    ]);
     m
 }
 
@@ -66,11 +69,15 @@ fn read_all(store: &MessageStore) -> Vec<(i32, i64, u8)> {
 }
 
 fn segment_path(dir: &Path, offset: u64) -> PathBuf {
-    dir.join("commitlog").join(format!("{:020}", offset / SEG * SEG))
+    dir.join("commitlog")
+        .join(format!("{:020}", offset / SEG * SEG))
 }
 
 fn write_at_offset(dir: &Path, offset: u64, bytes: &[u8]) {
-    let f = std::fs::OpenOptions::new().write(true).open(segment_path(dir, offset)).unwrap();
+    let f = std::fs::OpenOptions::new()
+        .write(true)
+        .open(segment_path(dir, offset))
+        .unwrap();
     f.write_all_at(bytes, offset % SEG).unwrap();
 }
 
@@ -91,7 +98,9 @@ async fn reopen_after_clean_shutdown_keeps_everything() {
     assert_eq!(store.max_offset_in_queue("R", 0), 30);
     let r = store.put_message(msg("R", 0, 1000)).await;
     assert_eq!(r.messages[0].queue_offset, 30);
-    assert!(r.messages[0].physical_offset >= max && r.messages[0].physical_offset < max + SEG as i64);
+    assert!(
+        r.messages[0].physical_offset >= max && r.messages[0].physical_offset < max + SEG as i64
+    );
     assert_eq!(store.query_message("R", "key7", 10, 0, i64::MAX).len(), 1);
     assert_eq!(store.query_message("R", "U00042", 10, 0, i64::MAX).len(), 1);
 }
@@ -121,12 +130,18 @@ async fn crash_then_damage_tail(damage: impl FnOnce(&Path, u64, &[u8])) {
     assert_eq!(read_all(&store), before, "every earlier message survives");
     assert_eq!(store.commit_log_max_offset() as u64, max, "the tail is cut");
     let tail = std::fs::read(segment_path(dir.path(), max)).unwrap();
-    assert!(tail[(max % SEG) as usize..].iter().all(|b| *b == 0), "rest of the segment zeroed");
+    assert!(
+        tail[(max % SEG) as usize..].iter().all(|b| *b == 0),
+        "rest of the segment zeroed"
+    );
     let r = store.put_message(msg("R", 1, 777)).await;
     assert_eq!(r.messages[0].physical_offset as u64, max);
     assert_eq!(r.messages[0].queue_offset, 25);
     let got = store.get_message("R", 1, 25, 1, usize::MAX, &|_| true);
-    assert_eq!(decode_record(&got.messages[0], true).unwrap().body[0], 777usize as u8);
+    assert_eq!(
+        decode_record(&got.messages[0], true).unwrap().body[0],
+        777usize as u8
+    );
 }
 
 #[tokio::test]
@@ -160,7 +175,13 @@ async fn corrupt_last_record_drops_its_consume_queue_entry() {
     assert_eq!(store.max_offset_in_queue("R", 0), 10);
     assert_eq!(store.max_offset_in_queue("R", 1), 10);
     let r = store.put_message(msg("R", 0, 5)).await;
-    assert_eq!((r.messages[0].queue_offset, r.messages[0].physical_offset as u64), (10, last));
+    assert_eq!(
+        (
+            r.messages[0].queue_offset,
+            r.messages[0].physical_offset as u64
+        ),
+        (10, last)
+    );
 }
 
 #[tokio::test]
@@ -198,8 +219,15 @@ async fn index_survives_restart_and_is_rebuilt_after_a_crash() {
     let store = open(dir.path());
     let hit = store.query_message("R", "key31", 10, 0, i64::MAX);
     assert_eq!(hit.len(), 1, "the tail after the checkpoint is re-indexed");
-    assert_eq!(decode_record(&hit[0], true).unwrap().physical_offset, r.messages[0].physical_offset);
+    assert_eq!(
+        decode_record(&hit[0], true).unwrap().physical_offset,
+        r.messages[0].physical_offset
+    );
     assert_eq!(store.query_message("R", "U00031", 10, 0, i64::MAX).len(), 1);
-    assert!(store.query_message("R", "nokey", 10, 0, i64::MAX).is_empty());
-    assert!(store.query_message("Other", "key31", 10, 0, i64::MAX).is_empty());
+    assert!(store
+        .query_message("R", "nokey", 10, 0, i64::MAX)
+        .is_empty());
+    assert!(store
+        .query_message("Other", "key31", 10, 0, i64::MAX)
+        .is_empty());
 }

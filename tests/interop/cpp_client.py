@@ -534,13 +534,16 @@ def cmd_pull(args):
 def cmd_bench(args):
     producers = []
     try:
-        if args.producer_per_thread:
-            for t in range(args.threads):
-                # one client instance each: a second producer of one group in one
-                # instance is refused ("The producer group has been created before")
-                producers.append(new_producer(args, instance="%s%d_%d" % (args.instance or "bench", os.getpid(), t)))
-        else:
+        if args.shared_producer:
             producers.append(new_producer(args))
+        else:
+            # One producer per thread, each its own client instance (a second producer of a
+            # group in one instance is refused: "The producer group has been created
+            # before"). Threads sharing one instance contend for its connection-table lock,
+            # whose 3 ms try-lock fails under load: sends then fail at once with the
+            # misleading "No route info of this topic".
+            for t in range(args.threads):
+                producers.append(new_producer(args, instance="%s%d_%d" % (args.instance or "bench", os.getpid(), t)))
     except Exception as e:
         for p in producers:
             try:
@@ -556,6 +559,12 @@ def cmd_bench(args):
             p.send_sync(m)
         except Exception as e:
             warmup_errors.append(error_text(e))
+    if args.warmup:
+        # The C++ client refreshes topic routes 3 s after start and every 30 s after; while a
+        # refresh waits for the name server, concurrent sends of that client instance fail at
+        # once ("No route info of this topic"). Starting the clock after the first refresh
+        # keeps runs shorter than 30 s clear of it.
+        sleep_unless_stopped(args.warmup)
     body = make_body(args.prefix, 0, 0, args.size, now_ms())
     results = [None] * args.threads
     barrier = threading.Barrier(args.threads + 1)
@@ -608,7 +617,7 @@ def cmd_bench(args):
              "producers": len(producers), "size": args.size, "duration_s": round(elapsed, 3), "sent": sent,
              "failed": failed, "tps": round(sent / elapsed, 1) if elapsed > 0 else 0.0,
              "errors": errors, "warmup_errors": warmup_errors, "client_log": client_log(),
-             "_exit": EXIT_OK if sent > 0 and failed == 0 else EXIT_UNMET}
+             "_exit": EXIT_OK if sent > 0 and failed <= args.max_failed else EXIT_UNMET}
         s.update(latency_fields([x for r in done for x in r[2]]))
         return s
 
@@ -699,8 +708,12 @@ def build_parser():
     p.add_argument("--duration", type=float, default=10)
     p.add_argument("--size", type=int, default=1024)
     p.add_argument("--send-timeout-ms", type=int, default=3000)
-    p.add_argument("--producer-per-thread", action="store_true",
-                   help="one producer (own client instance) per thread instead of one shared producer")
+    p.add_argument("--warmup", type=float, default=4,
+                   help="seconds between the untimed warm-up send and the timed run (default 4)")
+    p.add_argument("--max-failed", type=int, default=0, help="failed sends tolerated for exit 0 (default 0)")
+    p.add_argument("--shared-producer", action="store_true",
+                   help="one producer shared by all threads instead of one per thread (expect spurious "
+                        "'No route info' failures under contention)")
 
     sub.add_parser("check", help="load the C++ library and print where it is (no broker needed)")
     return ap

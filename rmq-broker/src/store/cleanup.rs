@@ -25,9 +25,19 @@ pub fn delete_expired_files(inner: &StoreInner, now_ms: i64, force: bool) -> usi
         return 0;
     }
     if disk_full {
-        tracing::warn!(ratio, limit = inner.config.disk_max_used_space_ratio, "disk usage above limit, cleaning expired files");
+        tracing::warn!(
+            ratio,
+            limit = inner.config.disk_max_used_space_ratio,
+            "disk usage above limit, cleaning expired files"
+        );
     }
-    let reserved_ms = i64::try_from(inner.config.file_reserved_time_hours.saturating_mul(3_600_000)).unwrap_or(i64::MAX);
+    let reserved_ms = i64::try_from(
+        inner
+            .config
+            .file_reserved_time_hours
+            .saturating_mul(3_600_000),
+    )
+    .unwrap_or(i64::MAX);
     let removed = inner
         .commit_log
         .queue()
@@ -42,7 +52,13 @@ pub fn delete_expired_files(inner: &StoreInner, now_ms: i64, force: bool) -> usi
     }
     let index_files = inner.index.delete_expired(clog_min);
     if !removed.is_empty() || cq_files > 0 || index_files > 0 {
-        tracing::info!(segments = removed.len(), cq_files, index_files, clog_min, "retention done");
+        tracing::info!(
+            segments = removed.len(),
+            cq_files,
+            index_files,
+            clog_min,
+            "retention done"
+        );
     }
     removed.len()
 }
@@ -50,33 +66,38 @@ pub fn delete_expired_files(inner: &StoreInner, now_ms: i64, force: bool) -> usi
 /// Starts the housekeeping thread: flushes consume queues and the index and writes the
 /// checkpoint every `flush_interval_consume_queue_ms`, runs retention every
 /// `clean_resource_interval_ms`.
-pub fn spawn_housekeeping(inner: Arc<StoreInner>, ticker: Arc<Ticker>) -> std::io::Result<std::thread::JoinHandle<()>> {
+pub fn spawn_housekeeping(
+    inner: Arc<StoreInner>,
+    ticker: Arc<Ticker>,
+) -> std::io::Result<std::thread::JoinHandle<()>> {
     let flush_every = Duration::from_millis(inner.opts.flush_interval_consume_queue_ms.max(1));
     let clean_every = Duration::from_millis(inner.opts.clean_resource_interval_ms.max(1));
-    std::thread::Builder::new().name("rmq-store-housekeeping".into()).spawn(move || {
-        let mut last_flush = std::time::Instant::now();
-        let mut last_clean = std::time::Instant::now();
-        let mut released_at = u64::MAX;
-        let mut seen = inner.commit_log.max_offset();
-        while ticker.wait(flush_every.min(clean_every)) {
-            if last_flush.elapsed() >= flush_every {
-                last_flush = std::time::Instant::now();
-                if let Err(e) = inner.flush_logics_and_checkpoint(false) {
-                    tracing::warn!(error = %e, "periodic consume queue flush failed");
+    std::thread::Builder::new()
+        .name("rmq-store-housekeeping".into())
+        .spawn(move || {
+            let mut last_flush = std::time::Instant::now();
+            let mut last_clean = std::time::Instant::now();
+            let mut released_at = u64::MAX;
+            let mut seen = inner.commit_log.max_offset();
+            while ticker.wait(flush_every.min(clean_every)) {
+                if last_flush.elapsed() >= flush_every {
+                    last_flush = std::time::Instant::now();
+                    if let Err(e) = inner.flush_logics_and_checkpoint(false) {
+                        tracing::warn!(error = %e, "periodic consume queue flush failed");
+                    }
+                    // Nothing appended for a whole interval: the store is idle, give mapped
+                    // pages back (they stay in the page cache).
+                    let now = inner.commit_log.max_offset();
+                    if now == seen && released_at != now {
+                        released_at = now;
+                        inner.release_pages();
+                    }
+                    seen = now;
                 }
-                // Nothing appended for a whole interval: the store is idle, give mapped
-                // pages back (they stay in the page cache).
-                let now = inner.commit_log.max_offset();
-                if now == seen && released_at != now {
-                    released_at = now;
-                    inner.release_pages();
+                if last_clean.elapsed() >= clean_every {
+                    last_clean = std::time::Instant::now();
+                    delete_expired_files(&inner, super::now_ms(), false);
                 }
-                seen = now;
             }
-            if last_clean.elapsed() >= clean_every {
-                last_clean = std::time::Instant::now();
-                delete_expired_files(&inner, super::now_ms(), false);
-            }
-        }
-    })
+        })
 }

@@ -8,7 +8,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use bytes::{BufMut, Bytes, BytesMut};
-use rmq_core::protocol::message::{peek_size_and_magic, BLANK_MAGIC_CODE, MESSAGE_MAGIC_CODE_V1, MESSAGE_MAGIC_CODE_V2};
+use rmq_core::protocol::message::{
+    peek_size_and_magic, BLANK_MAGIC_CODE, MESSAGE_MAGIC_CODE_V1, MESSAGE_MAGIC_CODE_V2,
+};
 
 use super::error::StoreError;
 use super::mapped_file::MappedFile;
@@ -150,10 +152,17 @@ impl WriterGuard<'_> {
     /// # Errors
     /// `RecordTooLarge` when it can't fit any segment, `Io` on file errors, `Corrupt` when the
     /// encoder wrote a different size.
-    pub fn append(&mut self, size: usize, encode: impl FnOnce(i64, &mut BytesMut)) -> Result<i64, StoreError> {
+    pub fn append(
+        &mut self,
+        size: usize,
+        encode: impl FnOnce(i64, &mut BytesMut),
+    ) -> Result<i64, StoreError> {
         let seg_size = self.log.segment_size();
         if size as u64 + END_FILE_MIN_BLANK_LENGTH > seg_size {
-            return Err(StoreError::RecordTooLarge { size, limit: seg_size - END_FILE_MIN_BLANK_LENGTH });
+            return Err(StoreError::RecordTooLarge {
+                size,
+                limit: seg_size - END_FILE_MIN_BLANK_LENGTH,
+            });
         }
         let seg = self.room_for(size as u64)?;
         let phy = seg.start() + seg.wrote();
@@ -163,7 +172,11 @@ impl WriterGuard<'_> {
         let res = if buf.len() == size {
             seg.append(&buf).map(|_| ())
         } else {
-            Err(StoreError::corrupt(seg.path(), phy - seg.start(), format!("encoded {} bytes, expected {size}", buf.len())))
+            Err(StoreError::corrupt(
+                seg.path(),
+                phy - seg.start(),
+                format!("encoded {} bytes, expected {size}", buf.len()),
+            ))
         };
         self.w.buf = buf;
         res?;

@@ -285,7 +285,9 @@ mod tests {
 
     #[test]
     fn deliver_timestamp_clamps_level() {
-        let p = StoreConfig::default().validate(&StoreOptions::default()).unwrap();
+        let p = StoreConfig::default()
+            .validate(&StoreOptions::default())
+            .unwrap();
         assert_eq!(p.deliver_timestamp(Some(1), 10), 1010);
         assert_eq!(p.deliver_timestamp(Some(99), 0), 7_200_000);
         assert_eq!(p.deliver_timestamp(None, 5), 1005);

@@ -30,7 +30,11 @@ pub struct CqEntry {
 }
 
 impl CqEntry {
-    const FILLER: CqEntry = CqEntry { phy: 0, size: FILLER_SIZE, tags_code: 0 };
+    const FILLER: CqEntry = CqEntry {
+        phy: 0,
+        size: FILLER_SIZE,
+        tags_code: 0,
+    };
 
     pub fn encode(&self) -> [u8; 20] {
         let mut b = [0u8; 20];
@@ -82,7 +86,12 @@ impl ConsumeQueue {
     ///
     /// # Errors
     /// `Io` on directory or file errors.
-    pub fn load(cq_root: &Path, topic: &str, queue_id: i32, file_size: u64) -> Result<Self, StoreError> {
+    pub fn load(
+        cq_root: &Path,
+        topic: &str,
+        queue_id: i32,
+        file_size: u64,
+    ) -> Result<Self, StoreError> {
         let dir = cq_root.join(topic).join(queue_id.to_string());
         let queue = MappedFileQueue::load(&dir, file_size, false, false)?;
         let min = (queue.min_offset() / CQ_STORE_UNIT_SIZE) as i64;
@@ -112,21 +121,29 @@ impl ConsumeQueue {
     /// The first readable queue offset.
     pub fn min_offset(&self) -> i64 {
         let file_min = (self.queue.min_offset() / CQ_STORE_UNIT_SIZE) as i64;
-        self.min_logic.load(Ordering::Acquire).max(file_min).min(self.max_offset())
+        self.min_logic
+            .load(Ordering::Acquire)
+            .max(file_min)
+            .min(self.max_offset())
     }
 
     /// The entry at queue offset `n`, if written.
     pub fn entry(&self, n: i64) -> Option<CqEntry> {
         let pos = u64::try_from(n).ok()?.checked_mul(CQ_STORE_UNIT_SIZE)?;
         let f = self.queue.find(pos)?;
-        f.slice(pos - f.start(), CQ_STORE_UNIT_SIZE as usize).map(CqEntry::decode)
+        f.slice(pos - f.start(), CQ_STORE_UNIT_SIZE as usize)
+            .map(CqEntry::decode)
     }
 
     /// Commit-log end of the last record entry (None if there is none).
     pub fn max_phy_end(&self) -> Option<u64> {
         let max = self.max_offset();
         let min = self.min_offset();
-        (min..max).rev().take(1024).find_map(|n| self.entry(n).filter(CqEntry::is_record).map(|e| e.phy_end()))
+        (min..max).rev().take(1024).find_map(|n| {
+            self.entry(n)
+                .filter(CqEntry::is_record)
+                .map(|e| e.phy_end())
+        })
     }
 
     /// Writes the entry for `queue_offset` (called under the commit-log append lock).
@@ -184,11 +201,12 @@ impl ConsumeQueue {
     }
 
     /// Recovery: finds the written end of the last file, drops entries that point at or past
-    /// `clog_end` (and files left empty), and zeroes what follows. Returns dropped entries.
+    /// `clog_end` (and files left empty) by zeroing them, and with `zero_rest` zeroes whatever
+    /// follows the end too (after a crash). Returns the number of dropped entries.
     ///
     /// # Errors
     /// `Io` on read/zero errors.
-    pub fn recover(&mut self, clog_end: u64) -> Result<u64, StoreError> {
+    pub fn recover(&mut self, clog_end: u64, zero_rest: bool) -> Result<u64, StoreError> {
         let topic = self.topic.clone();
         let queue_id = self.queue_id;
         let files = self.queue.files_mut();
@@ -213,10 +231,19 @@ impl ConsumeQueue {
                 continue;
             }
             let Some(f) = files.last_mut().and_then(Arc::get_mut) else {
-                return Err(StoreError::corrupt(Path::new(&topic), 0, "consume queue shared during recovery"));
+                return Err(StoreError::corrupt(
+                    Path::new(&topic),
+                    0,
+                    "consume queue shared during recovery",
+                ));
             };
-            if keep < entries {
-                sys::punch_hole(f.file(), f.path(), keep * CQ_STORE_UNIT_SIZE, f.size() - keep * CQ_STORE_UNIT_SIZE)?;
+            if keep < written || (zero_rest && keep < entries) {
+                sys::punch_hole(
+                    f.file(),
+                    f.path(),
+                    keep * CQ_STORE_UNIT_SIZE,
+                    f.size() - keep * CQ_STORE_UNIT_SIZE,
+                )?;
             }
             f.set_positions(keep * CQ_STORE_UNIT_SIZE);
             break;
@@ -229,10 +256,15 @@ impl ConsumeQueue {
 
     /// Moves the min offset past entries whose records are below `clog_min` (retention).
     pub fn correct_min_offset(&self, clog_min: u64) {
-        let (mut lo, mut hi) = ((self.queue.min_offset() / CQ_STORE_UNIT_SIZE) as i64, self.max_offset());
+        let (mut lo, mut hi) = (
+            (self.queue.min_offset() / CQ_STORE_UNIT_SIZE) as i64,
+            self.max_offset(),
+        );
         while lo < hi {
             let mid = lo + (hi - lo) / 2;
-            let below = self.entry(mid).is_none_or(|e| !e.is_record() || (e.phy as u64) < clog_min);
+            let below = self
+                .entry(mid)
+                .is_none_or(|e| !e.is_record() || (e.phy as u64) < clog_min);
             if below {
                 lo = mid + 1;
             } else {
@@ -272,7 +304,13 @@ fn first_zero_entry(f: &MappedFile, entries: u64) -> Result<u64, StoreError> {
     let (mut lo, mut hi) = (0u64, entries);
     while lo < hi {
         let mid = lo + (hi - lo) / 2;
-        if read_entry(f, mid)? == (CqEntry { phy: 0, size: 0, tags_code: 0 }) {
+        if read_entry(f, mid)?
+            == (CqEntry {
+                phy: 0,
+                size: 0,
+                tags_code: 0,
+            })
+        {
             hi = mid;
         } else {
             lo = mid + 1;
@@ -286,7 +324,11 @@ mod tests {
     use super::*;
 
     fn e(phy: i64) -> CqEntry {
-        CqEntry { phy, size: 10, tags_code: 7 }
+        CqEntry {
+            phy,
+            size: 10,
+            tags_code: 7,
+        }
     }
 
     #[test]
@@ -303,7 +345,7 @@ mod tests {
         assert_eq!(cq.max_phy_end(), Some(70));
         drop(cq);
         let mut cq = ConsumeQueue::load(dir.path(), "T", 0, 60).unwrap();
-        assert_eq!(cq.recover(45).unwrap(), 3, "entries 4..7 end past 45");
+        assert_eq!(cq.recover(45, true).unwrap(), 3, "entries 4..7 end past 45");
         assert_eq!(cq.max_offset(), 4);
         cq.put(4, e(40)).unwrap();
         assert_eq!(cq.entry(4), Some(e(40)));

@@ -23,7 +23,8 @@ impl ConsumeQueueTable {
     /// # Errors
     /// `Io` on directory or file errors.
     pub fn load(dir: &Path, file_size: u64) -> Result<(Self, Vec<ConsumeQueue>), StoreError> {
-        std::fs::create_dir_all(dir).map_err(|e| StoreError::io("create directory", dir, None, e))?;
+        std::fs::create_dir_all(dir)
+            .map_err(|e| StoreError::io("create directory", dir, None, e))?;
         let mut queues = Vec::new();
         let topics = std::fs::read_dir(dir).map_err(|e| StoreError::io("list", dir, None, e))?;
         for t in topics {
@@ -36,12 +37,17 @@ impl ConsumeQueueTable {
                 tracing::warn!(path = %tpath.display(), "ignoring consume queue directory with a non UTF-8 name");
                 continue;
             };
-            let qdirs = std::fs::read_dir(&tpath).map_err(|e| StoreError::io("list", &tpath, None, e))?;
+            let qdirs =
+                std::fs::read_dir(&tpath).map_err(|e| StoreError::io("list", &tpath, None, e))?;
             for q in qdirs {
                 let q = q.map_err(|e| StoreError::io("list", &tpath, None, e))?;
                 match q.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) {
-                    Some(qid) if q.path().is_dir() => queues.push(ConsumeQueue::load(dir, &topic, qid, file_size)?),
-                    _ => tracing::warn!(path = %q.path().display(), "ignoring unexpected entry in consume queue directory"),
+                    Some(qid) if q.path().is_dir() => {
+                        queues.push(ConsumeQueue::load(dir, &topic, qid, file_size)?)
+                    }
+                    _ => {
+                        tracing::warn!(path = %q.path().display(), "ignoring unexpected entry in consume queue directory")
+                    }
                 }
             }
         }
@@ -57,7 +63,9 @@ impl ConsumeQueueTable {
     pub fn insert_all(&self, queues: Vec<ConsumeQueue>) {
         let mut t = self.table.write().unwrap_or_else(|p| p.into_inner());
         for q in queues {
-            t.entry(q.topic().to_owned()).or_default().insert(q.queue_id(), Arc::new(q));
+            t.entry(q.topic().to_owned())
+                .or_default()
+                .insert(q.queue_id(), Arc::new(q));
         }
     }
 
@@ -70,7 +78,11 @@ impl ConsumeQueueTable {
     ///
     /// # Errors
     /// `Io` when its directory cannot be created.
-    pub fn get_or_create(&self, topic: &str, queue_id: i32) -> Result<Arc<ConsumeQueue>, StoreError> {
+    pub fn get_or_create(
+        &self,
+        topic: &str,
+        queue_id: i32,
+    ) -> Result<Arc<ConsumeQueue>, StoreError> {
         if let Some(q) = self.get(topic, queue_id) {
             return Ok(q);
         }
@@ -79,7 +91,12 @@ impl ConsumeQueueTable {
         if let Some(q) = per_topic.get(&queue_id) {
             return Ok(q.clone());
         }
-        let q = Arc::new(ConsumeQueue::load(&self.dir, topic, queue_id, self.file_size)?);
+        let q = Arc::new(ConsumeQueue::load(
+            &self.dir,
+            topic,
+            queue_id,
+            self.file_size,
+        )?);
         per_topic.insert(queue_id, q.clone());
         Ok(q)
     }
@@ -87,7 +104,10 @@ impl ConsumeQueueTable {
     /// Queue ids of `topic`, sorted.
     pub fn queue_ids(&self, topic: &str) -> Vec<i32> {
         let t = self.table.read().unwrap_or_else(|p| p.into_inner());
-        let mut ids: Vec<i32> = t.get(topic).map(|m| m.keys().copied().collect()).unwrap_or_default();
+        let mut ids: Vec<i32> = t
+            .get(topic)
+            .map(|m| m.keys().copied().collect())
+            .unwrap_or_default();
         ids.sort_unstable();
         ids
     }
@@ -100,7 +120,11 @@ impl ConsumeQueueTable {
 
     /// Removes the queues of `topic` and deletes their files.
     pub fn delete_topic(&self, topic: &str) {
-        let removed = self.table.write().unwrap_or_else(|p| p.into_inner()).remove(topic);
+        let removed = self
+            .table
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(topic);
         for q in removed.into_iter().flat_map(|m| m.into_values()) {
             q.destroy();
         }

@@ -45,7 +45,6 @@ impl<'a> DispatchRecord<'a> {
     pub fn goes_to_queue(&self) -> bool {
         goes_to_queue(self.sys_flag)
     }
-
 }
 
 /// The properties dispatch reads, found in one pass (first occurrence wins, as in
@@ -85,12 +84,20 @@ pub fn goes_to_queue(sys_flag: i32) -> bool {
 }
 
 /// tagsCode: hash of `TAGS` (0 without), or for `SCHEDULE_TOPIC_XXXX` the delivery time.
-pub fn tags_code(parsed: &ParsedConfig, topic: &str, props: &DispatchProps<'_>, store_timestamp: i64) -> i64 {
+pub fn tags_code(
+    parsed: &ParsedConfig,
+    topic: &str,
+    props: &DispatchProps<'_>,
+    store_timestamp: i64,
+) -> i64 {
     if topic == SCHEDULE_TOPIC {
         let level = props.delay.and_then(|l| l.trim().parse::<i32>().ok());
         return parsed.deliver_timestamp(level, store_timestamp);
     }
-    props.tags.filter(|t| !t.is_empty()).map_or(0, tags_hash_code)
+    props
+        .tags
+        .filter(|t| !t.is_empty())
+        .map_or(0, tags_hash_code)
 }
 
 /// Writes the consume-queue entry (into `cq`, when the record goes to a queue) and the index
@@ -98,16 +105,33 @@ pub fn tags_code(parsed: &ParsedConfig, topic: &str, props: &DispatchProps<'_>, 
 ///
 /// # Errors
 /// I/O errors from the consume queue or index files.
-pub fn dispatch(rec: &DispatchRecord<'_>, cq: Option<&ConsumeQueue>, index: &IndexService, parsed: &ParsedConfig) -> Result<i64, StoreError> {
+pub fn dispatch(
+    rec: &DispatchRecord<'_>,
+    cq: Option<&ConsumeQueue>,
+    index: &IndexService,
+    parsed: &ParsedConfig,
+) -> Result<i64, StoreError> {
     let props = DispatchProps::scan(rec.properties);
     let tags = tags_code(parsed, rec.topic, &props, rec.store_timestamp);
     if let (true, Some(cq)) = (rec.goes_to_queue(), cq) {
-        cq.put(rec.queue_offset, CqEntry { phy: rec.phy, size: rec.size, tags_code: tags })?;
+        cq.put(
+            rec.queue_offset,
+            CqEntry {
+                phy: rec.phy,
+                size: rec.size,
+                tags_code: tags,
+            },
+        )?;
     }
-    if transaction_type(rec.sys_flag) != TRANSACTION_ROLLBACK_TYPE {
-        if props.uniq_key.is_some() || props.keys.is_some() {
-            index.put(rec.topic, props.uniq_key, props.keys, rec.phy, rec.store_timestamp)?;
-        }
+    let has_keys = props.uniq_key.is_some() || props.keys.is_some();
+    if has_keys && transaction_type(rec.sys_flag) != TRANSACTION_ROLLBACK_TYPE {
+        index.put(
+            rec.topic,
+            props.uniq_key,
+            props.keys,
+            rec.phy,
+            rec.store_timestamp,
+        )?;
     }
     Ok(tags)
 }

@@ -8,7 +8,10 @@
 
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+/// Longest a group commit waits for more writers when the previous one served many.
+const STRAGGLER_WAIT: Duration = Duration::from_micros(100);
 
 use tokio::sync::oneshot;
 
@@ -31,7 +34,9 @@ pub struct FlushService {
 
 impl std::fmt::Debug for FlushService {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FlushService").field("mode", &self.mode).finish_non_exhaustive()
+        f.debug_struct("FlushService")
+            .field("mode", &self.mode)
+            .finish_non_exhaustive()
     }
 }
 
@@ -86,6 +91,7 @@ impl FlushService {
     }
 
     fn run_sync(&self, log: &CommitLog) {
+        let mut last_batch = 0usize;
         loop {
             let (requests, stop) = {
                 let mut st = self.lock();
@@ -99,8 +105,19 @@ impl FlushService {
                         break;
                     }
                 }
+                // Many writers: the fastest ones are back before the rest; give the others a
+                // moment so that one flush serves them all (a lone writer never waits here).
+                let deadline = Instant::now() + STRAGGLER_WAIT;
+                while !st.stop && st.requests.len() * 2 <= last_batch {
+                    let left = deadline.saturating_duration_since(Instant::now());
+                    if left.is_zero() {
+                        break;
+                    }
+                    st = self.cv.wait_timeout(st, left).unwrap_or_else(|p| p.into_inner()).0;
+                }
                 (std::mem::take(&mut st.requests), st.stop)
             };
+            last_batch = requests.len();
             match log.flush() {
                 Ok(flushed) => {
                     for (end, tx) in requests {
@@ -155,7 +172,10 @@ impl Ticker {
         if *st {
             return false;
         }
-        let (st, _) = self.cv.wait_timeout(st, d).unwrap_or_else(|p| p.into_inner());
+        let (st, _) = self
+            .cv
+            .wait_timeout(st, d)
+            .unwrap_or_else(|p| p.into_inner());
         !*st
     }
 

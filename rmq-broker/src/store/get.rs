@@ -46,7 +46,12 @@ pub fn get_message(
         return status_only(OffsetOverflowOne, offset, min, max);
     }
     if offset > max {
-        return status_only(OffsetOverflowBadly, if min == 0 { min } else { max }, min, max);
+        return status_only(
+            OffsetOverflowBadly,
+            if min == 0 { min } else { max },
+            min,
+            max,
+        );
     }
     let max_nums = max_msg_nums.max(1) as usize;
     let scan_limit = MIN_SCAN_ENTRIES.max(max_nums) as i64;
@@ -63,7 +68,10 @@ pub fn get_message(
                 if !res.messages.is_empty() && total + e.size as usize > max_total_bytes {
                     break;
                 }
-                match clog.read(e.phy as u64, e.size as usize).filter(|b| b.get(..4) == Some(&e.size.to_be_bytes()[..])) {
+                match clog
+                    .read(e.phy as u64, e.size as usize)
+                    .filter(|b| b.get(..4) == Some(&e.size.to_be_bytes()[..]))
+                {
                     Some(b) => {
                         total += b.len();
                         res.messages.push(b);
@@ -107,25 +115,51 @@ pub fn offset_by_time(inner: &StoreInner, cq: &ConsumeQueue, ts: i64) -> i64 {
 /// Store time of the first readable record of the queue.
 pub fn earliest_time(inner: &StoreInner, cq: &ConsumeQueue) -> Option<i64> {
     let (min, max) = (cq.min_offset(), cq.max_offset());
-    (min..max).take(MIN_SCAN_ENTRIES).find_map(|n| store_time(inner, cq, n))
+    (min..max)
+        .take(MIN_SCAN_ENTRIES)
+        .find_map(|n| store_time(inner, cq, n))
 }
 
 /// Records of `topic` whose `KEYS` contain `key` or whose `UNIQ_KEY` is `key`, stored within
 /// `[begin_ms, end_ms]`, newest first.
-pub fn query_message(inner: &StoreInner, topic: &str, key: &str, max_num: usize, begin_ms: i64, end_ms: i64) -> Vec<Bytes> {
-    let candidates = inner.index.query(topic, key, max_num.saturating_mul(2).saturating_add(16), begin_ms, end_ms);
+pub fn query_message(
+    inner: &StoreInner,
+    topic: &str,
+    key: &str,
+    max_num: usize,
+    begin_ms: i64,
+    end_ms: i64,
+) -> Vec<Bytes> {
+    let candidates = inner.index.query(
+        topic,
+        key,
+        max_num.saturating_mul(2).saturating_add(16),
+        begin_ms,
+        end_ms,
+    );
     let mut out = Vec::new();
     for phy in candidates {
         if out.len() >= max_num {
             break;
         }
-        let Some(b) = u64::try_from(phy).ok().and_then(|p| inner.commit_log.read_record(p)) else {
+        let Some(b) = u64::try_from(phy)
+            .ok()
+            .and_then(|p| inner.commit_log.read_record(p))
+        else {
             continue;
         };
-        let Ok(v) = decode_record(&b, false) else { continue };
-        let key_matches = find_property(v.properties, keys::UNIQ_CLIENT_MESSAGE_ID_KEYIDX) == Some(key)
-            || find_property(v.properties, keys::KEYS).is_some_and(|ks| ks.split_whitespace().any(|k| k == key));
-        if v.topic == topic && key_matches && v.store_timestamp >= begin_ms && v.store_timestamp <= end_ms {
+        let Ok(v) = decode_record(&b, false) else {
+            continue;
+        };
+        let key_matches = find_property(v.properties, keys::UNIQ_CLIENT_MESSAGE_ID_KEYIDX)
+            == Some(key)
+            || find_property(v.properties, keys::KEYS)
+                .is_some_and(|ks| ks.split_whitespace().any(|k| k == key));
+        if v.topic == topic
+            && key_matches
+            && v.store_timestamp >= begin_ms
+            && v.store_timestamp <= end_ms
+        {
             out.push(b);
         }
     }

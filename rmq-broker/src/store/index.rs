@@ -28,7 +28,8 @@ impl IndexService {
     /// # Errors
     /// `Io`/`Corrupt` when a file cannot be opened.
     pub fn load(dir: &Path, slot_num: u32, max_index: u32) -> Result<Self, StoreError> {
-        std::fs::create_dir_all(dir).map_err(|e| StoreError::io("create directory", dir, None, e))?;
+        std::fs::create_dir_all(dir)
+            .map_err(|e| StoreError::io("create directory", dir, None, e))?;
         let mut files = Vec::new();
         for (_, path) in sys::list_offset_files(dir)? {
             files.push(Arc::new(IndexFile::open(path, slot_num, max_index)?));
@@ -64,7 +65,11 @@ impl IndexService {
             .and_then(|f| f.path().file_name()?.to_str()?.parse::<u64>().ok())
             .unwrap_or(0);
         let name = (now_ms.max(0) as u64).max(last_name + 1);
-        let f = Arc::new(IndexFile::open(self.dir.join(sys::offset_file_name(name)), self.slot_num, self.max_index)?);
+        let f = Arc::new(IndexFile::open(
+            self.dir.join(sys::offset_file_name(name)),
+            self.slot_num,
+            self.max_index,
+        )?);
         files.push(f.clone());
         Ok(f)
     }
@@ -73,8 +78,17 @@ impl IndexService {
     ///
     /// # Errors
     /// `Io` when a new index file cannot be created.
-    pub fn put(&self, topic: &str, uniq_key: Option<&str>, keys: Option<&str>, phy: i64, store_ts: i64) -> Result<(), StoreError> {
-        let all = uniq_key.into_iter().chain(keys.into_iter().flat_map(str::split_whitespace));
+    pub fn put(
+        &self,
+        topic: &str,
+        uniq_key: Option<&str>,
+        keys: Option<&str>,
+        phy: i64,
+        store_ts: i64,
+    ) -> Result<(), StoreError> {
+        let all = uniq_key
+            .into_iter()
+            .chain(keys.into_iter().flat_map(str::split_whitespace));
         for key in all.filter(|k| !k.is_empty()) {
             let hash = key_hash(topic, key);
             let mut f = self.writable(store_ts)?;
@@ -88,7 +102,14 @@ impl IndexService {
 
     /// Candidate commit-log offsets for `topic#key` stored within `[begin_ms, end_ms]`,
     /// newest first, de-duplicated, at most `max` (callers verify the records).
-    pub fn query(&self, topic: &str, key: &str, max: usize, begin_ms: i64, end_ms: i64) -> Vec<i64> {
+    pub fn query(
+        &self,
+        topic: &str,
+        key: &str,
+        max: usize,
+        begin_ms: i64,
+        end_ms: i64,
+    ) -> Vec<i64> {
         let hash = key_hash(topic, key);
         let mut out = Vec::new();
         for f in self.snapshot().iter().rev() {
@@ -153,11 +174,21 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let idx = IndexService::load(dir.path(), 8, 3).unwrap();
         for i in 0..5i64 {
-            idx.put("T", Some(&format!("U{i}")), Some("shared other"), i * 100, 1_000 + i).unwrap();
+            idx.put(
+                "T",
+                Some(&format!("U{i}")),
+                Some("shared other"),
+                i * 100,
+                1_000 + i,
+            )
+            .unwrap();
         }
         assert!(idx.snapshot().len() >= 3);
         assert_eq!(idx.query("T", "U3", 10, 0, i64::MAX), vec![300]);
-        assert_eq!(idx.query("T", "shared", 10, 0, i64::MAX), vec![400, 300, 200, 100, 0]);
+        assert_eq!(
+            idx.query("T", "shared", 10, 0, i64::MAX),
+            vec![400, 300, 200, 100, 0]
+        );
         assert_eq!(idx.query("T", "shared", 2, 0, i64::MAX).len(), 2);
         assert!(idx.query("X", "shared", 10, 0, i64::MAX).is_empty());
         drop(idx);

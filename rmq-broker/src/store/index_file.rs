@@ -28,11 +28,19 @@ const ENTRY: u64 = 20;
 pub fn key_hash(topic: &str, key: &str) -> u32 {
     let mut h: i32 = 0;
     if topic.is_ascii() && key.is_ascii() {
-        for b in topic.bytes().chain(std::iter::once(b'#')).chain(key.bytes()) {
+        for b in topic
+            .bytes()
+            .chain(std::iter::once(b'#'))
+            .chain(key.bytes())
+        {
             h = h.wrapping_mul(31).wrapping_add(i32::from(b));
         }
     } else {
-        for unit in topic.encode_utf16().chain("#".encode_utf16()).chain(key.encode_utf16()) {
+        for unit in topic
+            .encode_utf16()
+            .chain("#".encode_utf16())
+            .chain(key.encode_utf16())
+        {
             h = h.wrapping_mul(31).wrapping_add(i32::from(unit));
         }
     }
@@ -78,9 +86,13 @@ impl IndexFile {
             .truncate(false)
             .open(&path)
             .map_err(|e| StoreError::io("open", &path, None, e))?;
-        let len = file.metadata().map_err(|e| StoreError::io("stat", &path, None, e))?.len();
+        let len = file
+            .metadata()
+            .map_err(|e| StoreError::io("stat", &path, None, e))?
+            .len();
         if len == 0 {
-            file.set_len(size).map_err(|e| StoreError::io("set length of", &path, Some(size), e))?;
+            file.set_len(size)
+                .map_err(|e| StoreError::io("set length of", &path, Some(size), e))?;
         } else if len != size {
             return Err(StoreError::corrupt(&path, 0, format!("index file of {len} bytes, expected {size} (maxHashSlotNum/maxIndexNum changed?)")));
         }
@@ -88,7 +100,13 @@ impl IndexFile {
             .len(size as usize)
             .map_raw(&file)
             .map_err(|e| StoreError::io("mmap", &path, None, e))?;
-        let f = IndexFile { path, map, slot_num, max_index, write: Mutex::new(()) };
+        let f = IndexFile {
+            path,
+            map,
+            slot_num,
+            max_index,
+            write: Mutex::new(()),
+        };
         if f.count() == 0 {
             f.u32_at(36).store(1u32.to_be(), Ordering::Release);
         }
@@ -100,13 +118,13 @@ impl IndexFile {
     }
 
     fn u64_at(&self, off: u64) -> &AtomicU64 {
-        debug_assert!(off % 8 == 0 && off + 8 <= HEADER);
+        debug_assert!(off.is_multiple_of(8) && off + 8 <= HEADER);
         // SAFETY: in bounds, 8-aligned (page-aligned base), only accessed atomically.
         unsafe { &*(self.map.as_ptr().add(off as usize) as *const AtomicU64) }
     }
 
     fn u32_at(&self, off: u64) -> &AtomicU32 {
-        debug_assert!(off % 4 == 0 && off + 4 <= HEADER + u64::from(self.slot_num) * 4);
+        debug_assert!(off.is_multiple_of(4) && off + 4 <= HEADER + u64::from(self.slot_num) * 4);
         // SAFETY: in bounds, 4-aligned, only accessed atomically.
         unsafe { &*(self.map.as_ptr().add(off as usize) as *const AtomicU32) }
     }
@@ -116,7 +134,8 @@ impl IndexFile {
     }
 
     fn set64(&self, off: u64, v: i64) {
-        self.u64_at(off).store((v as u64).to_be(), Ordering::Release);
+        self.u64_at(off)
+            .store((v as u64).to_be(), Ordering::Release);
     }
 
     pub fn begin_timestamp(&self) -> i64 {
@@ -157,7 +176,11 @@ impl IndexFile {
             prev = 0;
         }
         let begin = self.begin_timestamp();
-        let diff = if begin <= 0 { 0 } else { ((store_ts - begin) / 1000).clamp(0, i64::from(i32::MAX)) };
+        let diff = if begin <= 0 {
+            0
+        } else {
+            ((store_ts - begin) / 1000).clamp(0, i64::from(i32::MAX))
+        };
         let mut e = [0u8; 20];
         e[0..4].copy_from_slice(&hash.to_be_bytes());
         e[4..12].copy_from_slice(&phy.to_be_bytes());
@@ -166,7 +189,11 @@ impl IndexFile {
         // SAFETY: entry `count` is in bounds (count < max_index), unpublished, and only this
         // writer (holding `write`) touches it.
         unsafe {
-            std::ptr::copy_nonoverlapping(e.as_ptr(), self.map.as_mut_ptr().add(self.entry_pos(count) as usize), 20);
+            std::ptr::copy_nonoverlapping(
+                e.as_ptr(),
+                self.map.as_mut_ptr().add(self.entry_pos(count) as usize),
+                20,
+            );
         }
         if count <= 1 {
             self.set64(16, phy);
@@ -174,12 +201,16 @@ impl IndexFile {
         }
         if prev == 0 {
             let used = self.u32_at(32);
-            used.store((u32::from_be(used.load(Ordering::Relaxed)) + 1).to_be(), Ordering::Relaxed);
+            used.store(
+                (u32::from_be(used.load(Ordering::Relaxed)) + 1).to_be(),
+                Ordering::Relaxed,
+            );
         }
         slot.store(count.to_be(), Ordering::Release);
         self.set64(24, phy);
         self.set64(8, store_ts);
-        self.u32_at(36).store((count + 1).to_be(), Ordering::Release);
+        self.u32_at(36)
+            .store((count + 1).to_be(), Ordering::Release);
         true
     }
 
@@ -191,7 +222,9 @@ impl IndexFile {
         let mut idx = u32::from_be(self.slot(hash).load(Ordering::Acquire));
         while idx > 0 && idx < count && out.len() < max {
             // SAFETY: `idx < count`, so the entry was published before `count` (Acquire).
-            let e = unsafe { std::slice::from_raw_parts(self.map.as_ptr().add(self.entry_pos(idx) as usize), 20) };
+            let e = unsafe {
+                std::slice::from_raw_parts(self.map.as_ptr().add(self.entry_pos(idx) as usize), 20)
+            };
             let h = u32::from_be_bytes([e[0], e[1], e[2], e[3]]);
             let mut p = [0u8; 8];
             p.copy_from_slice(&e[4..12]);
@@ -211,7 +244,10 @@ impl IndexFile {
     /// Drops the mapping's pages from the process (see `MappedFile::release_pages`).
     pub fn release_pages(&self) {
         // SAFETY: shared file mapping; MADV_DONTNEED only unmaps, contents stay in the file.
-        let _ = unsafe { self.map.unchecked_advise(memmap2::UncheckedAdvice::DontNeed) };
+        let _ = unsafe {
+            self.map
+                .unchecked_advise(memmap2::UncheckedAdvice::DontNeed)
+        };
     }
 
     /// Flushes the whole mapping.
@@ -220,7 +256,9 @@ impl IndexFile {
     /// `Io` when msync fails.
     pub fn flush(&self) -> Result<(), StoreError> {
         let used = self.entry_pos(self.count()) as usize;
-        self.map.flush_range(0, used.min(self.map.len())).map_err(|e| StoreError::io("flush", &self.path, None, e))
+        self.map
+            .flush_range(0, used.min(self.map.len()))
+            .map_err(|e| StoreError::io("flush", &self.path, None, e))
     }
 }
 

@@ -2,16 +2,20 @@
 //!
 //! ```text
 //! 0 ............ flushed ........ wrote ........ zeroed ............... size
-//! | durable      | written, dirty | zero-filled ahead | sparse / unknown |
+//! | durable      | written, dirty | pre-zeroed ahead  | zero (sparse)    |
 //! ```
 //!
 //! One appender at a time writes at `wrote` (appends are serialized by an internal mutex) and
 //! publishes the new position with a `Release` store; readers load it with `Acquire` and only
 //! ever read below it, so no byte is read while it is written. Bytes below `wrote` are never
-//! modified again. With pre-zeroing on, the appender only writes below `zeroed`: a background
-//! thread (or the appender itself) zero-fills whole chunks above `wrote` with `pwrite`, so the
-//! first flush of a region doesn't also have to commit block allocation, and a full disk is an
-//! `ENOSPC` error rather than a `SIGBUS` on the mapping.
+//! modified again, and bytes above it are always zero (new files are sparse, recovery punches
+//! out a torn tail).
+//!
+//! Pre-zeroing (commit log only) is a performance device: the warm thread claims one chunk
+//! above `max(wrote, zeroed)` at a time and writes zeros into it with `pwrite`, so that the
+//! pages are in the page cache with their blocks allocated before the appender gets there.
+//! An appender that reaches a claimed chunk waits for it; one that outruns the warm thread
+//! moves `zeroed` past itself without writing, so the warm thread never zeroes written bytes.
 
 use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
@@ -25,7 +29,7 @@ use super::error::StoreError;
 use super::sys;
 
 /// Granularity of pre-zeroing.
-pub const ZERO_CHUNK: u64 = 1 << 20;
+pub const ZERO_CHUNK: u64 = 256 << 10;
 
 /// Appender-side state, guarded by `MappedFile::state`.
 #[derive(Debug, Default)]
@@ -100,9 +104,16 @@ impl MappedFile {
         Self::map(path, file, start, len, prezero)
     }
 
-    fn map(path: PathBuf, file: File, start: u64, size: u64, prezero: bool) -> Result<Self, StoreError> {
-        let len = usize::try_from(size)
-            .map_err(|_| StoreError::corrupt(&path, 0, format!("file of {size} bytes cannot be mapped")))?;
+    fn map(
+        path: PathBuf,
+        file: File,
+        start: u64,
+        size: u64,
+        prezero: bool,
+    ) -> Result<Self, StoreError> {
+        let len = usize::try_from(size).map_err(|_| {
+            StoreError::corrupt(&path, 0, format!("file of {size} bytes cannot be mapped"))
+        })?;
         let map = MmapOptions::new()
             .len(len)
             .map_raw(&file)
@@ -207,14 +218,26 @@ impl MappedFile {
             return Err(StoreError::corrupt(
                 &self.path,
                 pos,
-                format!("append of {} bytes overflows file of {} bytes", data.len(), self.size),
+                format!(
+                    "append of {} bytes overflows file of {} bytes",
+                    data.len(),
+                    self.size
+                ),
             ));
         }
-        let st = if self.prezero { self.ensure_zeroed(st, end)? } else { st };
+        let st = if self.prezero {
+            self.ensure_zeroed(st, end)
+        } else {
+            st
+        };
         // SAFETY: `[pos, end)` lies inside the mapping, above every reader-visible byte, and
         // only this appender (holding `state`) writes there; zeroing of it has completed.
         unsafe {
-            std::ptr::copy_nonoverlapping(data.as_ptr(), self.map.as_mut_ptr().add(pos as usize), data.len());
+            std::ptr::copy_nonoverlapping(
+                data.as_ptr(),
+                self.map.as_mut_ptr().add(pos as usize),
+                data.len(),
+            );
         }
         Ok((pos, st))
     }
@@ -227,11 +250,11 @@ impl MappedFile {
         &'a self,
         mut st: MutexGuard<'a, WriterState>,
         need: u64,
-    ) -> Result<MutexGuard<'a, WriterState>, StoreError> {
+    ) -> MutexGuard<'a, WriterState> {
         loop {
             let z = self.zeroed.load(Ordering::Acquire);
             if need <= z {
-                return Ok(st);
+                return st;
             }
             if st.claim_end > z {
                 st = self
@@ -241,7 +264,7 @@ impl MappedFile {
                 continue;
             }
             self.zeroed.store(need, Ordering::Release);
-            return Ok(st);
+            return st;
         }
     }
 
@@ -312,7 +335,10 @@ impl MappedFile {
         // SAFETY: on a shared file mapping MADV_DONTNEED only unmaps pages: later accesses
         // (including through slices handed out earlier) see the file's current contents, and
         // dirty pages keep their data in the page cache.
-        if let Err(e) = unsafe { self.map.unchecked_advise(memmap2::UncheckedAdvice::DontNeed) } {
+        if let Err(e) = unsafe {
+            self.map
+                .unchecked_advise(memmap2::UncheckedAdvice::DontNeed)
+        } {
             tracing::debug!(path = %self.path.display(), error = %e, "madvise(DONTNEED) failed");
         }
     }
@@ -356,7 +382,11 @@ mod tests {
         assert_eq!(f.append(b" world").unwrap(), 5);
         assert_eq!(f.slice(0, 11), Some(&b"hello world"[..]));
         assert_eq!(f.slice(6, 6), None, "nothing past the write position");
-        assert_eq!(f.zeroed(), 11, "the appender moves the frontier without zeroing");
+        assert_eq!(
+            f.zeroed(),
+            11,
+            "the appender moves the frontier without zeroing"
+        );
         assert_eq!(f.flush().unwrap(), 11);
         assert!(f.append(&[1u8; 8192]).is_err());
         drop(f);
@@ -373,12 +403,24 @@ mod tests {
         let size = 3 * ZERO_CHUNK;
         let f = MappedFile::create(path, 0, size, true).unwrap();
         f.append(&[9u8; 100]).unwrap();
-        assert_eq!(f.zero_ahead(ZERO_CHUNK).unwrap(), ZERO_CHUNK - 100, "up to the chunk boundary");
+        assert_eq!(
+            f.zero_ahead(ZERO_CHUNK).unwrap(),
+            ZERO_CHUNK - 100,
+            "up to the chunk boundary"
+        );
         assert_eq!(f.zeroed(), ZERO_CHUNK);
         assert_eq!(f.zero_ahead(ZERO_CHUNK).unwrap(), ZERO_CHUNK);
-        assert_eq!(f.zero_ahead(ZERO_CHUNK).unwrap(), 0, "already a chunk ahead");
+        assert_eq!(
+            f.zero_ahead(ZERO_CHUNK).unwrap(),
+            0,
+            "already a chunk ahead"
+        );
         assert_eq!(f.zero_ahead(4 * ZERO_CHUNK).unwrap(), ZERO_CHUNK);
         assert_eq!(f.zero_ahead(4 * ZERO_CHUNK).unwrap(), 0, "end of file");
-        assert_eq!(f.slice(0, 100).unwrap(), &[9u8; 100][..], "written bytes untouched");
+        assert_eq!(
+            f.slice(0, 100).unwrap(),
+            &[9u8; 100][..],
+            "written bytes untouched"
+        );
     }
 }

@@ -26,8 +26,14 @@ impl MappedFileQueue {
     ///
     /// # Errors
     /// `Io` on directory or file errors; `Corrupt` on a gap when `strict`.
-    pub fn load(dir: &Path, file_size: u64, prezero: bool, strict: bool) -> Result<Self, StoreError> {
-        std::fs::create_dir_all(dir).map_err(|e| StoreError::io("create directory", dir, None, e))?;
+    pub fn load(
+        dir: &Path,
+        file_size: u64,
+        prezero: bool,
+        strict: bool,
+    ) -> Result<Self, StoreError> {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| StoreError::io("create directory", dir, None, e))?;
         let mut files: Vec<Arc<MappedFile>> = Vec::new();
         for (start, path) in sys::list_offset_files(dir)? {
             let f = MappedFile::open(path, start, file_size, prezero)?;
@@ -37,7 +43,11 @@ impl MappedFileQueue {
                         return Err(StoreError::corrupt(
                             f.path(),
                             start,
-                            format!("segment does not follow {} (which ends at {})", prev.path().display(), prev.end()),
+                            format!(
+                                "segment does not follow {} (which ends at {})",
+                                prev.path().display(),
+                                prev.end()
+                            ),
                         ));
                     }
                     tracing::warn!(path = %f.path().display(), expected = prev.end(), "gap before file, ignoring earlier files");
@@ -100,7 +110,12 @@ impl MappedFileQueue {
     }
 
     fn new_file(&self, start: u64) -> Result<MappedFile, StoreError> {
-        MappedFile::create(self.dir.join(sys::offset_file_name(start)), start, self.file_size, self.prezero)
+        MappedFile::create(
+            self.dir.join(sys::offset_file_name(start)),
+            start,
+            self.file_size,
+            self.prezero,
+        )
     }
 
     /// Appends a new file starting at `start` (the spare one when it matches).
@@ -119,7 +134,10 @@ impl MappedFileQueue {
                 Arc::new(self.new_file(start)?)
             }
         };
-        self.files.write().unwrap_or_else(|p| p.into_inner()).push(f.clone());
+        self.files
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(f.clone());
         Ok(f)
     }
 
@@ -167,7 +185,10 @@ impl MappedFileQueue {
 
     /// Removes files from the front while `expired` says so, never the last one. Returns the
     /// removed files (already deleted from disk).
-    pub fn delete_prefix(&self, mut expired: impl FnMut(&MappedFile) -> bool) -> Vec<Arc<MappedFile>> {
+    pub fn delete_prefix(
+        &self,
+        mut expired: impl FnMut(&MappedFile) -> bool,
+    ) -> Vec<Arc<MappedFile>> {
         let removed: Vec<Arc<MappedFile>> = {
             let mut files = self.files.write().unwrap_or_else(|p| p.into_inner());
             let keep_from = files
@@ -227,7 +248,11 @@ mod tests {
     fn gap_is_an_error_only_when_strict() {
         let dir = tempfile::tempdir().unwrap();
         for start in [0u64, 8192] {
-            std::fs::write(dir.path().join(sys::offset_file_name(start)), vec![0u8; 4096]).unwrap();
+            std::fs::write(
+                dir.path().join(sys::offset_file_name(start)),
+                vec![0u8; 4096],
+            )
+            .unwrap();
         }
         let err = MappedFileQueue::load(dir.path(), 4096, false, true).unwrap_err();
         assert!(err.to_string().contains("00000000000000008192"), "{err}");

@@ -59,8 +59,8 @@ pub use config::{parse_delay_levels, parse_delete_when, FlushDiskType, StoreConf
 pub use dispatch::SCHEDULE_TOPIC;
 pub use error::StoreError;
 pub use types::{
-    AppendedMessage, GetMessageResult, GetMessageStatus, MessageArrivingListener, MessageInner, PutMessageResult,
-    PutMessageStatus,
+    AppendedMessage, GetMessageResult, GetMessageStatus, MessageArrivingListener, MessageInner,
+    PutMessageResult, PutMessageStatus,
 };
 
 use checkpoint::{Checkpoint, CheckpointFile};
@@ -94,6 +94,8 @@ pub(crate) struct StoreInner {
     listener: RwLock<Option<Arc<dyn MessageArrivingListener>>>,
     shut_down: AtomicBool,
     msg_id_prefix: put::MsgIdPrefix,
+    /// The last checkpoint written, to skip rewriting an unchanged one.
+    last_checkpoint: Mutex<Option<Checkpoint>>,
 }
 
 impl StoreInner {
@@ -120,13 +122,32 @@ impl StoreInner {
             cq.flush()?;
         }
         self.index.flush()?;
-        let flushed = if clean { self.commit_log.flush()? } else { self.commit_log.flushed_offset() };
-        self.checkpoint.write(&Checkpoint {
+        let flushed = if clean {
+            self.commit_log.flush()?
+        } else {
+            self.commit_log.flushed_offset()
+        };
+        let cp = Checkpoint {
             commit_log_flushed_offset: flushed,
             logics_offset: logics,
             timestamp: now_ms(),
             clean_shutdown: clean && logics == flushed,
-        })
+        };
+        let mut last = self
+            .last_checkpoint
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if last.is_some_and(|l| {
+            Checkpoint {
+                timestamp: cp.timestamp,
+                ..l
+            } == cp
+        }) {
+            return Ok(());
+        }
+        self.checkpoint.write(&cp)?;
+        *last = Some(cp);
+        Ok(())
     }
 }
 
@@ -140,7 +161,9 @@ pub struct MessageStore {
 
 impl std::fmt::Debug for MessageStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MessageStore").field("root", &self.inner.config.store_path_root_dir).finish_non_exhaustive()
+        f.debug_struct("MessageStore")
+            .field("root", &self.inner.config.store_path_root_dir)
+            .finish_non_exhaustive()
     }
 }
 
@@ -163,7 +186,8 @@ impl MessageStore {
         let started = std::time::Instant::now();
         let parsed = config.validate(&opts)?;
         let root = config.store_path_root_dir.clone();
-        std::fs::create_dir_all(&root).map_err(|e| StoreError::io("create directory", &root, None, e))?;
+        std::fs::create_dir_all(&root)
+            .map_err(|e| StoreError::io("create directory", &root, None, e))?;
         let lock_path = root.join("lock");
         let lock_file = File::options()
             .read(true)
@@ -174,16 +198,26 @@ impl MessageStore {
             .map_err(|e| StoreError::io("open", &lock_path, None, e))?;
         match lock_file.try_lock() {
             Ok(()) => {}
-            Err(std::fs::TryLockError::WouldBlock) => return Err(StoreError::Locked { path: root }),
-            Err(std::fs::TryLockError::Error(e)) => return Err(StoreError::io("lock", &lock_path, None, e)),
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(StoreError::Locked { path: root })
+            }
+            Err(std::fs::TryLockError::Error(e)) => {
+                return Err(StoreError::io("lock", &lock_path, None, e))
+            }
         }
         let (checkpoint, cp) = CheckpointFile::open(&root)?;
         let cq_root = root.join("consumequeue");
         let cq_file_size = config.consume_queue_file_size();
         let (cqs, cq_list) = ConsumeQueueTable::load(&cq_root, cq_file_size)?;
-        let mut queues: recovery::RecoveringQueues =
-            cq_list.into_iter().map(|q| ((q.topic().to_owned(), q.queue_id()), q)).collect();
-        let index = IndexService::load(&root.join("index"), opts.max_hash_slot_num, opts.max_index_num)?;
+        let mut queues: recovery::RecoveringQueues = cq_list
+            .into_iter()
+            .map(|q| ((q.topic().to_owned(), q.queue_id()), q))
+            .collect();
+        let index = IndexService::load(
+            &root.join("index"),
+            opts.max_hash_slot_num,
+            opts.max_index_num,
+        )?;
         let mut clog = MappedFileQueue::load(
             &root.join("commitlog"),
             config.mapped_file_size_commit_log,
@@ -198,11 +232,15 @@ impl MessageStore {
             cq_root: &cq_root,
             cq_file_size,
         };
-        let end = recovery::recover(&mut clog, ctx)?;
+        let (end, clean) = recovery::recover(&mut clog, ctx)?;
         if clog.is_empty() {
             clog.create_file(end)?;
-        } else if let Some(f) = clog.find(end).or_else(|| clog.last()) {
-            f.sync_data()?;
+        } else if !clean {
+            // The recovered tail may only be in the page cache; make it durable before the
+            // checkpoint says so.
+            if let Some(f) = clog.find(end).or_else(|| clog.last()) {
+                f.sync_data()?;
+            }
         }
         let clog_min = clog.min_offset();
         for q in queues.values() {
@@ -215,7 +253,10 @@ impl MessageStore {
             config.mapped_file_size_commit_log,
         ));
         let commit_log = Arc::new(CommitLog::new(clog, end, warm.clone()));
-        let flush = Arc::new(FlushService::new(config.flush_disk_type, config.flush_interval_commit_log_ms));
+        let flush = Arc::new(FlushService::new(
+            config.flush_disk_type,
+            config.flush_interval_commit_log_ms,
+        ));
         let msg_id_prefix = put::MsgIdPrefix::new(config.store_host);
         let inner = Arc::new(StoreInner {
             config,
@@ -231,6 +272,7 @@ impl MessageStore {
             listener: RwLock::new(None),
             shut_down: AtomicBool::new(false),
             msg_id_prefix,
+            last_checkpoint: Mutex::new(None),
         });
         inner.flush_logics_and_checkpoint(false)?;
         let spawn_err = |e: std::io::Error| StoreError::io("spawn thread for", &root, None, e);
@@ -238,7 +280,9 @@ impl MessageStore {
         if inner.config.warm_mapped_file_enable {
             threads.push(warm::spawn(commit_log, warm).map_err(spawn_err)?);
         }
-        threads.push(cleanup::spawn_housekeeping(inner.clone(), inner.ticker.clone()).map_err(spawn_err)?);
+        threads.push(
+            cleanup::spawn_housekeeping(inner.clone(), inner.ticker.clone()).map_err(spawn_err)?,
+        );
         tracing::info!(
             root = %root.display(),
             commit_log_min = clog_min,
@@ -261,7 +305,11 @@ impl MessageStore {
 
     /// Sets the listener told about every dispatched message.
     pub fn set_arriving_listener(&self, l: Arc<dyn MessageArrivingListener>) {
-        *self.inner.listener.write().unwrap_or_else(|p| p.into_inner()) = Some(l);
+        *self
+            .inner
+            .listener
+            .write()
+            .unwrap_or_else(|p| p.into_inner()) = Some(l);
     }
 
     /// Stores one message. Under SYNC_FLUSH, waits until it is durable unless its `WAIT`
@@ -288,22 +336,39 @@ impl MessageStore {
         max_total_bytes: usize,
         filter: &dyn Fn(i64) -> bool,
     ) -> GetMessageResult {
-        get::get_message(&self.inner, topic, queue_id, offset, max_msg_nums, max_total_bytes, filter)
+        get::get_message(
+            &self.inner,
+            topic,
+            queue_id,
+            offset,
+            max_msg_nums,
+            max_total_bytes,
+            filter,
+        )
     }
 
     /// The next queue offset to be written (0 if the queue doesn't exist).
     pub fn max_offset_in_queue(&self, topic: &str, queue_id: i32) -> i64 {
-        self.inner.cqs.get(topic, queue_id).map_or(0, |q| q.max_offset())
+        self.inner
+            .cqs
+            .get(topic, queue_id)
+            .map_or(0, |q| q.max_offset())
     }
 
     /// The first readable queue offset (0 if the queue doesn't exist).
     pub fn min_offset_in_queue(&self, topic: &str, queue_id: i32) -> i64 {
-        self.inner.cqs.get(topic, queue_id).map_or(0, |q| q.min_offset())
+        self.inner
+            .cqs
+            .get(topic, queue_id)
+            .map_or(0, |q| q.min_offset())
     }
 
     /// The first queue offset stored at or after `timestamp_ms` (the max offset if none).
     pub fn offset_in_queue_by_time(&self, topic: &str, queue_id: i32, timestamp_ms: i64) -> i64 {
-        self.inner.cqs.get(topic, queue_id).map_or(0, |q| get::offset_by_time(&self.inner, &q, timestamp_ms))
+        self.inner
+            .cqs
+            .get(topic, queue_id)
+            .map_or(0, |q| get::offset_by_time(&self.inner, &q, timestamp_ms))
     }
 
     /// Store time of the oldest readable message of the queue.
@@ -320,12 +385,21 @@ impl MessageStore {
 
     /// The whole record at `commit_log_offset`.
     pub fn look_message_by_offset(&self, commit_log_offset: i64) -> Option<Bytes> {
-        self.inner.commit_log.read_record(u64::try_from(commit_log_offset).ok()?)
+        self.inner
+            .commit_log
+            .read_record(u64::try_from(commit_log_offset).ok()?)
     }
 
     /// Records of `topic` with `key` among their `KEYS` or as `UNIQ_KEY`, stored within
     /// `[begin_ms, end_ms]`, newest first, at most `max_num`.
-    pub fn query_message(&self, topic: &str, key: &str, max_num: usize, begin_ms: i64, end_ms: i64) -> Vec<Bytes> {
+    pub fn query_message(
+        &self,
+        topic: &str,
+        key: &str,
+        max_num: usize,
+        begin_ms: i64,
+        end_ms: i64,
+    ) -> Vec<Bytes> {
         get::query_message(&self.inner, topic, key, max_num, begin_ms, end_ms)
     }
 
@@ -333,6 +407,8 @@ impl MessageStore {
     /// retention deletes them).
     pub fn delete_topic(&self, topic: &str) {
         if put::valid_topic(topic) {
+            // Under the append lock, so no append is writing into the queues being deleted.
+            let _w = self.inner.commit_log.lock();
             self.inner.cqs.delete_topic(topic);
         }
     }
@@ -380,7 +456,10 @@ impl MessageStore {
         if let Err(e) = self.inner.flush_logics_and_checkpoint(true) {
             tracing::error!(error = %e, "flush at shutdown failed");
         }
-        self.lock_file.lock().unwrap_or_else(|p| p.into_inner()).take();
+        self.lock_file
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
         tracing::info!(root = %self.inner.config.store_path_root_dir.display(), "message store shut down");
     }
 
@@ -389,7 +468,10 @@ impl MessageStore {
     #[doc(hidden)]
     pub fn crash(&self) {
         if self.stop_threads() {
-            self.lock_file.lock().unwrap_or_else(|p| p.into_inner()).take();
+            self.lock_file
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .take();
         }
     }
 

@@ -3,7 +3,9 @@
 
 use std::time::Duration;
 
-use rmq_core::protocol::message::{body_crc, encode_record, find_property, keys, offset_msg_id, record_size, RecordFields};
+use rmq_core::protocol::message::{
+    body_crc, encode_record, find_property, keys, offset_msg_id, record_size, RecordFields,
+};
 use std::net::SocketAddr;
 
 use super::commit_log::END_FILE_MIN_BLANK_LENGTH;
@@ -36,33 +38,68 @@ fn check(inner: &StoreInner, msgs: &[MessageInner]) -> Result<Vec<(u32, usize)>,
         return Err(PutMessageResult::failed(MessageIllegal, "empty batch"));
     };
     if inner.is_shut_down() {
-        return Err(PutMessageResult::failed(ServiceNotAvailable, "message store is shut down"));
+        return Err(PutMessageResult::failed(
+            ServiceNotAvailable,
+            "message store is shut down",
+        ));
     }
     if !valid_topic(&first.topic) || first.queue_id < 0 {
-        return Err(PutMessageResult::failed(MessageIllegal, format!("illegal topic {:?} or queue id {}", first.topic, first.queue_id)));
+        return Err(PutMessageResult::failed(
+            MessageIllegal,
+            format!(
+                "illegal topic {:?} or queue id {}",
+                first.topic, first.queue_id
+            ),
+        ));
     }
     let seg = inner.commit_log.segment_size();
     let mut out = Vec::with_capacity(msgs.len());
     for m in msgs {
         if m.topic != first.topic || m.queue_id != first.queue_id {
-            return Err(PutMessageResult::failed(MessageIllegal, "a batch must have one topic and queue"));
+            return Err(PutMessageResult::failed(
+                MessageIllegal,
+                "a batch must have one topic and queue",
+            ));
         }
         if m.properties.len() > MAX_SHORT_LEN {
-            return Err(PutMessageResult::failed(PropertiesSizeExceeded, format!("properties of {} bytes exceed {MAX_SHORT_LEN}", m.properties.len())));
+            return Err(PutMessageResult::failed(
+                PropertiesSizeExceeded,
+                format!(
+                    "properties of {} bytes exceed {MAX_SHORT_LEN}",
+                    m.properties.len()
+                ),
+            ));
         }
         if m.body.len() > inner.config.max_message_size {
-            return Err(PutMessageResult::failed(MessageIllegal, format!("body of {} bytes exceeds maxMessageSize {}", m.body.len(), inner.config.max_message_size)));
+            return Err(PutMessageResult::failed(
+                MessageIllegal,
+                format!(
+                    "body of {} bytes exceeds maxMessageSize {}",
+                    m.body.len(),
+                    inner.config.max_message_size
+                ),
+            ));
         }
         let size = record_size(&fields(inner, m, 0, 0, 0, None));
         if size as u64 + END_FILE_MIN_BLANK_LENGTH > seg {
-            return Err(PutMessageResult::failed(MessageIllegal, format!("record of {size} bytes does not fit a commit-log segment of {seg} bytes")));
+            return Err(PutMessageResult::failed(
+                MessageIllegal,
+                format!("record of {size} bytes does not fit a commit-log segment of {seg} bytes"),
+            ));
         }
         out.push((body_crc(&m.body), size));
     }
     Ok(out)
 }
 
-fn fields<'a>(inner: &StoreInner, m: &'a MessageInner, queue_offset: i64, phy: i64, store_ts: i64, crc: Option<u32>) -> RecordFields<'a> {
+fn fields<'a>(
+    inner: &StoreInner,
+    m: &'a MessageInner,
+    queue_offset: i64,
+    phy: i64,
+    store_ts: i64,
+    crc: Option<u32>,
+) -> RecordFields<'a> {
     RecordFields {
         topic: &m.topic,
         queue_id: m.queue_id,
@@ -84,7 +121,11 @@ fn fields<'a>(inner: &StoreInner, m: &'a MessageInner, queue_offset: i64, phy: i
 
 /// Appends and dispatches `msgs` under one lock. Returns what was stored and the end offset,
 /// plus the error that stopped the batch early, if any.
-fn append(inner: &StoreInner, msgs: &[MessageInner], pre: &[(u32, usize)]) -> (Vec<AppendedMessage>, Vec<Arrival>, u64, Option<StoreError>) {
+fn append(
+    inner: &StoreInner,
+    msgs: &[MessageInner],
+    pre: &[(u32, usize)],
+) -> (Vec<AppendedMessage>, Vec<Arrival>, u64, Option<StoreError>) {
     let mut appended = Vec::with_capacity(msgs.len());
     let mut arrivals = Vec::with_capacity(msgs.len());
     let topic = &msgs[0].topic;
@@ -113,7 +154,13 @@ fn append(inner: &StoreInner, msgs: &[MessageInner], pre: &[(u32, usize)]) -> (V
         let qoff = if to_queue { next_qoff } else { 0 };
         let f = fields(inner, m, qoff, 0, store_ts, Some(crc));
         let phy = match w.append(size, |phy, buf| {
-            encode_record(&RecordFields { physical_offset: phy, ..f }, buf);
+            encode_record(
+                &RecordFields {
+                    physical_offset: phy,
+                    ..f
+                },
+                buf,
+            );
         }) {
             Ok(phy) => phy,
             Err(e) => {
@@ -144,7 +191,10 @@ fn append(inner: &StoreInner, msgs: &[MessageInner], pre: &[(u32, usize)]) -> (V
             Ok(tags_code) => {
                 if to_queue {
                     next_qoff += 1;
-                    arrivals.push(Arrival { queue_offset: qoff, tags_code });
+                    arrivals.push(Arrival {
+                        queue_offset: qoff,
+                        tags_code,
+                    });
                 }
             }
             Err(e) => {
@@ -171,15 +221,27 @@ pub async fn put(inner: &StoreInner, msgs: Vec<MessageInner>) -> PutMessageResul
     };
     let (appended, arrivals, end, error) = append(inner, &msgs, &pre);
     if !arrivals.is_empty() {
-        let listener = inner.listener.read().unwrap_or_else(|p| p.into_inner()).clone();
+        let listener = inner
+            .listener
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
         if let Some(l) = listener {
             for a in &arrivals {
-                l.arriving(&msgs[0].topic, msgs[0].queue_id, a.queue_offset, a.tags_code);
+                l.arriving(
+                    &msgs[0].topic,
+                    msgs[0].queue_id,
+                    a.queue_offset,
+                    a.tags_code,
+                );
             }
         }
     }
     if let Some(StoreError::ShutDown) = error {
-        return PutMessageResult::failed(PutMessageStatus::ServiceNotAvailable, "message store is shut down");
+        return PutMessageResult::failed(
+            PutMessageStatus::ServiceNotAvailable,
+            "message store is shut down",
+        );
     }
     if let Some(e) = error {
         tracing::error!(error = %e, topic = %msgs[0].topic, "append failed");
@@ -199,13 +261,24 @@ pub async fn put(inner: &StoreInner, msgs: Vec<MessageInner>) -> PutMessageResul
             let rx = inner.flush.request(end);
             let timeout = Duration::from_millis(inner.config.sync_flush_timeout_ms);
             if !matches!(tokio::time::timeout(timeout, rx).await, Ok(Ok(()))) {
-                tracing::warn!(end, timeout_ms = inner.config.sync_flush_timeout_ms, "sync flush timed out");
+                tracing::warn!(
+                    end,
+                    timeout_ms = inner.config.sync_flush_timeout_ms,
+                    "sync flush timed out"
+                );
                 status = PutMessageStatus::FlushDiskTimeout;
-                remark = Some(format!("commit log not flushed within {} ms", inner.config.sync_flush_timeout_ms));
+                remark = Some(format!(
+                    "commit log not flushed within {} ms",
+                    inner.config.sync_flush_timeout_ms
+                ));
             }
         }
     }
-    PutMessageResult { status, messages: appended, remark }
+    PutMessageResult {
+        status,
+        messages: appended,
+        remark,
+    }
 }
 
 /// The offset msgId of the store host, formatted once: rmq-core's `offset_msg_id` is the
@@ -219,7 +292,10 @@ pub struct MsgIdPrefix {
 impl MsgIdPrefix {
     pub fn new(host: SocketAddr) -> Self {
         let zero = offset_msg_id(host, 0);
-        MsgIdPrefix { host, prefix: zero[..zero.len() - 16].to_owned() }
+        MsgIdPrefix {
+            host,
+            prefix: zero[..zero.len() - 16].to_owned(),
+        }
     }
 
     /// `offset_msg_id(host, phy)`.

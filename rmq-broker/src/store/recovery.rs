@@ -18,7 +18,10 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use rmq_core::protocol::message::{decode_record, peek_size_and_magic, BLANK_MAGIC_CODE, MESSAGE_MAGIC_CODE_V1, MESSAGE_MAGIC_CODE_V2};
+use rmq_core::protocol::message::{
+    decode_record, peek_size_and_magic, RecordView, BLANK_MAGIC_CODE, MESSAGE_MAGIC_CODE_V1,
+    MESSAGE_MAGIC_CODE_V2,
+};
 
 use super::checkpoint::Checkpoint;
 use super::config::ParsedConfig;
@@ -43,39 +46,53 @@ pub struct Context<'a> {
     pub cq_file_size: u64,
 }
 
-/// Recovers the commit log in `clog` and the consume queues; returns the commit-log end.
+/// Recovers the commit log in `clog` and the consume queues; returns the commit-log end and
+/// whether the clean-shutdown shortcut applied.
 ///
 /// # Errors
 /// I/O errors while reading, zeroing or deleting files.
-pub fn recover(clog: &mut MappedFileQueue, ctx: Context<'_>) -> Result<u64, StoreError> {
+pub fn recover(clog: &mut MappedFileQueue, ctx: Context<'_>) -> Result<(u64, bool), StoreError> {
     for q in ctx.queues.values_mut() {
-        q.recover(u64::MAX)?;
+        q.recover(u64::MAX, false)?;
     }
     let clog_min = clog.min_offset();
     let any_cq = ctx.queues.values().any(ConsumeQueue::has_files);
     let dispatch_from = match (&ctx.checkpoint, any_cq) {
         (_, false) => clog_min,
         (Some(cp), true) => cp.logics_offset,
-        (None, true) => ctx.queues.values().filter_map(ConsumeQueue::max_phy_end).max().unwrap_or(clog_min),
+        (None, true) => ctx
+            .queues
+            .values()
+            .filter_map(ConsumeQueue::max_phy_end)
+            .max()
+            .unwrap_or(clog_min),
     }
     .max(clog_min);
 
     let files: Vec<Arc<MappedFile>> = clog.snapshot();
     if files.is_empty() {
-        truncate_queues(ctx.queues, 0)?;
-        return Ok(0);
+        truncate_queues(ctx.queues, 0, true)?;
+        return Ok((0, false));
     }
     if let Some(end) = clean_end(&files, ctx.checkpoint.as_ref(), dispatch_from)? {
         drop(files);
         cut(clog, end, false)?;
-        truncate_queues(ctx.queues, end)?;
-        return Ok(end);
+        truncate_queues(ctx.queues, end, false)?;
+        return Ok((end, true));
     }
-    let start_at = ctx.checkpoint.map_or(clog_min, |cp| cp.commit_log_flushed_offset.min(dispatch_from));
-    let start_idx = files.partition_point(|f| f.end() <= start_at).min(files.len() - 1);
-    tracing::info!(from = files[start_idx].start(), dispatch_from, "recovering commit log");
+    let start_at = ctx.checkpoint.map_or(clog_min, |cp| {
+        cp.commit_log_flushed_offset.min(dispatch_from)
+    });
+    let start_idx = files
+        .partition_point(|f| f.end() <= start_at)
+        .min(files.len() - 1);
+    tracing::info!(
+        from = files[start_idx].start(),
+        dispatch_from,
+        "recovering commit log"
+    );
     let queues = ctx.queues;
-    let end = walk(&files[start_idx..], |phy, view| {
+    let mut on_record = |phy: u64, view: &RecordView<'_>| {
         if phy < dispatch_from {
             return Ok(());
         }
@@ -91,15 +108,33 @@ pub fn recover(clog: &mut MappedFileQueue, ctx: Context<'_>) -> Result<u64, Stor
             None
         };
         dispatch::dispatch(&rec, cq, ctx.index, ctx.parsed).map(|_| ())
-    })?;
+    };
+    // The checkpoint offsets are record boundaries; should the one we start at not be, walk
+    // its whole segment instead.
+    let seg_start = files[start_idx].start();
+    let first_rel = start_at
+        .saturating_sub(seg_start)
+        .min(files[start_idx].size());
+    let mut end = walk(&files[start_idx..], first_rel, &mut on_record)?;
+    if end == seg_start + first_rel && first_rel > 0 {
+        tracing::warn!(
+            offset = start_at,
+            "no record at the checkpoint offset, verifying its whole segment"
+        );
+        end = walk(&files[start_idx..], 0, &mut on_record)?;
+    }
     drop(files);
     cut(clog, end, true)?;
-    truncate_queues(queues, end)?;
-    Ok(end)
+    truncate_queues(queues, end, true)?;
+    Ok((end, false))
 }
 
 /// The end recorded by a clean shutdown, if it can be trusted without reading records.
-fn clean_end(files: &[Arc<MappedFile>], cp: Option<&Checkpoint>, dispatch_from: u64) -> Result<Option<u64>, StoreError> {
+fn clean_end(
+    files: &[Arc<MappedFile>],
+    cp: Option<&Checkpoint>,
+    dispatch_from: u64,
+) -> Result<Option<u64>, StoreError> {
     let Some(cp) = cp.filter(|cp| cp.clean_shutdown) else {
         return Ok(None);
     };
@@ -135,7 +170,11 @@ impl<'a> Reader<'a> {
     const CHUNK: usize = 4 << 20;
 
     fn new(f: &'a MappedFile) -> Self {
-        Reader { f, buf: Vec::new(), at: 0 }
+        Reader {
+            f,
+            buf: Vec::new(),
+            at: 0,
+        }
     }
 
     /// `[rel, rel + len)` of the file.
@@ -152,15 +191,16 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// Verifies records from the start of `files[0]`, calling `on_record` for each valid one;
-/// returns the offset just past the last valid record (or BLANK).
+/// Verifies records from `first_rel` in `files[0]` on, calling `on_record` for each valid
+/// one; returns the offset just past the last valid record (or BLANK).
 fn walk(
     files: &[Arc<MappedFile>],
-    mut on_record: impl FnMut(u64, &rmq_core::protocol::message::RecordView<'_>) -> Result<(), StoreError>,
+    first_rel: u64,
+    mut on_record: impl FnMut(u64, &RecordView<'_>) -> Result<(), StoreError>,
 ) -> Result<u64, StoreError> {
     for (i, f) in files.iter().enumerate() {
         let mut reader = Reader::new(f);
-        let mut rel = 0u64;
+        let mut rel = if i == 0 { first_rel } else { 0 };
         let next_segment = loop {
             let rem = f.size() - rel;
             if rem < 8 {
@@ -172,7 +212,10 @@ fn walk(
                 break true;
             }
             let pos = f.start() + rel;
-            if (magic == MESSAGE_MAGIC_CODE_V1 || magic == MESSAGE_MAGIC_CODE_V2) && size > 8 && size as u64 <= rem {
+            if (magic == MESSAGE_MAGIC_CODE_V1 || magic == MESSAGE_MAGIC_CODE_V2)
+                && size > 8
+                && size as u64 <= rem
+            {
                 let bytes = reader.get(rel, size as usize)?;
                 match decode_record(bytes, true) {
                     Ok(v) if v.physical_offset == pos as i64 => {
@@ -180,8 +223,12 @@ fn walk(
                         rel += size as u64;
                         continue;
                     }
-                    Ok(v) => tracing::warn!(path = %f.path().display(), offset = rel, stored = v.physical_offset, "record has a foreign physical offset; torn tail"),
-                    Err(e) => tracing::warn!(path = %f.path().display(), offset = rel, error = %e, "invalid record; torn tail"),
+                    Ok(v) => {
+                        tracing::warn!(path = %f.path().display(), offset = rel, stored = v.physical_offset, "record has a foreign physical offset; torn tail")
+                    }
+                    Err(e) => {
+                        tracing::warn!(path = %f.path().display(), offset = rel, error = %e, "invalid record; torn tail")
+                    }
                 }
             } else if size != 0 || magic != 0 {
                 tracing::warn!(path = %f.path().display(), offset = rel, size, magic = format_args!("{magic:#010x}"), "garbage after the last record; torn tail");
@@ -207,7 +254,11 @@ fn cut(clog: &mut MappedFileQueue, end: u64, zero_rest: bool) -> Result<(), Stor
     }
     for f in files.iter_mut() {
         let Some(f) = Arc::get_mut(f) else {
-            return Err(StoreError::corrupt(clog_dir_hint(), end, "commit-log segment shared during recovery"));
+            return Err(StoreError::corrupt(
+                clog_dir_hint(),
+                end,
+                "commit-log segment shared during recovery",
+            ));
         };
         if end >= f.end() {
             f.set_positions(f.size());
@@ -226,9 +277,13 @@ fn clog_dir_hint() -> &'static std::path::Path {
     std::path::Path::new("commitlog")
 }
 
-fn truncate_queues(queues: &mut RecoveringQueues, end: u64) -> Result<(), StoreError> {
+fn truncate_queues(
+    queues: &mut RecoveringQueues,
+    end: u64,
+    zero_rest: bool,
+) -> Result<(), StoreError> {
     for q in queues.values_mut() {
-        q.recover(end)?;
+        q.recover(end, zero_rest)?;
     }
     Ok(())
 }

@@ -33,7 +33,9 @@ pub fn list_offset_files(dir: &Path) -> Result<Vec<(u64, PathBuf)>, StoreError> 
             .flatten();
         match parsed {
             Some(off) => out.push((off, entry.path())),
-            None => tracing::warn!(path = %entry.path().display(), "ignoring unexpected file in store directory"),
+            None => {
+                tracing::warn!(path = %entry.path().display(), "ignoring unexpected file in store directory")
+            }
         }
     }
     out.sort_by_key(|(off, _)| *off);
@@ -97,7 +99,12 @@ pub fn write_zeros(file: &File, path: &Path, offset: u64, len: u64) -> Result<()
 }
 
 /// Reads exactly `buf.len()` bytes at `offset`.
-pub fn read_exact_at(file: &File, path: &Path, buf: &mut [u8], offset: u64) -> Result<(), StoreError> {
+pub fn read_exact_at(
+    file: &File,
+    path: &Path,
+    buf: &mut [u8],
+    offset: u64,
+) -> Result<(), StoreError> {
     file.read_exact_at(buf, offset)
         .map_err(|e| StoreError::io("read", path, Some(offset), e))
 }
@@ -127,14 +134,22 @@ mod tests {
         std::fs::write(dir.path().join("junk"), b"").unwrap();
         let files = list_offset_files(dir.path()).unwrap();
         assert_eq!(files.iter().map(|f| f.0).collect::<Vec<_>>(), vec![0, 4096]);
-        assert!(list_offset_files(&dir.path().join("missing")).unwrap().is_empty());
+        assert!(list_offset_files(&dir.path().join("missing"))
+            .unwrap()
+            .is_empty());
     }
 
     #[test]
     fn punches_holes_and_reports_disk_usage() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("f");
-        let f = File::options().read(true).write(true).create(true).truncate(true).open(&path).unwrap();
+        let f = File::options()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&path)
+            .unwrap();
         f.write_all_at(&[7u8; 8192], 0).unwrap();
         punch_hole(&f, &path, 100, 5000).unwrap();
         let mut buf = [0u8; 8192];

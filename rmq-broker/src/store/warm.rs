@@ -1,24 +1,25 @@
 //! Warm segments (RocketMQ's warm-mapped-file): a background thread zero-fills the active
 //! commit-log segment ahead of the writer and prepares the next segment before it is needed.
 //!
-//! An fdatasync of blocks that were already written once is cheap; one that must also commit
-//! the allocation of new blocks costs ~25× more. Zeroing with `pwrite` and syncing the zeros
-//! here, away from the writers, keeps SYNC_FLUSH group commits on the cheap path. `pwrite`
-//! goes through the page cache, so none of it counts against the process RSS.
+//! Zero-filling pages ahead (4 KiB `pwrite`s, so the page cache keeps small folios — see
+//! `sys::write_zeros`) takes the page allocation and zeroing off the writer's thread, and,
+//! under SYNC_FLUSH, each chunk is fdatasync'ed here so that the block allocation is committed
+//! before a group commit has to. `pwrite` goes through the page cache, so none of it counts
+//! against the process RSS.
 //!
 //! The zeroing protocol is in [`MappedFile`]: a chunk is claimed only above the write
-//! position, and an appender that needs a claimed chunk waits for it (or zeroes an unclaimed
-//! one itself), so bytes that were written are never zeroed.
+//! position, and an appender that needs a claimed chunk waits for it (one that outruns the
+//! warm thread just moves the frontier past itself), so written bytes are never zeroed.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use super::commit_log::CommitLog;
-use super::mapped_file::{MappedFile, ZERO_CHUNK};
+use super::mapped_file::MappedFile;
 
 /// How far ahead of the writer the active segment is kept zero-filled.
-pub const WARM_AHEAD: u64 = 16 * ZERO_CHUNK;
+pub const WARM_AHEAD: u64 = 16 << 20;
 
 /// Wakes the warm thread when the writer approaches the zeroed frontier or rolls over.
 #[derive(Debug)]
@@ -56,7 +57,8 @@ impl WarmSignal {
         }
         let wrote = seg.wrote();
         let low_zeroed = seg.zeroed() < (wrote + self.ahead / 2).min(seg.size());
-        let want_spare = seg.size() - wrote < self.ahead && self.spare_for.load(Ordering::Relaxed) != seg.end();
+        let want_spare =
+            seg.size() - wrote < self.ahead && self.spare_for.load(Ordering::Relaxed) != seg.end();
         if (low_zeroed || want_spare) && !self.pending.load(Ordering::Relaxed) {
             self.kick();
         }
@@ -128,24 +130,31 @@ fn warm_file(signal: &WarmSignal, seg: &MappedFile, ahead: u64) {
 }
 
 /// Starts the warm thread for `log`.
-pub fn spawn(log: Arc<CommitLog>, signal: Arc<WarmSignal>) -> std::io::Result<std::thread::JoinHandle<()>> {
-    std::thread::Builder::new().name("rmq-store-warm".into()).spawn(move || {
-        while signal.wait() {
-            signal.pending.store(false, Ordering::Release);
-            let Some(active) = log.queue().last() else {
-                continue;
-            };
-            warm_file(&signal, &active, signal.ahead);
-            if active.size() - active.wrote() < signal.ahead * 2 {
-                match log.queue().prepare_spare() {
-                    Ok(Some(spare)) => {
-                        warm_file(&signal, &spare, signal.ahead);
-                        signal.spare_for.store(spare.start(), Ordering::Release);
+pub fn spawn(
+    log: Arc<CommitLog>,
+    signal: Arc<WarmSignal>,
+) -> std::io::Result<std::thread::JoinHandle<()>> {
+    std::thread::Builder::new()
+        .name("rmq-store-warm".into())
+        .spawn(move || {
+            while signal.wait() {
+                signal.pending.store(false, Ordering::Release);
+                let Some(active) = log.queue().last() else {
+                    continue;
+                };
+                warm_file(&signal, &active, signal.ahead);
+                if active.size() - active.wrote() < signal.ahead * 2 {
+                    match log.queue().prepare_spare() {
+                        Ok(Some(spare)) => {
+                            warm_file(&signal, &spare, signal.ahead);
+                            signal.spare_for.store(spare.start(), Ordering::Release);
+                        }
+                        Ok(None) => {}
+                        Err(e) => {
+                            tracing::warn!(error = %e, "cannot prepare the next commit-log segment")
+                        }
                     }
-                    Ok(None) => {}
-                    Err(e) => tracing::warn!(error = %e, "cannot prepare the next commit-log segment"),
                 }
             }
-        }
-    })
+        })
 }

@@ -475,6 +475,46 @@ impl BrokerProcess {
         self.cpp_spawn(args).join()
     }
 
+    /// Creates `topic` with `queues` read and write queues (UPDATE_AND_CREATE_TOPIC on the
+    /// broker) and waits until the name server routes it. Panics on failure.
+    ///
+    /// Call it before starting C++ consumers: a push consumer that subscribes to a topic the
+    /// name server does not know yet only sees its queues at its next route poll, 30 s later.
+    pub fn create_topic(&self, topic: &str, queues: u32) {
+        let queues = queues.to_string();
+        let reply = remoting_request(
+            &self.broker_addr(),
+            REQUEST_UPDATE_AND_CREATE_TOPIC,
+            &[
+                ("topic", topic),
+                ("defaultTopic", "TBW102"),
+                ("readQueueNums", &queues),
+                ("writeQueueNums", &queues),
+                ("perm", "6"),
+                ("topicFilterType", "SINGLE_TAG"),
+                ("topicSysFlag", "0"),
+                ("order", "false"),
+            ],
+        );
+        assert_eq!(reply["code"], 0, "creating topic {topic} failed: {reply}");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let route = remoting_request(
+                &self.namesrv_addr(),
+                REQUEST_GET_ROUTEINFO_BY_TOPIC,
+                &[("topic", topic)],
+            );
+            if route["code"] == 0 {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the name server has no route for {topic} 10 s after it was created: {route}"
+            );
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// Starts the C++ client driver in the background with `--namesrv` of this broker.
     pub fn cpp_spawn(&self, args: &[&str]) -> CppChild {
         let namesrv = self.namesrv_addr();
@@ -637,6 +677,58 @@ fn find_addr(lines: &[String], needle: &str) -> Option<SocketAddr> {
         }
         Some(addr)
     })
+}
+
+// ----------------------------------------------------------------------------- raw remoting
+
+/// UPDATE_AND_CREATE_TOPIC, sent to a broker.
+pub const REQUEST_UPDATE_AND_CREATE_TOPIC: i32 = 17;
+/// GET_ROUTEINFO_BY_TOPIC, sent to a name server.
+pub const REQUEST_GET_ROUTEINFO_BY_TOPIC: i32 = 105;
+
+/// Sends one JSON-header remoting request to `addr` on a fresh connection and returns the
+/// response header as JSON (`code`, `remark`, `extFields`, ...). Panics on I/O errors.
+///
+/// ```text
+/// frame = length:u32 BE (of the rest) | header length:u32 BE (high byte 0 = JSON) | header | body
+/// ```
+pub fn remoting_request(addr: &str, code: i32, ext_fields: &[(&str, &str)]) -> Value {
+    use std::io::Write;
+
+    let fields: serde_json::Map<String, Value> = ext_fields
+        .iter()
+        .map(|(k, v)| (k.to_string(), Value::String(v.to_string())))
+        .collect();
+    let header = serde_json::json!({
+        "code": code, "language": "JAVA", "version": 401, "opaque": 1, "flag": 0,
+        "extFields": fields,
+    })
+    .to_string();
+    let mut frame = Vec::with_capacity(8 + header.len());
+    frame.extend_from_slice(&(4 + header.len() as u32).to_be_bytes());
+    frame.extend_from_slice(&(header.len() as u32).to_be_bytes());
+    frame.extend_from_slice(header.as_bytes());
+
+    let fail =
+        |what: &str, e: std::io::Error| -> ! { panic!("request {code} to {addr}: {what}: {e}") };
+    let mut conn = std::net::TcpStream::connect(addr).unwrap_or_else(|e| fail("connect", e));
+    conn.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap_or_else(|e| fail("timeout", e));
+    conn.write_all(&frame).unwrap_or_else(|e| fail("write", e));
+    let mut len = [0u8; 4];
+    conn.read_exact(&mut len)
+        .unwrap_or_else(|e| fail("read length", e));
+    let mut rest = vec![0u8; u32::from_be_bytes(len) as usize];
+    conn.read_exact(&mut rest)
+        .unwrap_or_else(|e| fail("read frame", e));
+    let header_len =
+        (u32::from_be_bytes([rest[0], rest[1], rest[2], rest[3]]) & 0x00ff_ffff) as usize;
+    assert_eq!(
+        rest[0], 0,
+        "request {code} to {addr}: the response header is not JSON"
+    );
+    serde_json::from_slice(&rest[4..4 + header_len])
+        .unwrap_or_else(|e| panic!("request {code} to {addr}: bad response header: {e}"))
 }
 
 // ----------------------------------------------------------------------------- C++ client driver
