@@ -355,8 +355,8 @@ async fn send_back_retries_then_dead_letters() {
         max_reconsume_times: Some(max),
     };
     let mut current = original.clone();
-    let mut retry_offset = 0;
-    for attempt in 1..=2 {
+    for (retry_offset, attempt) in (1..=2).enumerate() {
+        let retry_offset = retry_offset as i64;
         let req = RemotingCommand::request_with_header(RequestCode::ConsumerSendMsgBack, &back(current.commit_log_offset, 2));
         assert_eq!(f.call(&f.broker(), req).await.code, 0);
         let deadline = Instant::now() + Duration::from_secs(15);
@@ -368,7 +368,6 @@ async fn send_back_retries_then_dead_letters() {
             assert!(Instant::now() < deadline, "retry {attempt} never arrived");
             tokio::time::sleep(Duration::from_millis(50)).await;
         };
-        retry_offset += 1;
         assert_eq!(current.reconsume_times, attempt);
         assert_eq!(current.property(keys::RETRY_TOPIC), Some("sb"));
         assert_eq!(current.property(keys::ORIGIN_MESSAGE_ID), Some(original.msg_id().as_str()));

@@ -28,7 +28,8 @@ fn send_request() -> RemotingCommand {
         batch: Some(false),
         ..Default::default()
     });
-    RemotingCommand::request_with_header(RequestCode::SendMessageV2, &h).with_body(Bytes::from(vec![b'x'; 1024]))
+    RemotingCommand::request_with_header(RequestCode::SendMessageV2, &h)
+        .with_body(Bytes::from(vec![b'x'; 1024]))
 }
 
 fn pull_response() -> RemotingCommand {

@@ -1,3 +1,3 @@
-pub mod protocol;
 pub mod client;
+pub mod protocol;
 pub mod remoting;

@@ -10,7 +10,11 @@ pub enum ClientError {
     Remoting(#[from] RemotingError),
     /// The server answered with an error code.
     #[error("{addr} answered code {code}: {remark}")]
-    Broker { addr: String, code: i32, remark: String },
+    Broker {
+        addr: String,
+        code: i32,
+        remark: String,
+    },
     /// No name server or broker knows the topic.
     #[error("no route for topic {topic}: {reason}")]
     NoRoute { topic: String, reason: String },

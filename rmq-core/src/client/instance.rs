@@ -62,7 +62,9 @@ impl ClientInstance {
             .map(str::to_owned)
             .collect();
         if namesrv.is_empty() {
-            return Err(ClientError::Config("no name server address (name_server_addr)".into()));
+            return Err(ClientError::Config(
+                "no name server address (name_server_addr)".into(),
+            ));
         }
         let instance = if config.instance_name == "DEFAULT" {
             std::process::id().to_string()
@@ -99,12 +101,17 @@ impl ClientInstance {
                     accept_standard_json_only: Some(true),
                 },
             );
-            match self.remoting.invoke(addr, req, self.config.mq_client_api_timeout).await {
+            match self
+                .remoting
+                .invoke(addr, req, self.config.mq_client_api_timeout)
+                .await
+            {
                 Ok(resp) if resp.code == ResponseCode::Success.code() => {
-                    let route: TopicRouteData = serde_json::from_slice(&resp.body).map_err(|e| ClientError::Decode {
-                        what: "TopicRouteData",
-                        detail: e.to_string(),
-                    })?;
+                    let route: TopicRouteData =
+                        serde_json::from_slice(&resp.body).map_err(|e| ClientError::Decode {
+                            what: "TopicRouteData",
+                            detail: e.to_string(),
+                        })?;
                     self.routes
                         .write()
                         .unwrap_or_else(|e| e.into_inner())
@@ -114,7 +121,11 @@ impl ClientInstance {
                 Ok(resp) => {
                     last = Some(ClientError::NoRoute {
                         topic: topic.to_owned(),
-                        reason: format!("{addr} answered code {}: {}", resp.code, resp.remark_str()),
+                        reason: format!(
+                            "{addr} answered code {}: {}",
+                            resp.code,
+                            resp.remark_str()
+                        ),
                     })
                 }
                 Err(e) => last = Some(e.into()),
@@ -128,7 +139,12 @@ impl ClientInstance {
 
     /// The cached route, fetching it when absent.
     pub async fn route(&self, topic: &str) -> Result<TopicRouteData, ClientError> {
-        if let Some(r) = self.routes.read().unwrap_or_else(|e| e.into_inner()).get(topic) {
+        if let Some(r) = self
+            .routes
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(topic)
+        {
             return Ok(r.clone());
         }
         self.fetch_route(topic).await

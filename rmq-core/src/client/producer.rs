@@ -9,8 +9,12 @@ use bytes::Bytes;
 
 use super::{ClientConfig, ClientError, ClientInstance, SendResult, SendStatus};
 use crate::protocol::body::{MessageQueue, TopicRouteData, PERM_WRITE};
-use crate::protocol::header::{SendMessageRequestHeader, SendMessageRequestHeaderV2, SendMessageResponseHeader};
-use crate::protocol::message::{compress, keys, new_uniq_id, push_property, Message, COMPRESSED_FLAG};
+use crate::protocol::header::{
+    SendMessageRequestHeader, SendMessageRequestHeaderV2, SendMessageResponseHeader,
+};
+use crate::protocol::message::{
+    compress, keys, new_uniq_id, push_property, Message, COMPRESSED_FLAG,
+};
 use crate::protocol::{RemotingCommand, RequestCode, ResponseCode};
 
 /// Producer settings with RocketMQ's defaults.
@@ -73,7 +77,9 @@ fn check_topic(topic: &str) -> Result<(), ClientError> {
         )));
     }
     if topic == "TBW102" {
-        return Err(ClientError::InvalidMessage("topic TBW102 is reserved".into()));
+        return Err(ClientError::InvalidMessage(
+            "topic TBW102 is reserved".into(),
+        ));
     }
     Ok(())
 }
@@ -96,7 +102,9 @@ impl DefaultMqProducer {
     fn validate(&self, msg: &Message) -> Result<(), ClientError> {
         check_topic(&msg.topic)?;
         if msg.body.is_empty() {
-            return Err(ClientError::InvalidMessage("the message body is empty".into()));
+            return Err(ClientError::InvalidMessage(
+                "the message body is empty".into(),
+            ));
         }
         if msg.body.len() > self.config.max_message_size {
             return Err(ClientError::InvalidMessage(format!(
@@ -113,10 +121,14 @@ impl DefaultMqProducer {
         let route = match self.instance.route(topic).await {
             Ok(r) => r,
             Err(ClientError::NoRoute { .. }) => {
-                let mut tbw = self.instance.route("TBW102").await.map_err(|e| ClientError::NoRoute {
-                    topic: topic.to_owned(),
-                    reason: format!("topic unknown and no auto-create template: {e}"),
-                })?;
+                let mut tbw =
+                    self.instance
+                        .route("TBW102")
+                        .await
+                        .map_err(|e| ClientError::NoRoute {
+                            topic: topic.to_owned(),
+                            reason: format!("topic unknown and no auto-create template: {e}"),
+                        })?;
                 for q in &mut tbw.queue_datas {
                     let n = q.write_queue_nums.min(self.config.default_topic_queue_nums);
                     q.write_queue_nums = n;
@@ -197,7 +209,11 @@ impl DefaultMqProducer {
     }
 
     /// Sends to the queue `select` picks from the publish list (ordered messages).
-    pub async fn send_with_selector<F>(&self, msg: &Message, select: F) -> Result<SendResult, ClientError>
+    pub async fn send_with_selector<F>(
+        &self,
+        msg: &Message,
+        select: F,
+    ) -> Result<SendResult, ClientError>
     where
         F: FnOnce(&[MessageQueue]) -> usize,
     {
@@ -214,11 +230,19 @@ impl DefaultMqProducer {
     }
 
     /// Sends to one queue.
-    pub async fn send_to(&self, msg: &Message, mq: &MessageQueue, uniq: &str) -> Result<SendResult, ClientError> {
-        let addr = self.instance.master_addr(&mq.broker_name).ok_or_else(|| ClientError::NoRoute {
-            topic: msg.topic.clone(),
-            reason: format!("no master for broker {}", mq.broker_name),
-        })?;
+    pub async fn send_to(
+        &self,
+        msg: &Message,
+        mq: &MessageQueue,
+        uniq: &str,
+    ) -> Result<SendResult, ClientError> {
+        let addr =
+            self.instance
+                .master_addr(&mq.broker_name)
+                .ok_or_else(|| ClientError::NoRoute {
+                    topic: msg.topic.clone(),
+                    reason: format!("no master for broker {}", mq.broker_name),
+                })?;
         let req = self.build_request(msg, mq, uniq);
         let resp = self
             .instance
@@ -238,10 +262,11 @@ impl DefaultMqProducer {
                 })
             }
         };
-        let h: SendMessageResponseHeader = resp.decode_header().map_err(|e| ClientError::Decode {
-            what: "SendMessageResponseHeader",
-            detail: e.to_string(),
-        })?;
+        let h: SendMessageResponseHeader =
+            resp.decode_header().map_err(|e| ClientError::Decode {
+                what: "SendMessageResponseHeader",
+                detail: e.to_string(),
+            })?;
         Ok(SendResult {
             send_status: status,
             msg_id: uniq.to_owned(),
@@ -256,16 +281,21 @@ impl DefaultMqProducer {
     pub async fn send_oneway(&self, msg: &Message) -> Result<(), ClientError> {
         self.validate(msg)?;
         let queues = self.publish_queues(&msg.topic).await?;
-        let Some(mq) = queues.get(self.next_queue.fetch_add(1, Ordering::Relaxed) % queues.len().max(1)) else {
+        let Some(mq) =
+            queues.get(self.next_queue.fetch_add(1, Ordering::Relaxed) % queues.len().max(1))
+        else {
             return Err(ClientError::NoRoute {
                 topic: msg.topic.clone(),
                 reason: "no writable queue".into(),
             });
         };
-        let addr = self.instance.master_addr(&mq.broker_name).ok_or_else(|| ClientError::NoRoute {
-            topic: msg.topic.clone(),
-            reason: format!("no master for broker {}", mq.broker_name),
-        })?;
+        let addr =
+            self.instance
+                .master_addr(&mq.broker_name)
+                .ok_or_else(|| ClientError::NoRoute {
+                    topic: msg.topic.clone(),
+                    reason: format!("no master for broker {}", mq.broker_name),
+                })?;
         let req = self.build_request(msg, mq, &new_uniq_id());
         self.instance.remoting().invoke_oneway(&addr, req).await?;
         Ok(())

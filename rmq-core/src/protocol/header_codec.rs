@@ -71,7 +71,10 @@ impl<'de> Deserialize<'de> for ExtValue {
                 Ok(ExtValue(Some(v.to_string())))
             }
             fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<ExtValue, E> {
-                Ok(ExtValue(Some(serde_json::Number::from_f64(v).map_or_else(|| v.to_string(), |n| n.to_string()))))
+                Ok(ExtValue(Some(
+                    serde_json::Number::from_f64(v)
+                        .map_or_else(|| v.to_string(), |n| n.to_string()),
+                )))
             }
             fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<ExtValue, E> {
                 Ok(ExtValue(Some(if v { "true" } else { "false" }.to_owned())))
@@ -82,14 +85,20 @@ impl<'de> Deserialize<'de> for ExtValue {
             fn visit_none<E: serde::de::Error>(self) -> Result<ExtValue, E> {
                 Ok(ExtValue(None))
             }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<ExtValue, A::Error> {
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<ExtValue, A::Error> {
                 let mut items = Vec::new();
                 while let Some(v) = seq.next_element::<Value>()? {
                     items.push(v);
                 }
                 Ok(ExtValue(Some(Value::Array(items).to_string())))
             }
-            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<ExtValue, A::Error> {
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<ExtValue, A::Error> {
                 let mut obj = serde_json::Map::new();
                 while let Some((k, v)) = map.next_entry::<String, Value>()? {
                     obj.insert(k, v);
@@ -200,19 +209,28 @@ pub fn decode_binary(header: &[u8]) -> Result<RemotingCommand, ProtocolError> {
     let opaque = fixed.get_i32();
     let flag = fixed.get_i32();
     let remark_len = fixed.get_i32();
-    let remark_len =
-        usize::try_from(remark_len).map_err(|_| ProtocolError::InvalidBinaryHeader("negative remark length"))?;
-    let remark = utf8(take(&mut buf, remark_len, "remark truncated")?, "remark is not UTF-8")?;
+    let remark_len = usize::try_from(remark_len)
+        .map_err(|_| ProtocolError::InvalidBinaryHeader("negative remark length"))?;
+    let remark = utf8(
+        take(&mut buf, remark_len, "remark truncated")?,
+        "remark is not UTF-8",
+    )?;
     let ext_len = take(&mut buf, 4, "ext length truncated")?.get_i32();
-    let ext_len =
-        usize::try_from(ext_len).map_err(|_| ProtocolError::InvalidBinaryHeader("negative ext length"))?;
+    let ext_len = usize::try_from(ext_len)
+        .map_err(|_| ProtocolError::InvalidBinaryHeader("negative ext length"))?;
     let mut ext = take(&mut buf, ext_len, "ext map truncated")?;
     let mut ext_fields = ExtFields::new();
     while !ext.is_empty() {
         let klen = take(&mut ext, 2, "ext key length truncated")?.get_u16() as usize;
-        let key = utf8(take(&mut ext, klen, "ext key truncated")?, "ext key is not UTF-8")?;
+        let key = utf8(
+            take(&mut ext, klen, "ext key truncated")?,
+            "ext key is not UTF-8",
+        )?;
         let vlen = take(&mut ext, 4, "ext value length truncated")?.get_u32() as usize;
-        let val = utf8(take(&mut ext, vlen, "ext value truncated")?, "ext value is not UTF-8")?;
+        let val = utf8(
+            take(&mut ext, vlen, "ext value truncated")?,
+            "ext value is not UTF-8",
+        )?;
         if !key.is_empty() && !val.is_empty() {
             ext_fields.insert(key, val);
         }

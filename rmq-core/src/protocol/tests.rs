@@ -86,7 +86,10 @@ fn cpp_heartbeat_with_integer_enums_and_string_sub_version() {
     assert_eq!(c.subscription_data_set[0].expression_type, "TAG");
     let b = decode_one(include_str!("testdata/cpp_broadcast_heartbeat.hex"));
     let hb: HeartbeatData = serde_json::from_slice(&b.body).unwrap();
-    assert_eq!(hb.consumer_data_set[0].message_model, MessageModel::Broadcasting);
+    assert_eq!(
+        hb.consumer_data_set[0].message_model,
+        MessageModel::Broadcasting
+    );
 }
 
 #[test]
@@ -94,7 +97,10 @@ fn alions_heartbeat_with_enum_names() {
     let cmd = decode_one(include_str!("testdata/alions_heartbeat.hex"));
     let hb: HeartbeatData = serde_json::from_slice(&cmd.body).unwrap();
     assert_eq!(hb.producer_data_set[0].group_name, "CLIENT_INNER_PRODUCER");
-    assert_eq!(hb.consumer_data_set[0].message_model, MessageModel::Clustering);
+    assert_eq!(
+        hb.consumer_data_set[0].message_model,
+        MessageModel::Clustering
+    );
 }
 
 #[test]
@@ -115,7 +121,9 @@ fn json_round_trip_keeps_every_field() {
     ] {
         let cmd = decode_one(hex);
         let mut out = BytesMut::new();
-        RemotingCodec::default().encode(cmd.clone(), &mut out).unwrap();
+        RemotingCodec::default()
+            .encode(cmd.clone(), &mut out)
+            .unwrap();
         let again = RemotingCodec::default().decode(&mut out).unwrap().unwrap();
         assert_eq!(again, cmd);
     }
@@ -172,22 +180,40 @@ fn malformed_frames_are_errors() {
     let mut codec = RemotingCodec::default();
     // Length over 16 MiB.
     let mut buf = BytesMut::from(&[0x01u8, 0x00, 0x00, 0x01, 0, 0, 0, 0][..]);
-    assert!(matches!(codec.decode(&mut buf), Err(ProtocolError::BadFrameLength { .. })));
+    assert!(matches!(
+        codec.decode(&mut buf),
+        Err(ProtocolError::BadFrameLength { .. })
+    ));
     // Length below 4.
     let mut buf = BytesMut::from(&[0u8, 0, 0, 2, 0, 0][..]);
-    assert!(matches!(codec.decode(&mut buf), Err(ProtocolError::BadFrameLength { .. })));
+    assert!(matches!(
+        codec.decode(&mut buf),
+        Err(ProtocolError::BadFrameLength { .. })
+    ));
     // Header longer than the frame.
     let mut buf = BytesMut::from(&[0u8, 0, 0, 6, 0, 0, 0, 9, b'{', b'}'][..]);
-    assert!(matches!(codec.decode(&mut buf), Err(ProtocolError::HeaderTooLong { .. })));
+    assert!(matches!(
+        codec.decode(&mut buf),
+        Err(ProtocolError::HeaderTooLong { .. })
+    ));
     // Unknown serialize type.
     let mut buf = BytesMut::from(&[0u8, 0, 0, 6, 7, 0, 0, 2, b'{', b'}'][..]);
-    assert!(matches!(codec.decode(&mut buf), Err(ProtocolError::UnknownSerializeType(7))));
+    assert!(matches!(
+        codec.decode(&mut buf),
+        Err(ProtocolError::UnknownSerializeType(7))
+    ));
     // Invalid JSON.
     let mut buf = BytesMut::from(&[0u8, 0, 0, 6, 0, 0, 0, 2, b'{', b'x'][..]);
-    assert!(matches!(codec.decode(&mut buf), Err(ProtocolError::InvalidJson(_))));
+    assert!(matches!(
+        codec.decode(&mut buf),
+        Err(ProtocolError::InvalidJson(_))
+    ));
     // Truncated binary header.
     let mut buf = BytesMut::from(&[0u8, 0, 0, 6, 1, 0, 0, 2, 0, 1][..]);
-    assert!(matches!(codec.decode(&mut buf), Err(ProtocolError::InvalidBinaryHeader(_))));
+    assert!(matches!(
+        codec.decode(&mut buf),
+        Err(ProtocolError::InvalidBinaryHeader(_))
+    ));
 }
 
 #[test]

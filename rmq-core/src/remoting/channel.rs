@@ -153,7 +153,9 @@ impl Channel {
         self.send(request.oneway()).await
     }
 
-    fn lock_pending(&self) -> std::sync::MutexGuard<'_, HashMap<i32, oneshot::Sender<RemotingCommand>>> {
+    fn lock_pending(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<i32, oneshot::Sender<RemotingCommand>>> {
         self.inner.pending.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -174,7 +176,10 @@ impl Channel {
 const WRITE_QUEUE: usize = 4096;
 
 /// Starts the reader and writer tasks of a connection and returns its channel.
-pub fn spawn_connection<H: RequestHandler>(stream: TcpStream, handler: Arc<H>) -> std::io::Result<Channel> {
+pub fn spawn_connection<H: RequestHandler>(
+    stream: TcpStream,
+    handler: Arc<H>,
+) -> std::io::Result<Channel> {
     let remote = stream.peer_addr()?;
     let local = stream.local_addr()?;
     let _ = stream.set_nodelay(true);
@@ -242,7 +247,10 @@ pub fn spawn_connection<H: RequestHandler>(stream: TcpStream, handler: Arc<H>) -
                         Some(w) => {
                             let _ = w.send(cmd);
                         }
-                        None => tracing::debug!(opaque = cmd.opaque, "response without a pending request"),
+                        None => tracing::debug!(
+                            opaque = cmd.opaque,
+                            "response without a pending request"
+                        ),
                     }
                 }
                 Some(Ok(cmd)) => {

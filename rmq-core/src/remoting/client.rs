@@ -67,9 +67,11 @@ impl<H: RequestHandler> RemotingClient<H> {
                 })
             }
         };
-        let ch = spawn_connection(stream, self.handler.clone()).map_err(|source| RemotingError::Connect {
-            addr: addr.to_owned(),
-            source,
+        let ch = spawn_connection(stream, self.handler.clone()).map_err(|source| {
+            RemotingError::Connect {
+                addr: addr.to_owned(),
+                source,
+            }
         })?;
         channels.insert(addr.to_owned(), ch.clone());
         Ok(ch)
@@ -96,7 +98,11 @@ impl<H: RequestHandler> RemotingClient<H> {
     }
 
     /// Sends a oneway request to `addr`.
-    pub async fn invoke_oneway(&self, addr: &str, request: RemotingCommand) -> Result<(), RemotingError> {
+    pub async fn invoke_oneway(
+        &self,
+        addr: &str,
+        request: RemotingCommand,
+    ) -> Result<(), RemotingError> {
         let ch = self.channel(addr).await?;
         ch.invoke_oneway(request).await
     }

@@ -28,7 +28,8 @@ impl ServerHandle {
 
     /// Closes every open connection.
     pub fn close_connections(&self) {
-        let conns = std::mem::take(&mut *self.connections.lock().unwrap_or_else(|e| e.into_inner()));
+        let conns =
+            std::mem::take(&mut *self.connections.lock().unwrap_or_else(|e| e.into_inner()));
         for ch in conns {
             ch.close();
         }

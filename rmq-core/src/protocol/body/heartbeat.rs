@@ -71,7 +71,11 @@ impl SubscriptionData {
         let expr = expr.trim();
         let mut sub = SubscriptionData {
             topic: topic.to_owned(),
-            sub_string: if expr.is_empty() { "*".to_owned() } else { expr.to_owned() },
+            sub_string: if expr.is_empty() {
+                "*".to_owned()
+            } else {
+                expr.to_owned()
+            },
             sub_version,
             expression_type: tag_type(),
             ..Default::default()

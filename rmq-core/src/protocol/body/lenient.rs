@@ -17,7 +17,9 @@ pub fn i64_any<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
             .parse()
             .map_err(|_| de::Error::custom(format!("invalid integer {s:?}"))),
         Value::Null => Ok(0),
-        other => Err(de::Error::custom(format!("expected an integer, got {other}"))),
+        other => Err(de::Error::custom(format!(
+            "expected an integer, got {other}"
+        ))),
     }
 }
 
@@ -28,7 +30,9 @@ pub fn bool_any<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
         Value::Number(n) => Ok(n.as_i64().unwrap_or(0) != 0),
         Value::String(s) => Ok(s.eq_ignore_ascii_case("true") || s == "1"),
         Value::Null => Ok(false),
-        other => Err(de::Error::custom(format!("expected a boolean, got {other}"))),
+        other => Err(de::Error::custom(format!(
+            "expected a boolean, got {other}"
+        ))),
     }
 }
 

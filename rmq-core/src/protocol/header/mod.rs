@@ -89,13 +89,18 @@ pub fn required<T: HeaderValue>(f: &ExtFields, key: &'static str) -> Result<T, H
 }
 
 /// Reads an optional field.
-pub fn optional<T: HeaderValue>(f: &ExtFields, key: &'static str) -> Result<Option<T>, HeaderError> {
+pub fn optional<T: HeaderValue>(
+    f: &ExtFields,
+    key: &'static str,
+) -> Result<Option<T>, HeaderError> {
     match f.get(key) {
         None => Ok(None),
-        Some(raw) => T::parse_value(raw).map(Some).ok_or_else(|| HeaderError::Invalid {
-            key,
-            value: raw.clone(),
-        }),
+        Some(raw) => T::parse_value(raw)
+            .map(Some)
+            .ok_or_else(|| HeaderError::Invalid {
+                key,
+                value: raw.clone(),
+            }),
     }
 }
 

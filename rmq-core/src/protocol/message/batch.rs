@@ -50,7 +50,9 @@ pub fn decode_batch(body: &Bytes) -> Result<Vec<BatchEntry>, MessageDecodeError>
         let total = usize::try_from(be_i32(pos)?)
             .map_err(|_| MessageDecodeError::Inconsistent("negative batch entry size"))?;
         if total < 22 || pos + total > buf.len() {
-            return Err(MessageDecodeError::Inconsistent("batch entry size out of range"));
+            return Err(MessageDecodeError::Inconsistent(
+                "batch entry size out of range",
+            ));
         }
         let flag = be_i32(pos + 12)?;
         let body_len = usize::try_from(be_i32(pos + 16)?)
@@ -58,13 +60,17 @@ pub fn decode_batch(body: &Bytes) -> Result<Vec<BatchEntry>, MessageDecodeError>
         let body_start = pos + 20;
         let prop_len_at = body_start + body_len;
         if prop_len_at + 2 > pos + total {
-            return Err(MessageDecodeError::Inconsistent("batch body overruns its entry"));
+            return Err(MessageDecodeError::Inconsistent(
+                "batch body overruns its entry",
+            ));
         }
         let prop_len = i16::from_be_bytes([buf[prop_len_at], buf[prop_len_at + 1]]);
         let prop_len = usize::try_from(prop_len)
             .map_err(|_| MessageDecodeError::Inconsistent("negative batch properties length"))?;
         if prop_len_at + 2 + prop_len != pos + total {
-            return Err(MessageDecodeError::Inconsistent("batch entry fields do not add up"));
+            return Err(MessageDecodeError::Inconsistent(
+                "batch entry fields do not add up",
+            ));
         }
         let properties = std::str::from_utf8(&buf[prop_len_at + 2..prop_len_at + 2 + prop_len])
             .map_err(|_| MessageDecodeError::Inconsistent("batch properties are not UTF-8"))?

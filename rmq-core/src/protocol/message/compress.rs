@@ -10,7 +10,10 @@ use crate::protocol::MessageDecodeError;
 
 /// Compresses with zlib at `level` (RocketMQ's default is 5).
 pub fn compress(body: &[u8], level: u32) -> Vec<u8> {
-    let mut enc = ZlibEncoder::new(Vec::with_capacity(body.len() / 2 + 16), Compression::new(level));
+    let mut enc = ZlibEncoder::new(
+        Vec::with_capacity(body.len() / 2 + 16),
+        Compression::new(level),
+    );
     // Writing into a Vec cannot fail.
     enc.write_all(body).expect("writing to a Vec is infallible");
     enc.finish().expect("finishing into a Vec is infallible")
@@ -24,7 +27,9 @@ pub fn decompress(body: &[u8], limit: usize) -> Result<Vec<u8>, MessageDecodeErr
         .read_to_end(&mut out)
         .map_err(|e| MessageDecodeError::Decompress(e.to_string()))?;
     if out.len() > limit {
-        return Err(MessageDecodeError::Decompress(format!("inflated body exceeds {limit} bytes")));
+        return Err(MessageDecodeError::Decompress(format!(
+            "inflated body exceeds {limit} bytes"
+        )));
     }
     Ok(out)
 }

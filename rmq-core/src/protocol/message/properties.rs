@@ -100,7 +100,10 @@ mod tests {
     #[test]
     fn round_trip_and_lookup() {
         let s = encode_properties([("UNIQ_KEY", "AB"), ("TAGS", "TagA"), ("WAIT", "true")]);
-        assert_eq!(s, "UNIQ_KEY\u{1}AB\u{2}TAGS\u{1}TagA\u{2}WAIT\u{1}true\u{2}");
+        assert_eq!(
+            s,
+            "UNIQ_KEY\u{1}AB\u{2}TAGS\u{1}TagA\u{2}WAIT\u{1}true\u{2}"
+        );
         let m = decode_properties(&s);
         assert_eq!(m.len(), 3);
         assert_eq!(find_property(&s, "TAGS"), Some("TagA"));

@@ -68,8 +68,19 @@ fn host_len(addr: &SocketAddr) -> usize {
 
 /// The encoded size of a record with these fields.
 pub fn record_size(f: &RecordFields<'_>) -> usize {
-    let topic_len_bytes = if f.topic.len() > MAX_V1_TOPIC_LEN { 2 } else { 1 };
-    4 + 4 + 4 + 4 + 4 + 8 + 8 + 4 + 8
+    let topic_len_bytes = if f.topic.len() > MAX_V1_TOPIC_LEN {
+        2
+    } else {
+        1
+    };
+    4 + 4
+        + 4
+        + 4
+        + 4
+        + 8
+        + 8
+        + 4
+        + 8
         + host_len(&f.born_host)
         + 8
         + host_len(&f.store_host)
@@ -105,7 +116,11 @@ pub fn encode_record(f: &RecordFields<'_>, dst: &mut BytesMut) -> usize {
     }
     dst.reserve(size);
     dst.put_i32(size as i32);
-    dst.put_u32(if v2 { MESSAGE_MAGIC_CODE_V2 } else { MESSAGE_MAGIC_CODE_V1 });
+    dst.put_u32(if v2 {
+        MESSAGE_MAGIC_CODE_V2
+    } else {
+        MESSAGE_MAGIC_CODE_V1
+    });
     dst.put_u32(f.body_crc.unwrap_or_else(|| body_crc(f.body)));
     dst.put_i32(f.queue_id);
     dst.put_i32(f.flag);
@@ -160,12 +175,14 @@ struct Reader<'a> {
 
 impl<'a> Reader<'a> {
     fn take(&mut self, n: usize) -> Result<&'a [u8], MessageDecodeError> {
-        let end = self.pos.checked_add(n).filter(|e| *e <= self.buf.len()).ok_or(
-            MessageDecodeError::Truncated {
+        let end = self
+            .pos
+            .checked_add(n)
+            .filter(|e| *e <= self.buf.len())
+            .ok_or(MessageDecodeError::Truncated {
                 need: self.pos + n,
                 have: self.buf.len(),
-            },
-        )?;
+            })?;
         let s = &self.buf[self.pos..end];
         self.pos = end;
         Ok(s)
@@ -247,20 +264,25 @@ pub fn decode_record(buf: &[u8], check_crc: bool) -> Result<RecordView<'_>, Mess
     let store_host = r.host(sys_flag & STOREHOST_V6_FLAG != 0)?;
     let reconsume_times = r.i32()?;
     let prepared_transaction_offset = r.i64()?;
-    let body_len = usize::try_from(r.i32()?).map_err(|_| MessageDecodeError::Inconsistent("negative body length"))?;
+    let body_len = usize::try_from(r.i32()?)
+        .map_err(|_| MessageDecodeError::Inconsistent("negative body length"))?;
     let body = r.take(body_len)?;
     let topic_len = if magic == MESSAGE_MAGIC_CODE_V2 {
-        usize::try_from(r.i16()?).map_err(|_| MessageDecodeError::Inconsistent("negative topic length"))?
+        usize::try_from(r.i16()?)
+            .map_err(|_| MessageDecodeError::Inconsistent("negative topic length"))?
     } else {
         usize::from(r.u8()?)
     };
     let topic = std::str::from_utf8(r.take(topic_len)?)
         .map_err(|_| MessageDecodeError::Inconsistent("topic is not UTF-8"))?;
-    let prop_len = usize::try_from(r.i16()?).map_err(|_| MessageDecodeError::Inconsistent("negative properties length"))?;
+    let prop_len = usize::try_from(r.i16()?)
+        .map_err(|_| MessageDecodeError::Inconsistent("negative properties length"))?;
     let properties = std::str::from_utf8(r.take(prop_len)?)
         .map_err(|_| MessageDecodeError::Inconsistent("properties are not UTF-8"))?;
     if r.pos != total_size {
-        return Err(MessageDecodeError::Inconsistent("fields do not add up to the total size"));
+        return Err(MessageDecodeError::Inconsistent(
+            "fields do not add up to the total size",
+        ));
     }
     if check_crc {
         let computed = body_crc(body);

@@ -19,8 +19,14 @@ fn decodes_corpus_pull_body_and_re_encodes_identically() {
     assert_eq!(view.magic, MESSAGE_MAGIC_CODE_V1);
     assert_eq!(view.topic, "WirePush");
     assert_eq!(view.born_timestamp, 1_795_639_390_620);
-    assert_eq!(view.store_host, "127.0.0.1:10911".parse::<SocketAddr>().unwrap());
-    assert_eq!(find_property(view.properties, keys::CLUSTER), Some("DefaultCluster"));
+    assert_eq!(
+        view.store_host,
+        "127.0.0.1:10911".parse::<SocketAddr>().unwrap()
+    );
+    assert_eq!(
+        find_property(view.properties, keys::CLUSTER),
+        Some("DefaultCluster")
+    );
     let mut out = BytesMut::new();
     let f = RecordFields {
         topic: view.topic,
@@ -91,7 +97,10 @@ fn ipv6_and_v2_topic_round_trip() {
     let mut bad = out.clone();
     let body_at = n - 7 - 2 - topic.len() - 2 - 5;
     bad[body_at] ^= 0xFF;
-    assert!(matches!(decode_record(&bad, true), Err(MessageDecodeError::BadCrc { .. })));
+    assert!(matches!(
+        decode_record(&bad, true),
+        Err(MessageDecodeError::BadCrc { .. })
+    ));
     // Truncation is detected.
     assert!(decode_record(&out[..n - 1], false).is_err());
 }
