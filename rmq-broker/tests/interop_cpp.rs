@@ -10,44 +10,6 @@ use common::*;
 
 const READY: Duration = Duration::from_secs(30);
 
-/// Creates a topic with an admin call (UPDATE_AND_CREATE_TOPIC) and waits for its route, so
-/// consumers started next find it at once instead of at their next 30 s route poll.
-fn create_topic(b: &BrokerProcess, topic: &str, queues: i32) {
-    use rmq_core::protocol::header::{CreateTopicRequestHeader, GetRouteInfoRequestHeader};
-    use rmq_core::protocol::{RemotingCommand, RequestCode};
-    use rmq_core::remoting::{RemotingClient, UnsupportedHandler};
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    rt.block_on(async {
-        let client = RemotingClient::new(std::sync::Arc::new(UnsupportedHandler));
-        let h = CreateTopicRequestHeader {
-            topic: topic.into(),
-            default_topic: "TBW102".into(),
-            read_queue_nums: queues,
-            write_queue_nums: queues,
-            perm: 6,
-            topic_filter_type: "SINGLE_TAG".into(),
-            topic_sys_flag: None,
-            order: false,
-        };
-        let req = RemotingCommand::request_with_header(RequestCode::UpdateAndCreateTopic, &h);
-        let resp = client.invoke(&b.broker_addr(), req, Duration::from_secs(5)).await.unwrap();
-        assert_eq!(resp.code, 0, "{:?}", resp.remark);
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            let req = RemotingCommand::request_with_header(
-                RequestCode::GetRouteinfoByTopic,
-                &GetRouteInfoRequestHeader { topic: topic.into(), accept_standard_json_only: None },
-            );
-            if client.invoke(&b.namesrv_addr(), req, Duration::from_secs(5)).await.unwrap().code == 0 {
-                break;
-            }
-            assert!(Instant::now() < deadline, "route of {topic} never registered");
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        client.close_all().await;
-    });
-}
-
 fn ids(run: &CppRun) -> BTreeSet<String> {
     run.strings("msg_ids").into_iter().collect()
 }
@@ -62,7 +24,7 @@ fn acked_ids(run: &CppRun) -> BTreeSet<String> {
 #[test]
 fn sync_produce_1000_then_push_consume_exactly_those() {
     let b = BrokerProcess::start();
-    create_topic(&b, "t1000", 4);
+    b.create_topic("t1000", 4);
     let consumer = b.cpp_spawn(&["consume", "--topic", "t1000", "--group", "g1000", "--expect", "1000", "--timeout", "120"]);
     assert!(consumer.wait_ready(READY), "consumer not ready");
     let produced = b.cpp(&["produce", "--topic", "t1000", "--count", "1000", "--quiet"]);
@@ -73,7 +35,7 @@ fn sync_produce_1000_then_push_consume_exactly_those() {
     assert_eq!(consumed.n("received"), 1000);
     assert_eq!(consumed.n("unexpected"), 0);
     // The ids the producer got back are the ids the consumer saw.
-    create_topic(&b, "tids", 4);
+    b.create_topic("tids", 4);
     let produced = b.cpp(&["produce", "--topic", "tids", "--count", "50"]);
     produced.assert_ok();
     let consumed = b.cpp(&["consume", "--topic", "tids", "--group", "gids", "--expect", "50", "--timeout", "60"]);
@@ -85,8 +47,8 @@ fn sync_produce_1000_then_push_consume_exactly_those() {
 fn clustering_splits_queues_and_broadcasting_delivers_to_all() {
     let b = BrokerProcess::start();
     // Clustering: two members of one group.
-    create_topic(&b, "tsplit", 4);
-    create_topic(&b, "tbcast", 4);
+    b.create_topic("tsplit", 4);
+    b.create_topic("tbcast", 4);
     let args = |inst: &'static str| {
         vec!["consume", "--topic", "tsplit", "--group", "gsplit", "--instance", inst, "--expect", "200", "--timeout", "25", "--verbose"]
     };
@@ -130,7 +92,7 @@ fn clustering_splits_queues_and_broadcasting_delivers_to_all() {
 #[test]
 fn orderly_send_keeps_per_shard_order_for_an_orderly_consumer() {
     let b = BrokerProcess::start();
-    create_topic(&b, "tord", 4);
+    b.create_topic("tord", 4);
     let consumer = b.cpp_spawn(&["consume", "--topic", "tord", "--group", "gord", "--orderly", "--expect", "400", "--timeout", "90"]);
     assert!(consumer.wait_ready(READY));
     b.cpp(&["produce", "--topic", "tord", "--count", "400", "--orderly", "--shards", "4", "--quiet"]).assert_ok();
@@ -152,8 +114,8 @@ fn oneway_100_are_all_stored_and_pulled() {
 #[test]
 fn tag_filter_and_large_compressed_body() {
     let b = BrokerProcess::start();
-    create_topic(&b, "ttag", 4);
-    create_topic(&b, "tbig", 4);
+    b.create_topic("ttag", 4);
+    b.create_topic("tbig", 4);
     let consumer = b.cpp_spawn(&[
         "consume", "--topic", "ttag", "--group", "gtag", "--tag", "TagA||TagB", "--produced-tags", "TagA,TagB,TagC",
         "--expect", "90", "--timeout", "60", "--linger", "2",
@@ -174,7 +136,7 @@ fn tag_filter_and_large_compressed_body() {
 #[test]
 fn delay_level_2_is_delivered_no_earlier_than_5s() {
     let b = BrokerProcess::start();
-    create_topic(&b, "tdelay", 4);
+    b.create_topic("tdelay", 4);
     let consumer = b.cpp_spawn(&["consume", "--topic", "tdelay", "--group", "gdelay", "--expect", "10", "--timeout", "60"]);
     assert!(consumer.wait_ready(READY));
     b.cpp(&["produce", "--topic", "tdelay", "--count", "10", "--delay-level", "2", "--quiet"]).assert_ok();

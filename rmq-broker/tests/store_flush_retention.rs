@@ -96,6 +96,42 @@ async fn many_concurrent_sync_writers_all_complete() {
     assert_eq!(r.queue_offsets, (0..160).collect::<Vec<i64>>());
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readers_never_see_half_written_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(
+        MessageStore::open_with(config(dir.path(), 64 << 10, FlushDiskType::AsyncFlush), opts()).unwrap(),
+    );
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let reader = {
+        let (store, done) = (store.clone(), done.clone());
+        std::thread::spawn(move || {
+            let (mut offset, mut seen) = (0i64, 0usize);
+            loop {
+                let finished = done.load(std::sync::atomic::Ordering::Acquire);
+                let r = store.get_message("Live", 0, offset, 64, usize::MAX, &|_| true);
+                for (rec, qo) in r.messages.iter().zip(&r.queue_offsets) {
+                    let v = rmq_core::protocol::message::decode_record(rec, true).unwrap();
+                    assert_eq!(v.queue_offset, *qo);
+                    assert_eq!(v.body.len(), 100 + (*qo as usize % 50));
+                    seen += 1;
+                }
+                if r.status == GetMessageStatus::Found {
+                    offset = r.next_begin_offset;
+                } else if finished {
+                    return seen;
+                }
+            }
+        })
+    };
+    for i in 0..3000usize {
+        let body = vec![(i % 256) as u8; 100 + i % 50];
+        assert!(store.put_message(MessageInner::new("Live", 0, body)).await.is_stored());
+    }
+    done.store(true, std::sync::atomic::Ordering::Release);
+    assert_eq!(reader.join().unwrap(), 3000);
+}
+
 fn set_mtime(path: &Path, when: SystemTime) {
     std::fs::File::options()
         .write(true)

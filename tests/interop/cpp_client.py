@@ -43,6 +43,30 @@ def _venv_python():
     return os.path.join(os.environ.get("RMQ_INTEROP_VENV") or DEFAULT_VENV, "bin", "python3")
 
 
+def _prune_client_logs(keep=500):
+    """Each driver process leaves its own log file; keep only the newest `keep`."""
+    log_dir = os.path.join(CLIENT_HOME, "logs", "rocketmq-cpp")
+    try:
+        names = os.listdir(log_dir)
+    except OSError:
+        return
+    if len(names) <= keep + 100:
+        return
+
+    def mtime(path):
+        try:
+            return os.path.getmtime(path)
+        except OSError:  # removed meanwhile by a parallel driver
+            return 0
+
+    paths = sorted((os.path.join(log_dir, n) for n in names), key=mtime)
+    for path in paths[:len(paths) - keep]:
+        try:
+            os.remove(path)
+        except OSError:
+            pass
+
+
 def _load_client():
     """Point HOME at the client home, then import the wheel (re-exec'ing into the venv if needed)."""
     os.makedirs(CLIENT_HOME, exist_ok=True)
@@ -61,6 +85,7 @@ def _load_client():
 
 
 _load_client()
+_prune_client_logs()
 
 from rocketmq import ffi  # noqa: E402
 from rocketmq.client import Message, Producer, PullConsumer, PushConsumer, RecvMessage  # noqa: E402

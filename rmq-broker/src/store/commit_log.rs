@@ -17,6 +17,11 @@ use super::mapped_file::MappedFile;
 use super::mapped_file_queue::MappedFileQueue;
 use super::warm::WarmSignal;
 
+/// Flushed commit-log data kept in the page cache behind the flush position.
+const PAGE_CACHE_KEEP: u64 = 512 << 20;
+/// Granularity of page-cache eviction.
+const EVICT_STEP: u64 = 64 << 20;
+
 /// Room that must stay free at the end of a segment for a BLANK header.
 pub const END_FILE_MIN_BLANK_LENGTH: u64 = 8;
 
@@ -36,6 +41,8 @@ pub struct CommitLog {
     flushed: AtomicU64,
     /// Every record below has been dispatched to its consume queue and the index.
     dispatched: AtomicU64,
+    /// Page-cache pages below this offset have been dropped (see `evict_behind`).
+    evicted: AtomicU64,
     warm: Arc<WarmSignal>,
 }
 
@@ -51,6 +58,7 @@ impl CommitLog {
             }),
             flushed: AtomicU64::new(end),
             dispatched: AtomicU64::new(end),
+            evicted: AtomicU64::new(end.saturating_sub(PAGE_CACHE_KEEP)),
             warm,
         }
     }
@@ -96,7 +104,34 @@ impl CommitLog {
     pub fn flush(&self) -> Result<u64, StoreError> {
         let end = self.queue.flush()?;
         self.flushed.fetch_max(end, Ordering::AcqRel);
-        Ok(self.flushed_offset())
+        let flushed = self.flushed_offset();
+        self.evict_behind(flushed);
+        Ok(flushed)
+    }
+
+    /// Drops flushed data more than `PAGE_CACHE_KEEP` behind `flushed` from the mapping and the
+    /// page cache, in `EVICT_STEP` steps. Recent data stays cached for consumers; older data is
+    /// read from disk again if a lagging consumer needs it. Without this, a fast writer keeps
+    /// claiming fresh memory for the page cache (and, in a VM, first-touch faults for it).
+    fn evict_behind(&self, flushed: u64) {
+        let upto = flushed.saturating_sub(PAGE_CACHE_KEEP);
+        let from = self.evicted.load(Ordering::Acquire);
+        if upto < from + EVICT_STEP {
+            return;
+        }
+        if self
+            .evicted
+            .compare_exchange(from, upto, Ordering::AcqRel, Ordering::Acquire)
+            .is_err()
+        {
+            return;
+        }
+        for f in self.queue.snapshot() {
+            let (s, e) = (from.max(f.start()), upto.min(f.end()));
+            if s < e {
+                f.evict(s - f.start(), e - f.start());
+            }
+        }
     }
 
     /// The `size` bytes at `offset`, if fully written.

@@ -89,7 +89,8 @@ pub struct StoreConfig {
     pub message_delay_level: String,
     /// The broker address written into every record (and into offset msgIds).
     pub store_host: SocketAddr,
-    /// Zero commit-log segments ahead of the writer so that flushes don't commit metadata.
+    /// Prepare the next commit-log segment ahead of the writer and, under SYNC_FLUSH, zero-fill
+    /// the active one ahead of it so that group commits don't also commit block allocation.
     pub warm_mapped_file_enable: bool,
 }
 

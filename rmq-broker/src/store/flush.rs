@@ -113,7 +113,11 @@ impl FlushService {
                     if left.is_zero() {
                         break;
                     }
-                    st = self.cv.wait_timeout(st, left).unwrap_or_else(|p| p.into_inner()).0;
+                    st = self
+                        .cv
+                        .wait_timeout(st, left)
+                        .unwrap_or_else(|p| p.into_inner())
+                        .0;
                 }
                 (std::mem::take(&mut st.requests), st.stop)
             };

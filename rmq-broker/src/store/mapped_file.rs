@@ -343,6 +343,35 @@ impl MappedFile {
         }
     }
 
+    /// Drops `[rel_start, rel_end)` (flushed bytes) from this mapping and from the page cache.
+    pub fn evict(&self, rel_start: u64, rel_end: u64) {
+        const PAGE: u64 = 4096;
+        let (s, e) = (
+            rel_start / PAGE * PAGE,
+            rel_end.min(self.flushed()) / PAGE * PAGE,
+        );
+        if s >= e {
+            return;
+        }
+        // SAFETY: shared file mapping; MADV_DONTNEED only unmaps (see `release_pages`).
+        let _ = unsafe {
+            self.map.unchecked_advise_range(
+                memmap2::UncheckedAdvice::DontNeed,
+                s as usize,
+                (e - s) as usize,
+            )
+        };
+        // SAFETY: plain syscall on an open descriptor; clean pages are dropped, nothing else.
+        unsafe {
+            libc::posix_fadvise(
+                std::os::unix::io::AsRawFd::as_raw_fd(&self.file),
+                s as libc::off_t,
+                (e - s) as libc::off_t,
+                libc::POSIX_FADV_DONTNEED,
+            );
+        }
+    }
+
     /// fdatasync of the whole file (commits block allocation of zeroed chunks).
     pub fn sync_data(&self) -> Result<(), StoreError> {
         self.file
@@ -394,6 +423,21 @@ mod tests {
         g.set_positions(11);
         assert_eq!(g.read_bytes(0, 11).unwrap(), &b"hello world"[..]);
         assert_eq!(g.end(), 16384);
+    }
+
+    #[test]
+    fn evicted_pages_read_back_from_disk() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(sys::offset_file_name(0));
+        let f = MappedFile::create(path, 0, 64 << 10, false).unwrap();
+        let data: Vec<u8> = (0..40_000u32).map(|i| (i % 251) as u8).collect();
+        f.append(&data).unwrap();
+        f.evict(0, 40_000);
+        assert_eq!(f.slice(0, 40_000).unwrap(), &data[..], "unflushed pages are kept");
+        f.flush().unwrap();
+        f.evict(0, 40_000);
+        f.release_pages();
+        assert_eq!(f.slice(0, 40_000).unwrap(), &data[..]);
     }
 
     #[test]

@@ -221,7 +221,7 @@ impl MessageStore {
         let mut clog = MappedFileQueue::load(
             &root.join("commitlog"),
             config.mapped_file_size_commit_log,
-            config.warm_mapped_file_enable,
+            config.warm_mapped_file_enable && config.flush_disk_type == FlushDiskType::SyncFlush,
             true,
         )?;
         let ctx = recovery::Context {
