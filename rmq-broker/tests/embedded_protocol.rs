@@ -489,3 +489,94 @@ async fn offsets_are_committed_and_queried() {
     let _ = find_property("", "");
     f.embedded.shutdown().await;
 }
+
+#[tokio::test]
+async fn admin_topic_stats_and_lookup() {
+    let f = Fixture::start().await;
+    let create = RemotingCommand::request_with_header(
+        RequestCode::UpdateAndCreateTopic,
+        &CreateTopicRequestHeader {
+            topic: "adm".into(),
+            default_topic: "TBW102".into(),
+            read_queue_nums: 2,
+            write_queue_nums: 2,
+            perm: 6,
+            topic_filter_type: "SINGLE_TAG".into(),
+            topic_sys_flag: None,
+            order: false,
+        },
+    );
+    assert_eq!(f.call(&f.broker(), create).await.code, 0);
+    let route = f.wait_route("adm").await;
+    assert_eq!(route.queue_datas[0].read_queue_nums, 2);
+    let r = f.send("adm", 1, b"keyed", &[(keys::KEYS, "order-42 other")]).await;
+    assert_eq!(r.code, 0);
+
+    // Query by key.
+    let q = RemotingCommand::request_with_header(
+        RequestCode::QueryMessage,
+        &QueryMessageRequestHeader {
+            topic: "adm".into(),
+            key: "order-42".into(),
+            max_num: 32,
+            begin_timestamp: 0,
+            end_timestamp: i64::MAX,
+            unique_key_query: None,
+        },
+    );
+    let found = f.call(&f.broker(), q).await;
+    assert_eq!(found.code, 0, "{:?}", found.remark);
+    assert_eq!(&msgs(&found)[0].body[..], b"keyed");
+
+    // Consume stats after a commit.
+    let up = RemotingCommand::request_with_header(
+        RequestCode::UpdateConsumerOffset,
+        &UpdateConsumerOffsetRequestHeader {
+            consumer_group: "AG".into(),
+            topic: "adm".into(),
+            queue_id: 1,
+            commit_offset: 1,
+        },
+    );
+    assert_eq!(f.call(&f.broker(), up).await.code, 0);
+    let stats = RemotingCommand::request_with_header(
+        RequestCode::GetConsumeStats,
+        &GetConsumeStatsRequestHeader {
+            consumer_group: "AG".into(),
+            topic: Some("adm".into()),
+        },
+    );
+    let s = f.call(&f.broker(), stats).await;
+    assert_eq!(s.code, 0);
+    let text = String::from_utf8(s.body.to_vec()).unwrap();
+    assert!(text.contains(r#""queueId":1,"topic":"adm"}:{"brokerOffset":1,"consumerOffset":1"#), "{text}");
+
+    // Runtime info is a KV table.
+    let info = f.call(&f.broker(), RemotingCommand::request(RequestCode::GetBrokerRuntimeInfo)).await;
+    let kv: KvTable = serde_json::from_slice(&info.body).unwrap();
+    assert!(kv.table["msgPutTotalTodayNow"].parse::<u64>().unwrap() >= 1);
+
+    // Consumer connections: none online.
+    let conns = RemotingCommand::request_with_header(
+        RequestCode::GetConsumerConnectionList,
+        &GetConsumerConnectionListRequestHeader { consumer_group: "AG".into() },
+    );
+    assert_eq!(f.call(&f.broker(), conns).await.code, ResponseCode::ConsumerNotOnline.code());
+
+    // Delete removes the route.
+    let del = RemotingCommand::request_with_header(RequestCode::DeleteTopicInBroker, &DeleteTopicRequestHeader { topic: "adm".into() });
+    assert_eq!(f.call(&f.broker(), del).await.code, 0);
+    let deadline = Instant::now() + T;
+    loop {
+        let req = RemotingCommand::request_with_header(
+            RequestCode::GetRouteinfoByTopic,
+            &GetRouteInfoRequestHeader { topic: "adm".into(), accept_standard_json_only: None },
+        );
+        if f.call(&f.namesrv(), req).await.code == ResponseCode::TopicNotExist.code() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "deleted topic still routed");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    f.embedded.shutdown().await;
+}
