@@ -1,0 +1,142 @@
+//! The `rmq-broker` binary's `namesrv` and `broker` subcommands as separate processes, graceful
+//! stop, and configuration errors.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_rmq-broker");
+
+struct Proc {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+    seen: Vec<String>,
+}
+
+impl Proc {
+    fn spawn(args: &[&str]) -> Proc {
+        let mut child = Command::new(BIN)
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn rmq-broker");
+        let (tx, rx) = mpsc::channel();
+        for pipe in [
+            Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
+            Box::new(child.stderr.take().unwrap()),
+        ] {
+            let tx = tx.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+                    let _ = tx.send(line);
+                }
+            });
+        }
+        Proc { child, lines: rx, seen: Vec::new() }
+    }
+
+    /// Waits for a line containing `needle`; returns it.
+    fn wait_for(&mut self, needle: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        if let Some(l) = self.seen.iter().find(|l| l.contains(needle)) {
+            return l.clone();
+        }
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(l) => {
+                    self.seen.push(l.clone());
+                    if l.contains(needle) {
+                        return l;
+                    }
+                }
+                Err(_) => panic!("no line with {needle:?}; output so far:\n{}", self.seen.join("\n")),
+            }
+        }
+    }
+
+    fn addr_after(&mut self, needle: &str) -> String {
+        let line = self.wait_for(needle);
+        line.rsplit(' ').next().unwrap().trim().to_owned()
+    }
+
+    fn terminate(&mut self) -> std::process::ExitStatus {
+        let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(s) = self.child.try_wait().unwrap() {
+                return s;
+            }
+            assert!(Instant::now() < deadline, "process did not stop on SIGTERM");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn route_code(ns: &str, topic: &str) -> i32 {
+    use rmq_core::protocol::header::GetRouteInfoRequestHeader;
+    use rmq_core::protocol::{RemotingCommand, RequestCode};
+    use rmq_core::remoting::{RemotingClient, UnsupportedHandler};
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let client = RemotingClient::new(std::sync::Arc::new(UnsupportedHandler));
+        let req = RemotingCommand::request_with_header(
+            RequestCode::GetRouteinfoByTopic,
+            &GetRouteInfoRequestHeader { topic: topic.into(), accept_standard_json_only: None },
+        );
+        let code = client.invoke(ns, req, Duration::from_secs(5)).await.unwrap().code;
+        client.close_all().await;
+        code
+    })
+}
+
+#[test]
+fn namesrv_and_broker_processes_register_and_unregister() {
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("broker.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "brokerClusterName = DefaultCluster\nbrokerName = broker-b\nbrokerId = 0\nbrokerIP1 = 127.0.0.1\nlistenPort = 0\n\
+             storePathRootDir = {}\nautoCreateTopicEnable=true\n",
+            dir.path().join("store").display()
+        ),
+    )
+    .unwrap();
+    let mut ns = Proc::spawn(&["namesrv", "-p", "0", "-b", "127.0.0.1"]);
+    let ns_addr = ns.addr_after("namesrv listening on");
+    let mut broker = Proc::spawn(&["broker", "-c", conf.to_str().unwrap(), "-n", &ns_addr]);
+    broker.wait_for("broker listening on");
+    broker.wait_for("broker registered with namesrv");
+    assert_eq!(route_code(&ns_addr, "TBW102"), 0);
+    assert_eq!(route_code(&ns_addr, "broker-b"), 0, "the broker-name topic is routed");
+    assert!(broker.terminate().success(), "broker exits 0 on SIGTERM");
+    // The broker unregistered on its way out.
+    assert_eq!(route_code(&ns_addr, "TBW102"), 17);
+    assert!(ns.terminate().success(), "namesrv exits 0 on SIGTERM");
+}
+
+#[test]
+fn invalid_config_names_key_value_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("bad.conf");
+    std::fs::write(&conf, "brokerName = b\nlistenPort = 0\nflushDiskType = SOMETIMES\n").unwrap();
+    let out = Command::new(BIN).args(["standalone", "-c", conf.to_str().unwrap(), "--namesrv-port", "0"]).output().unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("flushDiskType") && err.contains("SOMETIMES") && err.contains("bad.conf:3"), "{err}");
+
+    std::fs::write(&conf, "brokerRole = SLAVE\n").unwrap();
+    let out = Command::new(BIN).args(["broker", "-c", conf.to_str().unwrap()]).output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("SLAVE is not supported"));
+}
