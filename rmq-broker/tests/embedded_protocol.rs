@@ -580,3 +580,33 @@ async fn admin_topic_stats_and_lookup() {
     }
     f.embedded.shutdown().await;
 }
+
+#[tokio::test]
+async fn namesrv_cluster_info_topic_list_and_kv_config() {
+    let f = Fixture::start().await;
+    f.wait_route("TBW102").await;
+    let ci = f.call(&f.namesrv(), RemotingCommand::request(RequestCode::GetBrokerClusterInfo)).await;
+    let info: ClusterInfo = serde_json::from_slice(&ci.body).unwrap();
+    assert!(info.cluster_addr_table["DefaultCluster"].contains("broker-a"));
+    assert_eq!(info.broker_addr_table["broker-a"].master_addr(), Some(f.broker().as_str()));
+    let tl = f.call(&f.namesrv(), RemotingCommand::request(RequestCode::GetAllTopicListFromNameserver)).await;
+    let list: TopicList = serde_json::from_slice(&tl.body).unwrap();
+    assert!(list.topic_list.iter().any(|t| t == "TBW102"));
+
+    let key = KvConfigKeyRequestHeader { namespace: "ORDER_TOPIC_CONFIG".into(), key: "ordered".into() };
+    let get = || RemotingCommand::request_with_header(RequestCode::GetKvConfig, &key);
+    assert_eq!(f.call(&f.namesrv(), get()).await.code, ResponseCode::QueryNotFound.code());
+    let put = RemotingCommand::request_with_header(
+        RequestCode::PutKvConfig,
+        &PutKvConfigRequestHeader { namespace: "ORDER_TOPIC_CONFIG".into(), key: "ordered".into(), value: "broker-a:4".into() },
+    );
+    assert_eq!(f.call(&f.namesrv(), put).await.code, 0);
+    let got = f.call(&f.namesrv(), get()).await;
+    assert_eq!(got.decode_header::<GetKvConfigResponseHeader>().unwrap().value.as_deref(), Some("broker-a:4"));
+    let del = RemotingCommand::request_with_header(RequestCode::DeleteKvConfig, &key);
+    assert_eq!(f.call(&f.namesrv(), del).await.code, 0);
+    assert_eq!(f.call(&f.namesrv(), get()).await.code, ResponseCode::QueryNotFound.code());
+    let unknown = f.call(&f.namesrv(), RemotingCommand::request(RequestCode::SendMessage)).await;
+    assert_eq!(unknown.code, ResponseCode::RequestCodeNotSupported.code());
+    f.embedded.shutdown().await;
+}
