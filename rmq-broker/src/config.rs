@@ -104,7 +104,8 @@ impl Default for BrokerConfig {
             flush_disk_type: FlushDiskType::AsyncFlush,
             auto_create_topic_enable: true,
             auto_create_subscription_group: true,
-            message_delay_level: "1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m 10m 20m 30m 1h 2h".into(),
+            message_delay_level: "1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m 10m 20m 30m 1h 2h"
+                .into(),
             max_message_size: 4 * 1024 * 1024,
             mapped_file_size_commit_log: 1024 * 1024 * 1024,
             mapped_file_size_consume_queue: 300_000 * 20,
@@ -219,7 +220,9 @@ impl BrokerConfig {
             "brokerIP1" => self.broker_ip1 = v.parse().map_err(|_| "an IP address".to_owned())?,
             "storePathRootDir" => self.store_path_root_dir = expand_home(v),
             "deleteWhen" => {
-                if v.split(';').any(|h| h.trim().parse::<u8>().map_or(true, |h| h > 23)) {
+                if v.split(';')
+                    .any(|h| h.trim().parse::<u8>().map_or(true, |h| h > 23))
+                {
                     return Err("hours 00..23 separated by ';'".into());
                 }
                 self.delete_when = v.to_owned();
@@ -229,7 +232,11 @@ impl BrokerConfig {
                 self.broker_role = match v {
                     "ASYNC_MASTER" => BrokerRole::AsyncMaster,
                     "SYNC_MASTER" => BrokerRole::SyncMaster,
-                    "SLAVE" => return Err("ASYNC_MASTER or SYNC_MASTER (SLAVE is not supported yet)".into()),
+                    "SLAVE" => {
+                        return Err(
+                            "ASYNC_MASTER or SYNC_MASTER (SLAVE is not supported yet)".into()
+                        )
+                    }
                     _ => return Err("ASYNC_MASTER, SYNC_MASTER or SLAVE".into()),
                 }
             }
@@ -241,9 +248,12 @@ impl BrokerConfig {
                 }
             }
             "autoCreateTopicEnable" => self.auto_create_topic_enable = parse_bool(v).map_err(e)?,
-            "autoCreateSubscriptionGroup" => self.auto_create_subscription_group = parse_bool(v).map_err(e)?,
+            "autoCreateSubscriptionGroup" => {
+                self.auto_create_subscription_group = parse_bool(v).map_err(e)?
+            }
             "messageDelayLevel" => {
-                crate::broker::schedule::parse_delay_levels(v).map_err(|_| "delays like `1s 5s 1m 2h`".to_owned())?;
+                crate::broker::schedule::parse_delay_levels(v)
+                    .map_err(|_| "delays like `1s 5s 1m 2h`".to_owned())?;
                 self.message_delay_level = v.to_owned();
             }
             "maxMessageSize" => self.max_message_size = parse_num(v).map_err(e)?,
@@ -269,7 +279,8 @@ impl BrokerConfig {
             "defaultTopicQueueNums" => self.default_topic_queue_nums = parse_num(v).map_err(e)?,
             "brokerPermission" => self.broker_permission = parse_num(v).map_err(e)?,
             "registerNameServerPeriod" => {
-                self.register_name_server_period = parse_num::<u64>(v).map_err(e)?.clamp(10_000, 60_000)
+                self.register_name_server_period =
+                    parse_num::<u64>(v).map_err(e)?.clamp(10_000, 60_000)
             }
             "longPollingEnable" => self.long_polling_enable = parse_bool(v).map_err(e)?,
             "shortPollingTimeMills" => self.short_polling_time_mills = parse_num(v).map_err(e)?,
@@ -352,7 +363,9 @@ pub fn parse_properties(text: &str) -> Vec<(usize, String, String)> {
             pending = Some((start, logical));
             continue;
         }
-        let sep = logical.find(['=', ':']).or_else(|| logical.find(char::is_whitespace));
+        let sep = logical
+            .find(['=', ':'])
+            .or_else(|| logical.find(char::is_whitespace));
         let (k, v) = match sep {
             Some(p) => (&logical[..p], &logical[p + 1..]),
             None => (&logical[..], ""),
@@ -391,7 +404,10 @@ autoCreateTopicEnable=true\nbrokerIP1 = 127.0.0.1\n";
     fn invalid_value_names_key_value_file_and_line() {
         let mut c = BrokerConfig::default();
         let err = c
-            .apply_properties("# c\nbrokerName=b\nflushDiskType = SOMETIMES\n", Path::new("/etc/broker.conf"))
+            .apply_properties(
+                "# c\nbrokerName=b\nflushDiskType = SOMETIMES\n",
+                Path::new("/etc/broker.conf"),
+            )
             .unwrap_err()
             .to_string();
         assert!(err.contains("flushDiskType"), "{err}");
@@ -413,7 +429,8 @@ autoCreateTopicEnable=true\nbrokerIP1 = 127.0.0.1\n";
     #[test]
     fn unknown_keys_are_not_errors() {
         let mut c = BrokerConfig::default();
-        c.apply_properties("noSuchKey=1\nbrokerIP2=1.2.3.4\n", Path::new("b.conf")).unwrap();
+        c.apply_properties("noSuchKey=1\nbrokerIP2=1.2.3.4\n", Path::new("b.conf"))
+            .unwrap();
     }
 
     #[test]

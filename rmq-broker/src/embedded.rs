@@ -160,7 +160,9 @@ impl Drop for EmbeddedBroker {
                     drop(temp);
                 });
             }
-            Err(_) => tracing::warn!("embedded broker dropped outside a runtime; store closed without a graceful stop"),
+            Err(_) => tracing::warn!(
+                "embedded broker dropped outside a runtime; store closed without a graceful stop"
+            ),
         }
     }
 }

@@ -8,7 +8,11 @@ use clap::{Parser, Subcommand};
 use rmq_broker::{Broker, BrokerConfig, NameServer};
 
 #[derive(Parser)]
-#[command(name = "rmq-broker", version, about = "RocketMQ-compatible NameServer and Broker")]
+#[command(
+    name = "rmq-broker",
+    version,
+    about = "RocketMQ-compatible NameServer and Broker"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -82,7 +86,10 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             wait_for_signal().await;
             ns.shutdown().await;
         }
-        Command::Broker { config, namesrv_addr } => {
+        Command::Broker {
+            config,
+            namesrv_addr,
+        } => {
             let mut cfg = load_config(config.as_ref())?;
             if let Some(addr) = namesrv_addr {
                 cfg.namesrv_addr = Some(addr);
@@ -94,7 +101,10 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             wait_for_signal().await;
             broker.shutdown().await;
         }
-        Command::Standalone { config, namesrv_port } => {
+        Command::Standalone {
+            config,
+            namesrv_port,
+        } => {
             let mut cfg = load_config(config.as_ref())?;
             let ns_ip = if cfg.broker_ip1.is_loopback() {
                 cfg.broker_ip1
@@ -131,7 +141,10 @@ fn main() -> ExitCode {
         .with_ansi(false)
         .init();
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("rmq-broker: cannot start the runtime: {e}");

@@ -34,7 +34,11 @@ impl Proc {
                 }
             });
         }
-        Proc { child, lines: rx, seen: Vec::new() }
+        Proc {
+            child,
+            lines: rx,
+            seen: Vec::new(),
+        }
     }
 
     /// Waits for a line containing `needle`; returns it.
@@ -52,7 +56,10 @@ impl Proc {
                         return l;
                     }
                 }
-                Err(_) => panic!("no line with {needle:?}; output so far:\n{}", self.seen.join("\n")),
+                Err(_) => panic!(
+                    "no line with {needle:?}; output so far:\n{}",
+                    self.seen.join("\n")
+                ),
             }
         }
     }
@@ -63,7 +70,10 @@ impl Proc {
     }
 
     fn terminate(&mut self) -> std::process::ExitStatus {
-        let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             if let Some(s) = self.child.try_wait().unwrap() {
@@ -86,14 +96,24 @@ fn route_code(ns: &str, topic: &str) -> i32 {
     use rmq_core::protocol::header::GetRouteInfoRequestHeader;
     use rmq_core::protocol::{RemotingCommand, RequestCode};
     use rmq_core::remoting::{RemotingClient, UnsupportedHandler};
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     rt.block_on(async {
         let client = RemotingClient::new(std::sync::Arc::new(UnsupportedHandler));
         let req = RemotingCommand::request_with_header(
             RequestCode::GetRouteinfoByTopic,
-            &GetRouteInfoRequestHeader { topic: topic.into(), accept_standard_json_only: None },
+            &GetRouteInfoRequestHeader {
+                topic: topic.into(),
+                accept_standard_json_only: None,
+            },
         );
-        let code = client.invoke(ns, req, Duration::from_secs(5)).await.unwrap().code;
+        let code = client
+            .invoke(ns, req, Duration::from_secs(5))
+            .await
+            .unwrap()
+            .code;
         client.close_all().await;
         code
     })
@@ -118,7 +138,11 @@ fn namesrv_and_broker_processes_register_and_unregister() {
     broker.wait_for("broker listening on");
     broker.wait_for("broker registered with namesrv");
     assert_eq!(route_code(&ns_addr, "TBW102"), 0);
-    assert_eq!(route_code(&ns_addr, "broker-b"), 0, "the broker-name topic is routed");
+    assert_eq!(
+        route_code(&ns_addr, "broker-b"),
+        0,
+        "the broker-name topic is routed"
+    );
     assert!(broker.terminate().success(), "broker exits 0 on SIGTERM");
     // The broker unregistered on its way out.
     assert_eq!(route_code(&ns_addr, "TBW102"), 17);
@@ -129,14 +153,33 @@ fn namesrv_and_broker_processes_register_and_unregister() {
 fn invalid_config_names_key_value_file_and_line() {
     let dir = tempfile::tempdir().unwrap();
     let conf = dir.path().join("bad.conf");
-    std::fs::write(&conf, "brokerName = b\nlistenPort = 0\nflushDiskType = SOMETIMES\n").unwrap();
-    let out = Command::new(BIN).args(["standalone", "-c", conf.to_str().unwrap(), "--namesrv-port", "0"]).output().unwrap();
+    std::fs::write(
+        &conf,
+        "brokerName = b\nlistenPort = 0\nflushDiskType = SOMETIMES\n",
+    )
+    .unwrap();
+    let out = Command::new(BIN)
+        .args([
+            "standalone",
+            "-c",
+            conf.to_str().unwrap(),
+            "--namesrv-port",
+            "0",
+        ])
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("flushDiskType") && err.contains("SOMETIMES") && err.contains("bad.conf:3"), "{err}");
+    assert!(
+        err.contains("flushDiskType") && err.contains("SOMETIMES") && err.contains("bad.conf:3"),
+        "{err}"
+    );
 
     std::fs::write(&conf, "brokerRole = SLAVE\n").unwrap();
-    let out = Command::new(BIN).args(["broker", "-c", conf.to_str().unwrap()]).output().unwrap();
+    let out = Command::new(BIN)
+        .args(["broker", "-c", conf.to_str().unwrap()])
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("SLAVE is not supported"));
 }

@@ -9,7 +9,8 @@ use rmq_broker::{EmbeddedBroker, EmbeddedConfig};
 use rmq_core::protocol::body::*;
 use rmq_core::protocol::header::*;
 use rmq_core::protocol::message::{
-    decode_record, encode_batch_entry, encode_properties, find_property, keys, new_uniq_id, MessageExt,
+    decode_record, encode_batch_entry, encode_properties, find_property, keys, new_uniq_id,
+    MessageExt,
 };
 use rmq_core::protocol::{RemotingCommand, RequestCode, ResponseCode};
 use rmq_core::remoting::{RemotingClient, UnsupportedHandler};
@@ -29,7 +30,9 @@ impl Fixture {
     }
 
     async fn start_with(cfg: EmbeddedConfig) -> Fixture {
-        let embedded = EmbeddedBroker::start_with(cfg).await.expect("embedded broker starts");
+        let embedded = EmbeddedBroker::start_with(cfg)
+            .await
+            .expect("embedded broker starts");
         Fixture {
             embedded,
             client: RemotingClient::new(Arc::new(UnsupportedHandler)),
@@ -45,10 +48,19 @@ impl Fixture {
     }
 
     async fn call(&self, addr: &str, req: RemotingCommand) -> RemotingCommand {
-        self.client.invoke(addr, req, T).await.expect("call succeeds")
+        self.client
+            .invoke(addr, req, T)
+            .await
+            .expect("call succeeds")
     }
 
-    async fn send(&self, topic: &str, queue_id: i32, body: &[u8], props: &[(&str, &str)]) -> RemotingCommand {
+    async fn send(
+        &self,
+        topic: &str,
+        queue_id: i32,
+        body: &[u8],
+        props: &[(&str, &str)],
+    ) -> RemotingCommand {
         let uniq = new_uniq_id();
         let mut pairs: Vec<(&str, &str)> = props.to_vec();
         pairs.push((keys::UNIQ_CLIENT_MESSAGE_ID_KEYIDX, &uniq));
@@ -64,11 +76,20 @@ impl Fixture {
             properties: Some(encode_properties(pairs)),
             ..Default::default()
         });
-        let req = RemotingCommand::request_with_header(RequestCode::SendMessageV2, &h).with_body(Bytes::copy_from_slice(body));
+        let req = RemotingCommand::request_with_header(RequestCode::SendMessageV2, &h)
+            .with_body(Bytes::copy_from_slice(body));
         self.call(&self.broker(), req).await
     }
 
-    async fn pull(&self, group: &str, topic: &str, queue_id: i32, offset: i64, sub: &str, suspend_ms: i64) -> RemotingCommand {
+    async fn pull(
+        &self,
+        group: &str,
+        topic: &str,
+        queue_id: i32,
+        offset: i64,
+        sub: &str,
+        suspend_ms: i64,
+    ) -> RemotingCommand {
         let h = PullMessageRequestHeader {
             consumer_group: group.into(),
             topic: topic.into(),
@@ -85,7 +106,11 @@ impl Fixture {
         };
         let req = RemotingCommand::request_with_header(RequestCode::PullMessage, &h);
         self.client
-            .invoke(&self.broker(), req, Duration::from_millis(suspend_ms as u64) + T)
+            .invoke(
+                &self.broker(),
+                req,
+                Duration::from_millis(suspend_ms as u64) + T,
+            )
             .await
             .expect("pull answers")
     }
@@ -104,7 +129,11 @@ impl Fixture {
             if resp.code == 0 {
                 return serde_json::from_slice(&resp.body).expect("route JSON");
             }
-            assert!(Instant::now() < deadline, "no route for {topic}: {:?}", resp.remark);
+            assert!(
+                Instant::now() < deadline,
+                "no route for {topic}: {:?}",
+                resp.remark
+            );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
@@ -119,7 +148,14 @@ async fn send_then_pull_round_trip_with_route_and_auto_create() {
     let f = Fixture::start().await;
     let tbw = f.wait_route("TBW102").await;
     assert_eq!(tbw.queue_datas[0].perm, 7);
-    let resp = f.send("rt-topic", 1, b"hello", &[(keys::TAGS, "TagA"), (keys::KEYS, "k1")]).await;
+    let resp = f
+        .send(
+            "rt-topic",
+            1,
+            b"hello",
+            &[(keys::TAGS, "TagA"), (keys::KEYS, "k1")],
+        )
+        .await;
     assert_eq!(resp.code, 0, "{:?}", resp.remark);
     let h: SendMessageResponseHeader = resp.decode_header().unwrap();
     assert_eq!(h.queue_id, 1);
@@ -136,11 +172,20 @@ async fn send_then_pull_round_trip_with_route_and_auto_create() {
     assert_eq!(m[0].tags(), Some("TagA"));
     assert_eq!(m[0].property(keys::CLUSTER), Some("DefaultCluster"));
     let ph: PullMessageResponseHeader = pulled.decode_header().unwrap();
-    assert_eq!((ph.next_begin_offset, ph.min_offset, ph.max_offset), (1, 0, 1));
+    assert_eq!(
+        (ph.next_begin_offset, ph.min_offset, ph.max_offset),
+        (1, 0, 1)
+    );
     // Caught up, no suspension: PULL_NOT_FOUND.
-    assert_eq!(f.pull("G1", "rt-topic", 1, 1, "*", 0).await.code, ResponseCode::PullNotFound.code());
+    assert_eq!(
+        f.pull("G1", "rt-topic", 1, 1, "*", 0).await.code,
+        ResponseCode::PullNotFound.code()
+    );
     // Offset beyond the end: PULL_OFFSET_MOVED.
-    assert_eq!(f.pull("G1", "rt-topic", 1, 9, "*", 0).await.code, ResponseCode::PullOffsetMoved.code());
+    assert_eq!(
+        f.pull("G1", "rt-topic", 1, 9, "*", 0).await.code,
+        ResponseCode::PullOffsetMoved.code()
+    );
     f.embedded.shutdown().await;
 }
 
@@ -148,12 +193,17 @@ async fn send_then_pull_round_trip_with_route_and_auto_create() {
 async fn tag_filter_skips_other_tags() {
     let f = Fixture::start().await;
     for (i, tag) in ["TagA", "TagB", "TagC", "TagA"].iter().enumerate() {
-        let r = f.send("tags", 0, format!("m{i}").as_bytes(), &[(keys::TAGS, tag)]).await;
+        let r = f
+            .send("tags", 0, format!("m{i}").as_bytes(), &[(keys::TAGS, tag)])
+            .await;
         assert_eq!(r.code, 0);
     }
     let resp = f.pull("G", "tags", 0, 0, "TagA || TagC", 0).await;
     let bodies: Vec<_> = msgs(&resp).iter().map(|m| m.body.clone()).collect();
-    assert_eq!(bodies, vec![Bytes::from("m0"), Bytes::from("m2"), Bytes::from("m3")]);
+    assert_eq!(
+        bodies,
+        vec![Bytes::from("m0"), Bytes::from("m2"), Bytes::from("m3")]
+    );
     f.embedded.shutdown().await;
 }
 
@@ -179,7 +229,10 @@ async fn long_polling_answers_as_soon_as_a_message_arrives() {
     let (resp, waited) = puller.await.unwrap();
     assert_eq!(resp.code, 0);
     assert_eq!(&msgs(&resp)[0].body[..], b"second");
-    assert!(waited < Duration::from_secs(10), "answered on arrival, not at the deadline: {waited:?}");
+    assert!(
+        waited < Duration::from_secs(10),
+        "answered on arrival, not at the deadline: {waited:?}"
+    );
 }
 
 #[tokio::test]
@@ -201,10 +254,18 @@ async fn bad_requests_get_rocketmq_codes_and_remarks() {
     let big = vec![b'x'; 1025];
     let r = f.send("limits", 0, &big, &[]).await;
     assert_eq!(r.code, ResponseCode::MessageIllegal.code());
-    assert!(r.remark_str().contains("maxMessageSize 1024"), "{:?}", r.remark);
+    assert!(
+        r.remark_str().contains("maxMessageSize 1024"),
+        "{:?}",
+        r.remark
+    );
     let r = f.send("bad topic!", 0, b"x", &[]).await;
     assert_eq!(r.code, ResponseCode::MessageIllegal.code());
-    assert!(r.remark_str().contains("illegal characters"), "{:?}", r.remark);
+    assert!(
+        r.remark_str().contains("illegal characters"),
+        "{:?}",
+        r.remark
+    );
     let r = f.send(&"t".repeat(128), 0, b"x", &[]).await;
     assert_eq!(r.code, ResponseCode::MessageIllegal.code());
     assert!(r.remark_str().contains("127"), "{:?}", r.remark);
@@ -214,7 +275,10 @@ async fn bad_requests_get_rocketmq_codes_and_remarks() {
     assert_eq!(r.code, ResponseCode::RequestCodeNotSupported.code());
     assert!(r.remark_str().contains("9999"));
     // Nothing refused was stored.
-    assert_eq!(f.pull("G", "limits", 0, 0, "*", 0).await.code, ResponseCode::PullNotFound.code());
+    assert_eq!(
+        f.pull("G", "limits", 0, 0, "*", 0).await.code,
+        ResponseCode::PullNotFound.code()
+    );
     f.embedded.shutdown().await;
 }
 
@@ -235,11 +299,11 @@ async fn malformed_frames_close_only_their_connection() {
     let f = Fixture::start().await;
     let addr = f.embedded.broker_addr();
     let cases: Vec<Vec<u8>> = vec![
-        vec![0x7f, 0xff, 0xff, 0xff, 0, 0, 0, 0],               // length over 16 MiB
-        vec![0, 0, 0, 1, 0],                                    // length below 4
-        vec![0, 0, 0, 6, 0, 0, 0, 99, b'{', b'}'],              // header longer than frame
-        vec![0, 0, 0, 6, 5, 0, 0, 2, b'{', b'}'],               // unknown serialize type
-        vec![0, 0, 0, 8, 0, 0, 0, 4, b'{', b'x', b'y', b'z'],   // invalid JSON
+        vec![0x7f, 0xff, 0xff, 0xff, 0, 0, 0, 0], // length over 16 MiB
+        vec![0, 0, 0, 1, 0],                      // length below 4
+        vec![0, 0, 0, 6, 0, 0, 0, 99, b'{', b'}'], // header longer than frame
+        vec![0, 0, 0, 6, 5, 0, 0, 2, b'{', b'}'], // unknown serialize type
+        vec![0, 0, 0, 8, 0, 0, 0, 4, b'{', b'x', b'y', b'z'], // invalid JSON
     ];
     for c in &cases {
         assert_eq!(raw_exchange(addr, c).await, 0);
@@ -287,7 +351,8 @@ async fn batch_send_gets_consecutive_offsets() {
     let f = Fixture::start().await;
     let mut body = bytes::BytesMut::new();
     for i in 0..3 {
-        let props = encode_properties([(keys::UNIQ_CLIENT_MESSAGE_ID_KEYIDX, new_uniq_id().as_str())]);
+        let props =
+            encode_properties([(keys::UNIQ_CLIENT_MESSAGE_ID_KEYIDX, new_uniq_id().as_str())]);
         encode_batch_entry(0, format!("b{i}").as_bytes(), &props, &mut body);
     }
     let h = SendMessageRequestHeaderV2::from(SendMessageRequestHeader {
@@ -300,7 +365,8 @@ async fn batch_send_gets_consecutive_offsets() {
         batch: Some(true),
         ..Default::default()
     });
-    let req = RemotingCommand::request_with_header(RequestCode::SendBatchMessage, &h).with_body(body.freeze());
+    let req = RemotingCommand::request_with_header(RequestCode::SendBatchMessage, &h)
+        .with_body(body.freeze());
     let resp = f.call(&f.broker(), req).await;
     assert_eq!(resp.code, 0, "{:?}", resp.remark);
     let rh: SendMessageResponseHeader = resp.decode_header().unwrap();
@@ -308,7 +374,10 @@ async fn batch_send_gets_consecutive_offsets() {
     assert_eq!(rh.queue_offset, 0);
     let pulled = msgs(&f.pull("G", "batch", 2, 0, "*", 0).await);
     assert_eq!(pulled.len(), 3);
-    assert_eq!(pulled.iter().map(|m| m.queue_offset).collect::<Vec<_>>(), vec![0, 1, 2]);
+    assert_eq!(
+        pulled.iter().map(|m| m.queue_offset).collect::<Vec<_>>(),
+        vec![0, 1, 2]
+    );
     f.embedded.shutdown().await;
 }
 
@@ -318,7 +387,9 @@ async fn delay_level_delivers_after_the_delay() {
     cfg.broker.message_delay_level = "1s 2s".into();
     let f = Fixture::start_with(cfg).await;
     let sent = Instant::now();
-    let r = f.send("delayed", 0, b"later", &[(keys::DELAY_TIME_LEVEL, "1")]).await;
+    let r = f
+        .send("delayed", 0, b"later", &[(keys::DELAY_TIME_LEVEL, "1")])
+        .await;
     assert_eq!(r.code, 0);
     let deadline = Instant::now() + Duration::from_secs(10);
     let got = loop {
@@ -330,7 +401,10 @@ async fn delay_level_delivers_after_the_delay() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
     let elapsed = sent.elapsed();
-    assert!(elapsed >= Duration::from_millis(1000), "delivered too early: {elapsed:?}");
+    assert!(
+        elapsed >= Duration::from_millis(1000),
+        "delivered too early: {elapsed:?}"
+    );
     assert_eq!(&got[0].body[..], b"later");
     assert_eq!(got[0].property(keys::REAL_TOPIC), Some("delayed"));
     assert!(got[0].store_timestamp - got[0].born_timestamp >= 0);
@@ -357,7 +431,10 @@ async fn send_back_retries_then_dead_letters() {
     let mut current = original.clone();
     for (retry_offset, attempt) in (1..=2).enumerate() {
         let retry_offset = retry_offset as i64;
-        let req = RemotingCommand::request_with_header(RequestCode::ConsumerSendMsgBack, &back(current.commit_log_offset, 2));
+        let req = RemotingCommand::request_with_header(
+            RequestCode::ConsumerSendMsgBack,
+            &back(current.commit_log_offset, 2),
+        );
         assert_eq!(f.call(&f.broker(), req).await.code, 0);
         let deadline = Instant::now() + Duration::from_secs(15);
         current = loop {
@@ -370,10 +447,16 @@ async fn send_back_retries_then_dead_letters() {
         };
         assert_eq!(current.reconsume_times, attempt);
         assert_eq!(current.property(keys::RETRY_TOPIC), Some("sb"));
-        assert_eq!(current.property(keys::ORIGIN_MESSAGE_ID), Some(original.msg_id().as_str()));
+        assert_eq!(
+            current.property(keys::ORIGIN_MESSAGE_ID),
+            Some(original.msg_id().as_str())
+        );
     }
     // reconsume_times (2) reached max (2): the next failure goes to the DLQ at once.
-    let req = RemotingCommand::request_with_header(RequestCode::ConsumerSendMsgBack, &back(current.commit_log_offset, 2));
+    let req = RemotingCommand::request_with_header(
+        RequestCode::ConsumerSendMsgBack,
+        &back(current.commit_log_offset, 2),
+    );
     assert_eq!(f.call(&f.broker(), req).await.code, 0);
     let dlq = f.pull("CG", "%DLQ%CG", 0, 0, "*", 0).await;
     assert_eq!(dlq.code, 0, "{:?}", dlq.remark);
@@ -397,17 +480,24 @@ async fn heartbeat_registers_consumers_and_locks_are_exclusive() {
     };
     // Two clients on two connections.
     let c2 = RemotingClient::new(Arc::new(UnsupportedHandler));
-    let req = RemotingCommand::request(RequestCode::HeartBeat).with_body(serde_json::to_vec(&hb("a@1")).unwrap());
+    let req = RemotingCommand::request(RequestCode::HeartBeat)
+        .with_body(serde_json::to_vec(&hb("a@1")).unwrap());
     assert_eq!(f.call(&f.broker(), req).await.code, 0);
-    let req = RemotingCommand::request(RequestCode::HeartBeat).with_body(serde_json::to_vec(&hb("b@2")).unwrap());
+    let req = RemotingCommand::request(RequestCode::HeartBeat)
+        .with_body(serde_json::to_vec(&hb("b@2")).unwrap());
     assert_eq!(c2.invoke(&f.broker(), req, T).await.unwrap().code, 0);
     let req = RemotingCommand::request_with_header(
         RequestCode::GetConsumerListByGroup,
-        &GetConsumerListByGroupRequestHeader { consumer_group: "HG".into() },
+        &GetConsumerListByGroupRequestHeader {
+            consumer_group: "HG".into(),
+        },
     );
     let resp = f.call(&f.broker(), req).await;
     let ids: ConsumerIdList = serde_json::from_slice(&resp.body).unwrap();
-    assert_eq!(ids.consumer_id_list, vec!["a@1".to_string(), "b@2".to_string()]);
+    assert_eq!(
+        ids.consumer_id_list,
+        vec!["a@1".to_string(), "b@2".to_string()]
+    );
     let _ = f.wait_route("%RETRY%HG").await;
 
     let lock = |client: &str| {
@@ -421,9 +511,11 @@ async fn heartbeat_registers_consumers_and_locks_are_exclusive() {
             .unwrap(),
         )
     };
-    let got: LockBatchResponseBody = serde_json::from_slice(&f.call(&f.broker(), lock("a@1")).await.body).unwrap();
+    let got: LockBatchResponseBody =
+        serde_json::from_slice(&f.call(&f.broker(), lock("a@1")).await.body).unwrap();
     assert_eq!(got.lock_ok_mq_set.len(), 1);
-    let got: LockBatchResponseBody = serde_json::from_slice(&f.call(&f.broker(), lock("b@2")).await.body).unwrap();
+    let got: LockBatchResponseBody =
+        serde_json::from_slice(&f.call(&f.broker(), lock("b@2")).await.body).unwrap();
     assert!(got.lock_ok_mq_set.is_empty());
 
     // Closing b's connection removes it from the group.
@@ -433,9 +525,12 @@ async fn heartbeat_registers_consumers_and_locks_are_exclusive() {
     loop {
         let req = RemotingCommand::request_with_header(
             RequestCode::GetConsumerListByGroup,
-            &GetConsumerListByGroupRequestHeader { consumer_group: "HG".into() },
+            &GetConsumerListByGroupRequestHeader {
+                consumer_group: "HG".into(),
+            },
         );
-        let ids: ConsumerIdList = serde_json::from_slice(&f.call(&f.broker(), req).await.body).unwrap();
+        let ids: ConsumerIdList =
+            serde_json::from_slice(&f.call(&f.broker(), req).await.body).unwrap();
         if ids.consumer_id_list == vec!["a@1".to_string()] {
             break;
         }
@@ -477,12 +572,26 @@ async fn offsets_are_committed_and_queried() {
     assert_eq!(r.decode_header::<OffsetResponseHeader>().unwrap().offset, 1);
     let max = RemotingCommand::request_with_header(
         RequestCode::GetMaxOffset,
-        &GetMaxOffsetRequestHeader { topic: "off".into(), queue_id: 0, committed: None },
+        &GetMaxOffsetRequestHeader {
+            topic: "off".into(),
+            queue_id: 0,
+            committed: None,
+        },
     );
-    assert_eq!(f.call(&f.broker(), max).await.decode_header::<OffsetResponseHeader>().unwrap().offset, 1);
+    assert_eq!(
+        f.call(&f.broker(), max)
+            .await
+            .decode_header::<OffsetResponseHeader>()
+            .unwrap()
+            .offset,
+        1
+    );
     let view = RemotingCommand::request_with_header(
         RequestCode::ViewMessageById,
-        &ViewMessageRequestHeader { offset: 0, topic: None },
+        &ViewMessageRequestHeader {
+            offset: 0,
+            topic: None,
+        },
     );
     let v = f.call(&f.broker(), view).await;
     assert_eq!(decode_record(&v.body, true).unwrap().topic, "off");
@@ -509,7 +618,9 @@ async fn admin_topic_stats_and_lookup() {
     assert_eq!(f.call(&f.broker(), create).await.code, 0);
     let route = f.wait_route("adm").await;
     assert_eq!(route.queue_datas[0].read_queue_nums, 2);
-    let r = f.send("adm", 1, b"keyed", &[(keys::KEYS, "order-42 other")]).await;
+    let r = f
+        .send("adm", 1, b"keyed", &[(keys::KEYS, "order-42 other")])
+        .await;
     assert_eq!(r.code, 0);
 
     // Query by key.
@@ -549,28 +660,49 @@ async fn admin_topic_stats_and_lookup() {
     let s = f.call(&f.broker(), stats).await;
     assert_eq!(s.code, 0);
     let text = String::from_utf8(s.body.to_vec()).unwrap();
-    assert!(text.contains(r#""queueId":1,"topic":"adm"}:{"brokerOffset":1,"consumerOffset":1"#), "{text}");
+    assert!(
+        text.contains(r#""queueId":1,"topic":"adm"}:{"brokerOffset":1,"consumerOffset":1"#),
+        "{text}"
+    );
 
     // Runtime info is a KV table.
-    let info = f.call(&f.broker(), RemotingCommand::request(RequestCode::GetBrokerRuntimeInfo)).await;
+    let info = f
+        .call(
+            &f.broker(),
+            RemotingCommand::request(RequestCode::GetBrokerRuntimeInfo),
+        )
+        .await;
     let kv: KvTable = serde_json::from_slice(&info.body).unwrap();
     assert!(kv.table["msgPutTotalTodayNow"].parse::<u64>().unwrap() >= 1);
 
     // Consumer connections: none online.
     let conns = RemotingCommand::request_with_header(
         RequestCode::GetConsumerConnectionList,
-        &GetConsumerConnectionListRequestHeader { consumer_group: "AG".into() },
+        &GetConsumerConnectionListRequestHeader {
+            consumer_group: "AG".into(),
+        },
     );
-    assert_eq!(f.call(&f.broker(), conns).await.code, ResponseCode::ConsumerNotOnline.code());
+    assert_eq!(
+        f.call(&f.broker(), conns).await.code,
+        ResponseCode::ConsumerNotOnline.code()
+    );
 
     // Delete removes the route.
-    let del = RemotingCommand::request_with_header(RequestCode::DeleteTopicInBroker, &DeleteTopicRequestHeader { topic: "adm".into() });
+    let del = RemotingCommand::request_with_header(
+        RequestCode::DeleteTopicInBroker,
+        &DeleteTopicRequestHeader {
+            topic: "adm".into(),
+        },
+    );
     assert_eq!(f.call(&f.broker(), del).await.code, 0);
     let deadline = Instant::now() + T;
     loop {
         let req = RemotingCommand::request_with_header(
             RequestCode::GetRouteinfoByTopic,
-            &GetRouteInfoRequestHeader { topic: "adm".into(), accept_standard_json_only: None },
+            &GetRouteInfoRequestHeader {
+                topic: "adm".into(),
+                accept_standard_json_only: None,
+            },
         );
         if f.call(&f.namesrv(), req).await.code == ResponseCode::TopicNotExist.code() {
             break;
@@ -585,28 +717,65 @@ async fn admin_topic_stats_and_lookup() {
 async fn namesrv_cluster_info_topic_list_and_kv_config() {
     let f = Fixture::start().await;
     f.wait_route("TBW102").await;
-    let ci = f.call(&f.namesrv(), RemotingCommand::request(RequestCode::GetBrokerClusterInfo)).await;
+    let ci = f
+        .call(
+            &f.namesrv(),
+            RemotingCommand::request(RequestCode::GetBrokerClusterInfo),
+        )
+        .await;
     let info: ClusterInfo = serde_json::from_slice(&ci.body).unwrap();
     assert!(info.cluster_addr_table["DefaultCluster"].contains("broker-a"));
-    assert_eq!(info.broker_addr_table["broker-a"].master_addr(), Some(f.broker().as_str()));
-    let tl = f.call(&f.namesrv(), RemotingCommand::request(RequestCode::GetAllTopicListFromNameserver)).await;
+    assert_eq!(
+        info.broker_addr_table["broker-a"].master_addr(),
+        Some(f.broker().as_str())
+    );
+    let tl = f
+        .call(
+            &f.namesrv(),
+            RemotingCommand::request(RequestCode::GetAllTopicListFromNameserver),
+        )
+        .await;
     let list: TopicList = serde_json::from_slice(&tl.body).unwrap();
     assert!(list.topic_list.iter().any(|t| t == "TBW102"));
 
-    let key = KvConfigKeyRequestHeader { namespace: "ORDER_TOPIC_CONFIG".into(), key: "ordered".into() };
+    let key = KvConfigKeyRequestHeader {
+        namespace: "ORDER_TOPIC_CONFIG".into(),
+        key: "ordered".into(),
+    };
     let get = || RemotingCommand::request_with_header(RequestCode::GetKvConfig, &key);
-    assert_eq!(f.call(&f.namesrv(), get()).await.code, ResponseCode::QueryNotFound.code());
+    assert_eq!(
+        f.call(&f.namesrv(), get()).await.code,
+        ResponseCode::QueryNotFound.code()
+    );
     let put = RemotingCommand::request_with_header(
         RequestCode::PutKvConfig,
-        &PutKvConfigRequestHeader { namespace: "ORDER_TOPIC_CONFIG".into(), key: "ordered".into(), value: "broker-a:4".into() },
+        &PutKvConfigRequestHeader {
+            namespace: "ORDER_TOPIC_CONFIG".into(),
+            key: "ordered".into(),
+            value: "broker-a:4".into(),
+        },
     );
     assert_eq!(f.call(&f.namesrv(), put).await.code, 0);
     let got = f.call(&f.namesrv(), get()).await;
-    assert_eq!(got.decode_header::<GetKvConfigResponseHeader>().unwrap().value.as_deref(), Some("broker-a:4"));
+    assert_eq!(
+        got.decode_header::<GetKvConfigResponseHeader>()
+            .unwrap()
+            .value
+            .as_deref(),
+        Some("broker-a:4")
+    );
     let del = RemotingCommand::request_with_header(RequestCode::DeleteKvConfig, &key);
     assert_eq!(f.call(&f.namesrv(), del).await.code, 0);
-    assert_eq!(f.call(&f.namesrv(), get()).await.code, ResponseCode::QueryNotFound.code());
-    let unknown = f.call(&f.namesrv(), RemotingCommand::request(RequestCode::SendMessage)).await;
+    assert_eq!(
+        f.call(&f.namesrv(), get()).await.code,
+        ResponseCode::QueryNotFound.code()
+    );
+    let unknown = f
+        .call(
+            &f.namesrv(),
+            RemotingCommand::request(RequestCode::SendMessage),
+        )
+        .await;
     assert_eq!(unknown.code, ResponseCode::RequestCodeNotSupported.code());
     f.embedded.shutdown().await;
 }

@@ -100,7 +100,11 @@ async fn many_concurrent_sync_writers_all_complete() {
 async fn readers_never_see_half_written_records() {
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(
-        MessageStore::open_with(config(dir.path(), 64 << 10, FlushDiskType::AsyncFlush), opts()).unwrap(),
+        MessageStore::open_with(
+            config(dir.path(), 64 << 10, FlushDiskType::AsyncFlush),
+            opts(),
+        )
+        .unwrap(),
     );
     let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let reader = {
@@ -126,7 +130,10 @@ async fn readers_never_see_half_written_records() {
     };
     for i in 0..3000usize {
         let body = vec![(i % 256) as u8; 100 + i % 50];
-        assert!(store.put_message(MessageInner::new("Live", 0, body)).await.is_stored());
+        assert!(store
+            .put_message(MessageInner::new("Live", 0, body))
+            .await
+            .is_stored());
     }
     done.store(true, std::sync::atomic::Ordering::Release);
     assert_eq!(reader.join().unwrap(), 3000);

@@ -5,7 +5,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use rmq_core::protocol::body::{
-    ConsumeFromWhere, ConsumeType, Connection, ConsumerData, MessageModel, SubscriptionData,
+    Connection, ConsumeFromWhere, ConsumeType, ConsumerData, MessageModel, SubscriptionData,
 };
 use rmq_core::protocol::LanguageCode;
 use rmq_core::remoting::Channel;
@@ -60,13 +60,15 @@ impl ConsumerManager {
         version: i32,
     ) -> RegisterOutcome {
         let mut groups = self.lock();
-        let info = groups.entry(data.group_name.clone()).or_insert_with(|| ConsumerGroupInfo {
-            channels: HashMap::new(),
-            subscriptions: BTreeMap::new(),
-            consume_type: data.consume_type,
-            message_model: data.message_model,
-            consume_from_where: data.consume_from_where,
-        });
+        let info = groups
+            .entry(data.group_name.clone())
+            .or_insert_with(|| ConsumerGroupInfo {
+                channels: HashMap::new(),
+                subscriptions: BTreeMap::new(),
+                consume_type: data.consume_type,
+                message_model: data.message_model,
+                consume_from_where: data.consume_from_where,
+            });
         info.consume_type = data.consume_type;
         info.message_model = data.message_model;
         info.consume_from_where = data.consume_from_where;
@@ -133,8 +135,9 @@ impl ConsumerManager {
         let mut changed = Vec::new();
         for (name, info) in groups.iter_mut() {
             let before = info.channels.len();
-            info.channels
-                .retain(|_, c| now.duration_since(c.last_update) <= timeout && !c.channel.is_closed());
+            info.channels.retain(|_, c| {
+                now.duration_since(c.last_update) <= timeout && !c.channel.is_closed()
+            });
             if info.channels.len() != before {
                 changed.push(name.clone());
             }
@@ -170,7 +173,9 @@ impl ConsumerManager {
 
     /// A group's subscription of a topic.
     pub fn subscription(&self, group: &str, topic: &str) -> Option<SubscriptionData> {
-        self.lock().get(group).and_then(|g| g.subscriptions.get(topic).cloned())
+        self.lock()
+            .get(group)
+            .and_then(|g| g.subscriptions.get(topic).cloned())
     }
 
     /// Connections of a group as shown by admin tools.
@@ -205,7 +210,14 @@ pub struct ProducerManager {
 
 impl ProducerManager {
     /// Registers or refreshes a producer channel.
-    pub fn register(&self, group: &str, channel: &Channel, client_id: &str, language: LanguageCode, version: i32) {
+    pub fn register(
+        &self,
+        group: &str,
+        channel: &Channel,
+        client_id: &str,
+        language: LanguageCode,
+        version: i32,
+    ) {
         self.groups
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -239,7 +251,9 @@ impl ProducerManager {
         let now = Instant::now();
         let mut groups = self.groups.lock().unwrap_or_else(|e| e.into_inner());
         for chans in groups.values_mut() {
-            chans.retain(|_, c| now.duration_since(c.last_update) <= timeout && !c.channel.is_closed());
+            chans.retain(|_, c| {
+                now.duration_since(c.last_update) <= timeout && !c.channel.is_closed()
+            });
         }
         groups.retain(|_, c| !c.is_empty());
     }

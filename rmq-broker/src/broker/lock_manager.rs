@@ -38,7 +38,12 @@ impl RebalanceLockManager {
     }
 
     /// Locks (or renews) what it can; returns the queues now held by `client_id`.
-    pub fn try_lock_batch(&self, group: &str, mqs: &[MessageQueue], client_id: &str) -> Vec<MessageQueue> {
+    pub fn try_lock_batch(
+        &self,
+        group: &str,
+        mqs: &[MessageQueue],
+        client_id: &str,
+    ) -> Vec<MessageQueue> {
         let mut t = self.table.lock().unwrap_or_else(|e| e.into_inner());
         let locks = t.entry(group.to_owned()).or_default();
         let now = Instant::now();
@@ -83,8 +88,10 @@ impl RebalanceLockManager {
     pub fn has_live_lock(&self, group: &str) -> bool {
         let t = self.table.lock().unwrap_or_else(|e| e.into_inner());
         let now = Instant::now();
-        t.get(group)
-            .is_some_and(|l| l.values().any(|e| now.duration_since(e.last_update) <= self.max_live))
+        t.get(group).is_some_and(|l| {
+            l.values()
+                .any(|e| now.duration_since(e.last_update) <= self.max_live)
+        })
     }
 }
 
@@ -103,9 +110,16 @@ mod tests {
         let strict = RebalanceLockManager::default();
         assert_eq!(strict.try_lock_batch("G", &q, "c1").len(), 1);
         assert!(strict.try_lock_batch("G", &q, "c2").is_empty());
-        assert_eq!(strict.try_lock_batch("G", &q, "c1").len(), 1, "renewal by the holder");
+        assert_eq!(
+            strict.try_lock_batch("G", &q, "c1").len(),
+            1,
+            "renewal by the holder"
+        );
         strict.unlock_batch("G", &q, "c2");
-        assert!(strict.try_lock_batch("G", &q, "c2").is_empty(), "only the holder unlocks");
+        assert!(
+            strict.try_lock_batch("G", &q, "c2").is_empty(),
+            "only the holder unlocks"
+        );
         strict.unlock_batch("G", &q, "c1");
         assert_eq!(strict.try_lock_batch("G", &q, "c2").len(), 1);
     }

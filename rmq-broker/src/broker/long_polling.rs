@@ -44,19 +44,28 @@ impl PullRequestHoldService {
 
     /// Parks a request.
     pub fn suspend(&self, topic: &str, queue_id: i32, pull: HeldPull) {
-        self.lock().entry((topic.to_owned(), queue_id)).or_default().push(pull);
+        self.lock()
+            .entry((topic.to_owned(), queue_id))
+            .or_default()
+            .push(pull);
     }
 
     /// Removes the requests of a queue that a new message at `queue_offset` with `tags_code`
     /// satisfies.
-    pub fn take_for_arrival(&self, topic: &str, queue_id: i32, queue_offset: i64, tags_code: i64) -> Vec<HeldPull> {
+    pub fn take_for_arrival(
+        &self,
+        topic: &str,
+        queue_id: i32,
+        queue_offset: i64,
+        tags_code: i64,
+    ) -> Vec<HeldPull> {
         let mut held = self.lock();
         let Some(list) = held.get_mut(&(topic.to_owned(), queue_id)) else {
             return Vec::new();
         };
-        let (wake, keep): (Vec<_>, Vec<_>) = std::mem::take(list)
-            .into_iter()
-            .partition(|p| queue_offset >= p.queue_offset && p.subscription.matches_code(tags_code));
+        let (wake, keep): (Vec<_>, Vec<_>) = std::mem::take(list).into_iter().partition(|p| {
+            queue_offset >= p.queue_offset && p.subscription.matches_code(tags_code)
+        });
         *list = keep;
         wake
     }
@@ -99,6 +108,8 @@ pub struct ArrivalForwarder(pub mpsc::UnboundedSender<Arrival>);
 
 impl MessageArrivingListener for ArrivalForwarder {
     fn arriving(&self, topic: &str, queue_id: i32, queue_offset: i64, tags_code: i64) {
-        let _ = self.0.send((topic.to_owned(), queue_id, queue_offset, tags_code));
+        let _ = self
+            .0
+            .send((topic.to_owned(), queue_id, queue_offset, tags_code));
     }
 }

@@ -22,15 +22,20 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use rmq_core::protocol::body::RegisterBrokerBody;
 use rmq_core::protocol::header::{
-    NotifyConsumerIdsChangedRequestHeader, RegisterBrokerRequestHeader, UnregisterBrokerRequestHeader,
+    NotifyConsumerIdsChangedRequestHeader, RegisterBrokerRequestHeader,
+    UnregisterBrokerRequestHeader,
 };
 use rmq_core::protocol::{RemotingCommand, RequestCode, ResponseCode};
-use rmq_core::remoting::{serve, Channel, RemotingClient, RequestHandler, ServerHandle, UnsupportedHandler};
+use rmq_core::remoting::{
+    serve, Channel, RemotingClient, RequestHandler, ServerHandle, UnsupportedHandler,
+};
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, Notify};
 use tokio::task::JoinHandle;
 
-pub use consumer_manager::{ClientChannel, ConsumerGroupInfo, ConsumerManager, ProducerManager, RegisterOutcome};
+pub use consumer_manager::{
+    ClientChannel, ConsumerGroupInfo, ConsumerManager, ProducerManager, RegisterOutcome,
+};
 pub use lock_manager::{RebalanceLockManager, LOCK_MAX_LIVE_TIME};
 pub use long_polling::{ArrivalForwarder, HeldPull, PullRequestHoldService};
 pub use offset_manager::ConsumerOffsetManager;
@@ -116,7 +121,10 @@ impl BrokerInner {
             consumer_group: group.to_owned(),
         };
         for ch in self.consumers.channels(group) {
-            let req = RemotingCommand::request_with_header(RequestCode::NotifyConsumerIdsChanged, &header);
+            let req = RemotingCommand::request_with_header(
+                RequestCode::NotifyConsumerIdsChanged,
+                &header,
+            );
             tokio::spawn(async move {
                 if let Err(e) = ch.invoke_oneway(req).await {
                     tracing::debug!(error = %e, "notify consumer ids changed failed");
@@ -137,22 +145,33 @@ impl BrokerInner {
             broker_name: self.config.broker_name.clone(),
             broker_addr: self.broker_addr.clone(),
             cluster_name: self.config.broker_cluster_name.clone(),
-            ha_server_addr: format!("{}:{}", self.store_host.ip(), self.store_host.port().saturating_add(1)),
+            ha_server_addr: format!(
+                "{}:{}",
+                self.store_host.ip(),
+                self.store_host.port().saturating_add(1)
+            ),
             broker_id: self.config.broker_id,
             heartbeat_timeout_millis: None,
             compressed: Some(false),
             body_crc32: Some((crc32fast::hash(&body) & 0x7FFF_FFFF) as i32),
         };
-        let addrs = self.namesrv_addrs.read().unwrap_or_else(|e| e.into_inner()).clone();
+        let addrs = self
+            .namesrv_addrs
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
         for addr in addrs {
-            let req = RemotingCommand::request_with_header(RequestCode::RegisterBroker, &header).with_body(body.clone());
+            let req = RemotingCommand::request_with_header(RequestCode::RegisterBroker, &header)
+                .with_body(body.clone());
             match self.namesrv.invoke(&addr, req, NAMESRV_TIMEOUT).await {
                 Ok(resp) if resp.code == ResponseCode::Success.code() => {
                     if !self.registered_once.swap(true, Ordering::AcqRel) {
                         tracing::info!("broker registered with namesrv {addr}");
                     }
                 }
-                Ok(resp) => tracing::warn!(namesrv = %addr, code = resp.code, remark = resp.remark_str(), "register broker refused"),
+                Ok(resp) => {
+                    tracing::warn!(namesrv = %addr, code = resp.code, remark = resp.remark_str(), "register broker refused")
+                }
                 Err(e) => tracing::warn!(namesrv = %addr, error = %e, "register broker failed"),
             }
         }
@@ -165,7 +184,11 @@ impl BrokerInner {
             cluster_name: self.config.broker_cluster_name.clone(),
             broker_id: self.config.broker_id,
         };
-        let addrs = self.namesrv_addrs.read().unwrap_or_else(|e| e.into_inner()).clone();
+        let addrs = self
+            .namesrv_addrs
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
         for addr in addrs {
             let req = RemotingCommand::request_with_header(RequestCode::UnregisterBroker, &header);
             if let Err(e) = self.namesrv.invoke(&addr, req, NAMESRV_TIMEOUT).await {
@@ -190,14 +213,21 @@ impl BrokerInner {
 
     /// Answers a held pull now (no further suspension). Boxed: the pull path itself may
     /// schedule this, and the box breaks that cycle for the compiler.
-    fn answer_held(self: &Arc<Self>, held: HeldPull) -> Pin<Box<dyn Future<Output = ()> + Send + 'static>> {
+    fn answer_held(
+        self: &Arc<Self>,
+        held: HeldPull,
+    ) -> Pin<Box<dyn Future<Output = ()> + Send + 'static>> {
         let inner = self.clone();
         Box::pin(async move {
             if held.channel.is_closed() {
                 return;
             }
-            let HeldPull { channel, request, .. } = held;
-            if let Some(resp) = processor::pull_message::pull(&inner, &channel, &request, false).await {
+            let HeldPull {
+                channel, request, ..
+            } = held;
+            if let Some(resp) =
+                processor::pull_message::pull(&inner, &channel, &request, false).await
+            {
                 let _ = channel.send(resp).await;
             }
         })
@@ -255,10 +285,12 @@ impl Broker {
             IpAddr::V4(Ipv4Addr::UNSPECIFIED)
         };
         let bind = SocketAddr::new(bind_ip, config.listen_port);
-        let listener = TcpListener::bind(bind).await.map_err(|source| BrokerError::Bind {
-            addr: bind.to_string(),
-            source,
-        })?;
+        let listener = TcpListener::bind(bind)
+            .await
+            .map_err(|source| BrokerError::Bind {
+                addr: bind.to_string(),
+                source,
+            })?;
         let local = listener.local_addr().map_err(|source| BrokerError::Bind {
             addr: bind.to_string(),
             source,
@@ -292,7 +324,13 @@ impl Broker {
             idle: Notify::new(),
             config,
         });
-        let server = serve(listener, Arc::new(BrokerHandler { inner: inner.clone() }), std::future::pending());
+        let server = serve(
+            listener,
+            Arc::new(BrokerHandler {
+                inner: inner.clone(),
+            }),
+            std::future::pending(),
+        );
         tracing::info!("broker listening on {store_host}");
         let tasks = vec![
             tokio::spawn(hold_loop(inner.clone(), arrival_rx)),
@@ -320,7 +358,11 @@ impl Broker {
 
     /// Replaces the name server list and registers at once.
     pub fn set_namesrv_addrs(&self, addrs: Vec<String>) {
-        *self.inner.namesrv_addrs.write().unwrap_or_else(|e| e.into_inner()) = addrs;
+        *self
+            .inner
+            .namesrv_addrs
+            .write()
+            .unwrap_or_else(|e| e.into_inner()) = addrs;
         self.inner.trigger_register();
     }
 
@@ -340,7 +382,10 @@ impl Broker {
                 break;
             }
             if tokio::time::timeout_at(deadline, idle).await.is_err() {
-                tracing::warn!(inflight = inner.inflight.load(Ordering::Acquire), "shutdown grace period over");
+                tracing::warn!(
+                    inflight = inner.inflight.load(Ordering::Acquire),
+                    "shutdown grace period over"
+                );
                 break;
             }
         }
@@ -355,7 +400,10 @@ impl Broker {
     }
 }
 
-async fn hold_loop(inner: Arc<BrokerInner>, mut arrivals: mpsc::UnboundedReceiver<long_polling::Arrival>) {
+async fn hold_loop(
+    inner: Arc<BrokerInner>,
+    mut arrivals: mpsc::UnboundedReceiver<long_polling::Arrival>,
+) {
     let mut tick = tokio::time::interval(HOLD_CHECK_INTERVAL);
     loop {
         let ready = tokio::select! {

@@ -97,6 +97,11 @@ impl ConsumerOffsetManager {
             .iter()
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
-        persist::store(&self.path, &Wrapper { offset_table: table })
+        persist::store(
+            &self.path,
+            &Wrapper {
+                offset_table: table,
+            },
+        )
     }
 }

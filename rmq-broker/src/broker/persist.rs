@@ -18,7 +18,9 @@ pub fn load<T: DeserializeOwned>(path: &Path) -> Result<Option<T>, BrokerError> 
     let read = |p: &Path| -> Result<Option<T>, String> {
         match std::fs::read(p) {
             Ok(bytes) if bytes.iter().all(u8::is_ascii_whitespace) => Ok(None),
-            Ok(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| e.to_string()),
+            Ok(bytes) => serde_json::from_slice(&bytes)
+                .map(Some)
+                .map_err(|e| e.to_string()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(e.to_string()),
         }

@@ -79,12 +79,20 @@ impl ScheduleMessageService {
 
     /// Per-level progress, as GET_ALL_DELAY_OFFSET reports it.
     pub fn offsets(&self) -> BTreeMap<i32, i64> {
-        self.offsets.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.offsets
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// Writes the progress file.
     pub fn persist(&self) -> Result<(), BrokerError> {
-        persist::store(&self.path, &Wrapper { offset_table: self.offsets() })
+        persist::store(
+            &self.path,
+            &Wrapper {
+                offset_table: self.offsets(),
+            },
+        )
     }
 
     /// Delivers every due message of every level; returns how many were delivered.
@@ -104,7 +112,14 @@ impl ScheduleMessageService {
         offset = offset.max(min);
         let mut delivered = 0;
         while offset < max {
-            let got = store.get_message(SCHEDULE_TOPIC, queue_id, offset, 32, 4 * 1024 * 1024, &|_| true);
+            let got = store.get_message(
+                SCHEDULE_TOPIC,
+                queue_id,
+                offset,
+                32,
+                4 * 1024 * 1024,
+                &|_| true,
+            );
             if got.messages.is_empty() {
                 offset = got.next_begin_offset.max(offset + 1).min(max);
                 break;
@@ -126,9 +141,14 @@ impl ScheduleMessageService {
                 }
                 let (Some(real_topic), Some(real_qid)) = (
                     find_property(view.properties, keys::REAL_TOPIC),
-                    find_property(view.properties, keys::REAL_QUEUE_ID).and_then(|q| q.parse::<i32>().ok()),
+                    find_property(view.properties, keys::REAL_QUEUE_ID)
+                        .and_then(|q| q.parse::<i32>().ok()),
                 ) else {
-                    tracing::warn!(level, queue_offset, "delayed message without REAL_TOPIC/REAL_QID dropped");
+                    tracing::warn!(
+                        level,
+                        queue_offset,
+                        "delayed message without REAL_TOPIC/REAL_QID dropped"
+                    );
                     offset = queue_offset + 1;
                     continue;
                 };
@@ -145,7 +165,10 @@ impl ScheduleMessageService {
                     prepared_transaction_offset: view.prepared_transaction_offset,
                 };
                 let result = store.put_message(msg).await;
-                if !matches!(result.status, PutMessageStatus::PutOk | PutMessageStatus::FlushDiskTimeout) {
+                if !matches!(
+                    result.status,
+                    PutMessageStatus::PutOk | PutMessageStatus::FlushDiskTimeout
+                ) {
                     tracing::warn!(level, queue_offset, status = ?result.status, "re-putting a delayed message failed; will retry");
                     stop = true;
                     break;
@@ -176,7 +199,8 @@ mod tests {
 
     #[test]
     fn default_levels() {
-        let l = parse_delay_levels("1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m 10m 20m 30m 1h 2h").unwrap();
+        let l = parse_delay_levels("1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m 10m 20m 30m 1h 2h")
+            .unwrap();
         assert_eq!(l.len(), 18);
         assert_eq!(l[1], Duration::from_secs(5));
         assert_eq!(l[17], Duration::from_secs(7200));

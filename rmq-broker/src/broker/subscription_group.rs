@@ -42,7 +42,12 @@ impl SubscriptionGroupManager {
 
     /// The group's config, created with defaults when auto-creation is on.
     pub fn find_or_create(&self, group: &str) -> Option<SubscriptionGroupConfig> {
-        if let Some(c) = self.table.read().unwrap_or_else(|e| e.into_inner()).get(group) {
+        if let Some(c) = self
+            .table
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(group)
+        {
             return Some(c.clone());
         }
         if !self.auto_create {

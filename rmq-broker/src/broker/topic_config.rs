@@ -41,7 +41,9 @@ pub fn validate_topic(topic: &str) -> Result<(), String> {
     if topic.trim().is_empty() {
         return Err("The specified topic is blank.".into());
     }
-    let max = if topic.starts_with(RETRY_GROUP_TOPIC_PREFIX) || topic.starts_with(DLQ_GROUP_TOPIC_PREFIX) {
+    let max = if topic.starts_with(RETRY_GROUP_TOPIC_PREFIX)
+        || topic.starts_with(DLQ_GROUP_TOPIC_PREFIX)
+    {
         255
     } else {
         127
@@ -117,11 +119,19 @@ impl TopicConfigManager {
             topics.remove(AUTO_CREATE_TOPIC_KEY_TOPIC);
         }
         if cfg.cluster_topic_enable {
-            let perm = if cfg.broker_permission & PERM_WRITE != 0 { PERM_READ | PERM_WRITE } else { PERM_READ };
+            let perm = if cfg.broker_permission & PERM_WRITE != 0 {
+                PERM_READ | PERM_WRITE
+            } else {
+                PERM_READ
+            };
             system.push(TopicConfig::new(cfg.broker_cluster_name.clone(), 16, perm));
         }
         if cfg.broker_topic_enable {
-            system.push(TopicConfig::new(cfg.broker_name.clone(), 1, PERM_READ | PERM_WRITE));
+            system.push(TopicConfig::new(
+                cfg.broker_name.clone(),
+                1,
+                PERM_READ | PERM_WRITE,
+            ));
         }
         for t in system {
             topics.entry(t.topic_name.clone()).or_insert(t);
@@ -224,7 +234,12 @@ impl TopicConfigManager {
     }
 
     /// The topic, created with `queues` and `perm` if missing (retry and DLQ topics).
-    pub fn create_if_absent(&self, topic: &str, queues: i32, perm: i32) -> Result<(TopicConfig, bool), BrokerError> {
+    pub fn create_if_absent(
+        &self,
+        topic: &str,
+        queues: i32,
+        perm: i32,
+    ) -> Result<(TopicConfig, bool), BrokerError> {
         if let Some(c) = self.get(topic) {
             return Ok((c, false));
         }
@@ -251,8 +266,12 @@ mod tests {
     fn topic_names() {
         assert!(validate_topic("boot-test_1|%").is_ok());
         assert!(validate_topic("").is_err());
-        assert!(validate_topic("a b").unwrap_err().contains("illegal characters"));
-        assert!(validate_topic(&"x".repeat(128)).unwrap_err().contains("127"));
+        assert!(validate_topic("a b")
+            .unwrap_err()
+            .contains("illegal characters"));
+        assert!(validate_topic(&"x".repeat(128))
+            .unwrap_err()
+            .contains("127"));
         assert!(validate_topic(&format!("%RETRY%{}", "x".repeat(200))).is_ok());
     }
 }

@@ -33,16 +33,20 @@ pub struct NameServer {
 impl NameServer {
     /// Binds `addr` (port 0 = ephemeral) and starts serving.
     pub async fn start(addr: SocketAddr) -> Result<NameServer, BrokerError> {
-        let listener = TcpListener::bind(addr).await.map_err(|source| BrokerError::Bind {
-            addr: addr.to_string(),
-            source,
-        })?;
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|source| BrokerError::Bind {
+                addr: addr.to_string(),
+                source,
+            })?;
         let addr = listener.local_addr().map_err(|source| BrokerError::Bind {
             addr: addr.to_string(),
             source,
         })?;
         let state = Arc::new(NamesrvState::default());
-        let processor = Arc::new(NamesrvProcessor { state: state.clone() });
+        let processor = Arc::new(NamesrvProcessor {
+            state: state.clone(),
+        });
         let server = serve(listener, processor, std::future::pending());
         let scan_state = state.clone();
         let scanner = tokio::spawn(async move {

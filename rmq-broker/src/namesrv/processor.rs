@@ -159,7 +159,10 @@ impl NamesrvProcessor {
             match serde_json::from_slice(&req.body) {
                 Ok(b) => b,
                 Err(e) => {
-                    return req.error_to(ResponseCode::SystemError, format!("invalid RegisterBrokerBody: {e}"))
+                    return req.error_to(
+                        ResponseCode::SystemError,
+                        format!("invalid RegisterBrokerBody: {e}"),
+                    )
                 }
             }
         };

@@ -78,7 +78,10 @@ impl RouteInfoManager {
         // An address that re-registers under another id replaces its old entry.
         bd.broker_addrs
             .retain(|id, addr| !(addr == &h.broker_addr && *id != h.broker_id));
-        let first = bd.broker_addrs.insert(h.broker_id, h.broker_addr.clone()).is_none();
+        let first = bd
+            .broker_addrs
+            .insert(h.broker_id, h.broker_addr.clone())
+            .is_none();
         let changed = t
             .broker_live
             .get(&h.broker_addr)
@@ -105,7 +108,9 @@ impl RouteInfoManager {
         let timeout = h
             .heartbeat_timeout_millis
             .filter(|ms| *ms > 0)
-            .map_or(BROKER_CHANNEL_EXPIRED_TIME, |ms| Duration::from_millis(ms as u64));
+            .map_or(BROKER_CHANNEL_EXPIRED_TIME, |ms| {
+                Duration::from_millis(ms as u64)
+            });
         t.broker_live.insert(
             h.broker_addr.clone(),
             BrokerLiveInfo {
@@ -125,7 +130,8 @@ impl RouteInfoManager {
                 .get(&h.broker_name)
                 .and_then(|b| b.master_addr().map(str::to_owned))
             {
-                result.ha_server_addr = t.broker_live.get(&master).map(|l| l.ha_server_addr.clone());
+                result.ha_server_addr =
+                    t.broker_live.get(&master).map(|l| l.ha_server_addr.clone());
                 result.master_addr = Some(master);
             }
         }
@@ -270,7 +276,10 @@ impl RouteInfoManager {
 
     /// The data version last registered from `broker_addr`.
     pub fn data_version(&self, broker_addr: &str) -> Option<DataVersion> {
-        self.read().broker_live.get(broker_addr).map(|l| l.data_version.clone())
+        self.read()
+            .broker_live
+            .get(broker_addr)
+            .map(|l| l.data_version.clone())
     }
 
     /// Refreshes the heartbeat time of a broker (QUERY_DATA_VERSION counts as a heartbeat).
@@ -326,7 +335,10 @@ mod tests {
         m.register_broker(&header("127.0.0.1:10911"), &topics(&["T2"], 2), 9);
         assert!(m.pickup_topic_route("T1").is_none());
         assert!(m.pickup_topic_route("T2").is_some());
-        assert_eq!(m.cluster_info().cluster_addr_table["DefaultCluster"].len(), 1);
+        assert_eq!(
+            m.cluster_info().cluster_addr_table["DefaultCluster"].len(),
+            1
+        );
         m.on_channel_close(9);
         assert!(m.pickup_topic_route("T2").is_none());
         assert!(m.cluster_info().broker_addr_table.is_empty());

@@ -70,7 +70,7 @@ use consume_queue_table::ConsumeQueueTable;
 use flush::{FlushService, Ticker};
 use index::IndexService;
 use mapped_file_queue::MappedFileQueue;
-use warm::WarmSignal;
+use warm::{WarmMode, WarmSignal};
 
 /// Milliseconds since the Unix epoch.
 pub(crate) fn now_ms() -> i64 {
@@ -218,10 +218,15 @@ impl MessageStore {
             opts.max_hash_slot_num,
             opts.max_index_num,
         )?;
+        let warm_mode = match (config.warm_mapped_file_enable, config.flush_disk_type) {
+            (false, _) => WarmMode::Off,
+            (true, FlushDiskType::SyncFlush) => WarmMode::Zero,
+            (true, FlushDiskType::AsyncFlush) => WarmMode::Populate,
+        };
         let mut clog = MappedFileQueue::load(
             &root.join("commitlog"),
             config.mapped_file_size_commit_log,
-            config.warm_mapped_file_enable && config.flush_disk_type == FlushDiskType::SyncFlush,
+            warm_mode == WarmMode::Zero,
             true,
         )?;
         let ctx = recovery::Context {
@@ -248,8 +253,7 @@ impl MessageStore {
         }
         cqs.insert_all(queues.into_values().collect());
         let warm = Arc::new(WarmSignal::new(
-            config.warm_mapped_file_enable,
-            config.flush_disk_type == FlushDiskType::SyncFlush,
+            warm_mode,
             config.mapped_file_size_commit_log,
         ));
         let commit_log = Arc::new(CommitLog::new(clog, end, warm.clone()));
@@ -277,7 +281,7 @@ impl MessageStore {
         inner.flush_logics_and_checkpoint(false)?;
         let spawn_err = |e: std::io::Error| StoreError::io("spawn thread for", &root, None, e);
         let mut threads = vec![flush.spawn(commit_log.clone()).map_err(spawn_err)?];
-        if inner.config.warm_mapped_file_enable {
+        if warm_mode != WarmMode::Off {
             threads.push(warm::spawn(commit_log, warm).map_err(spawn_err)?);
         }
         threads.push(

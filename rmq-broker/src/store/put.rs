@@ -129,20 +129,21 @@ fn append(
     let mut appended = Vec::with_capacity(msgs.len());
     let mut arrivals = Vec::with_capacity(msgs.len());
     let topic = &msgs[0].topic;
-    let cq = if msgs.iter().any(|m| dispatch::goes_to_queue(m.sys_flag)) {
-        match inner.cqs.get_or_create(topic, msgs[0].queue_id) {
-            Ok(q) => Some(q),
-            Err(e) => return (appended, arrivals, 0, Some(e)),
-        }
-    } else {
-        None
-    };
     let total: u64 = pre.iter().map(|(_, s)| *s as u64).sum();
     let mut w = inner.commit_log.lock();
     let mut end = w.write_offset();
     if inner.is_shut_down() {
         return (appended, arrivals, end, Some(StoreError::ShutDown));
     }
+    // Under the append lock, like `delete_topic`, so the queue can't be deleted meanwhile.
+    let cq = if msgs.iter().any(|m| dispatch::goes_to_queue(m.sys_flag)) {
+        match inner.cqs.get_or_create(topic, msgs[0].queue_id) {
+            Ok(q) => Some(q),
+            Err(e) => return (appended, arrivals, end, Some(e)),
+        }
+    } else {
+        None
+    };
     let store_ts = now_ms();
     if let Err(e) = w.reserve_contiguous(total) {
         return (appended, arrivals, end, Some(e));

@@ -8,10 +8,12 @@
 //!    offset the consume queues cover; the commit-log start when no consume-queue file exists.
 //! 3. After a clean shutdown with D at the recorded end and nothing written past it, the end is
 //!    trusted and nothing is read. Otherwise records are verified (size, magic, physical
-//!    offset, body CRC) from the segment holding the checkpoint's flushed offset (or D, if
-//!    lower; the first segment without a checkpoint). A BLANK record continues at the next
-//!    segment; the first invalid record is the torn tail. Records at or past D are
-//!    re-dispatched (consume queues skip offsets they already hold).
+//!    offset, body CRC) from the checkpoint's flushed offset (or D, if lower; both are record
+//!    boundaries — should there be no record there, from the start of its segment; from the
+//!    first segment without a checkpoint). A BLANK record continues at the next segment; the
+//!    first invalid record is the torn tail. Records at or past D are re-dispatched (consume
+//!    queues skip offsets they already hold; the index may get duplicates, which queries
+//!    drop).
 //! 4. The commit log is cut at the end: the rest of that segment is zeroed (hole punched) and
 //!    later segments are deleted. Consume-queue entries at or past the end are dropped.
 

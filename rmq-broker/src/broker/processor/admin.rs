@@ -4,9 +4,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::sync::atomic::Ordering;
 
-use rmq_core::protocol::body::{
-    ConsumerConnection, KvTable, SubscriptionGroupConfig, TopicConfig,
-};
+use rmq_core::protocol::body::{ConsumerConnection, KvTable, SubscriptionGroupConfig, TopicConfig};
 use rmq_core::protocol::header::{
     CreateTopicRequestHeader, DeleteTopicRequestHeader, GetConsumeStatsRequestHeader,
     GetConsumerConnectionListRequestHeader,
@@ -14,7 +12,9 @@ use rmq_core::protocol::header::{
 use rmq_core::protocol::{RemotingCommand, ResponseCode};
 
 use super::{body_or_reply, header_or_reply, json_response};
-use crate::broker::{validate_topic, BrokerInner, NOT_ALLOWED_SEND_TOPICS, RETRY_GROUP_TOPIC_PREFIX};
+use crate::broker::{
+    validate_topic, BrokerInner, NOT_ALLOWED_SEND_TOPICS, RETRY_GROUP_TOPIC_PREFIX,
+};
 
 /// UPDATE_AND_CREATE_TOPIC (17).
 pub fn create_topic(b: &BrokerInner, req: &RemotingCommand) -> Option<RemotingCommand> {
@@ -22,13 +22,19 @@ pub fn create_topic(b: &BrokerInner, req: &RemotingCommand) -> Option<RemotingCo
     if let Err(e) = validate_topic(&h.topic) {
         return Some(req.error_to(ResponseCode::SystemError, e));
     }
-    if NOT_ALLOWED_SEND_TOPICS.contains(&h.topic.as_str()) || h.topic == b.config.broker_cluster_name {
+    if NOT_ALLOWED_SEND_TOPICS.contains(&h.topic.as_str())
+        || h.topic == b.config.broker_cluster_name
+    {
         return Some(req.error_to(
             ResponseCode::SystemError,
             format!("The topic[{}] is conflict with system topic.", h.topic),
         ));
     }
-    if h.read_queue_nums <= 0 || h.write_queue_nums <= 0 || h.read_queue_nums > 1024 || h.write_queue_nums > 1024 {
+    if h.read_queue_nums <= 0
+        || h.write_queue_nums <= 0
+        || h.read_queue_nums > 1024
+        || h.write_queue_nums > 1024
+    {
         return Some(req.error_to(
             ResponseCode::SystemError,
             format!(
@@ -61,7 +67,10 @@ pub fn delete_topic(b: &BrokerInner, req: &RemotingCommand) -> Option<RemotingCo
     if NOT_ALLOWED_SEND_TOPICS.contains(&h.topic.as_str()) {
         return Some(req.error_to(
             ResponseCode::SystemError,
-            format!("The topic[{}] is a system topic and cannot be deleted.", h.topic),
+            format!(
+                "The topic[{}] is a system topic and cannot be deleted.",
+                h.topic
+            ),
         ));
     }
     match b.topics.delete(&h.topic) {
@@ -89,20 +98,47 @@ pub fn runtime_info(b: &BrokerInner, req: &RemotingCommand) -> Option<RemotingCo
     let secs = uptime.as_secs_f64().max(1.0);
     t.insert("brokerVersionDesc".into(), "V4_9_4".into());
     t.insert("brokerVersion".into(), "401".into());
-    t.insert("brokerImplementation".into(), format!("rmq-broker {}", env!("CARGO_PKG_VERSION")));
+    t.insert(
+        "brokerImplementation".into(),
+        format!("rmq-broker {}", env!("CARGO_PKG_VERSION")),
+    );
     t.insert("msgPutTotalTodayNow".into(), put.to_string());
     t.insert("msgGetTotalTodayNow".into(), get.to_string());
     t.insert("putTps".into(), format!("{:.2} 0.0 0.0", put as f64 / secs));
-    t.insert("getTotalTps".into(), format!("{:.2} 0.0 0.0", get as f64 / secs));
-    t.insert("commitLogMinOffset".into(), b.store.commit_log_min_offset().to_string());
-    t.insert("commitLogMaxOffset".into(), b.store.commit_log_max_offset().to_string());
-    t.insert("commitLogDiskRatio".into(), format!("{:.4}", b.store.disk_used_ratio()));
-    t.insert("bootTimestamp".into(), (crate::broker::now_ms() - uptime.as_millis() as i64).to_string());
-    t.insert("runtime".into(), format!("[ {} seconds ]", uptime.as_secs()));
+    t.insert(
+        "getTotalTps".into(),
+        format!("{:.2} 0.0 0.0", get as f64 / secs),
+    );
+    t.insert(
+        "commitLogMinOffset".into(),
+        b.store.commit_log_min_offset().to_string(),
+    );
+    t.insert(
+        "commitLogMaxOffset".into(),
+        b.store.commit_log_max_offset().to_string(),
+    );
+    t.insert(
+        "commitLogDiskRatio".into(),
+        format!("{:.4}", b.store.disk_used_ratio()),
+    );
+    t.insert(
+        "bootTimestamp".into(),
+        (crate::broker::now_ms() - uptime.as_millis() as i64).to_string(),
+    );
+    t.insert(
+        "runtime".into(),
+        format!("[ {} seconds ]", uptime.as_secs()),
+    );
     t.insert("brokerActive".into(), "true".into());
     t.insert("pullHeldRequests".into(), b.holds.len().to_string());
-    t.insert("producerConnections".into(), b.producers.connection_count().to_string());
-    t.insert("consumerGroupsOnline".into(), b.consumers.group_names().len().to_string());
+    t.insert(
+        "producerConnections".into(),
+        b.producers.connection_count().to_string(),
+    );
+    t.insert(
+        "consumerGroupsOnline".into(),
+        b.consumers.group_names().len().to_string(),
+    );
     Some(json_response(req, &KvTable { table: t }))
 }
 
@@ -127,12 +163,20 @@ pub fn consume_stats(b: &BrokerInner, req: &RemotingCommand) -> Option<RemotingC
     let mut out = String::from("{\"consumeTps\":0.0,\"offsetTable\":{");
     let mut first = true;
     for topic in &topics {
-        let Some(cfg) = b.topics.get(topic) else { continue };
+        let Some(cfg) = b.topics.get(topic) else {
+            continue;
+        };
         for queue_id in 0..cfg.read_queue_nums {
             let broker_offset = b.store.max_offset_in_queue(topic, queue_id);
-            let consumer_offset = b.offsets.query(&h.consumer_group, topic, queue_id).unwrap_or(0).max(0);
+            let consumer_offset = b
+                .offsets
+                .query(&h.consumer_group, topic, queue_id)
+                .unwrap_or(0)
+                .max(0);
             let last_timestamp = if consumer_offset > 0 {
-                b.store.store_time_of(topic, queue_id, consumer_offset - 1).unwrap_or(0)
+                b.store
+                    .store_time_of(topic, queue_id, consumer_offset - 1)
+                    .unwrap_or(0)
             } else {
                 0
             };
@@ -178,12 +222,18 @@ pub fn all_consumer_offsets(b: &BrokerInner, req: &RemotingCommand) -> Option<Re
             table.insert(format!("{topic}@{group}"), b.offsets.offsets(group, &topic));
         }
     }
-    Some(json_response(req, &serde_json::json!({ "offsetTable": table })))
+    Some(json_response(
+        req,
+        &serde_json::json!({ "offsetTable": table }),
+    ))
 }
 
 /// GET_ALL_DELAY_OFFSET (45).
 pub fn all_delay_offsets(b: &BrokerInner, req: &RemotingCommand) -> Option<RemotingCommand> {
-    Some(json_response(req, &serde_json::json!({ "offsetTable": b.schedule.offsets() })))
+    Some(json_response(
+        req,
+        &serde_json::json!({ "offsetTable": b.schedule.offsets() }),
+    ))
 }
 
 /// GET_ALL_SUBSCRIPTIONGROUP_CONFIG (201).
@@ -195,7 +245,10 @@ pub fn all_subscription_groups(b: &BrokerInner, req: &RemotingCommand) -> Option
 }
 
 /// UPDATE_AND_CREATE_SUBSCRIPTIONGROUP (200).
-pub fn update_subscription_group(b: &BrokerInner, req: &RemotingCommand) -> Option<RemotingCommand> {
+pub fn update_subscription_group(
+    b: &BrokerInner,
+    req: &RemotingCommand,
+) -> Option<RemotingCommand> {
     let cfg = body_or_reply!(req, SubscriptionGroupConfig);
     if cfg.group_name.is_empty() {
         return Some(req.error_to(ResponseCode::SystemError, "groupName is empty"));

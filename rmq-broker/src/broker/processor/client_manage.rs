@@ -1,7 +1,11 @@
 //! HEART_BEAT (34), UNREGISTER_CLIENT (35) and GET_CONSUMER_LIST_BY_GROUP (38).
 
-use rmq_core::protocol::body::{ConsumerIdList, HeartbeatData, MessageModel, PERM_READ, PERM_WRITE};
-use rmq_core::protocol::header::{GetConsumerListByGroupRequestHeader, UnregisterClientRequestHeader};
+use rmq_core::protocol::body::{
+    ConsumerIdList, HeartbeatData, MessageModel, PERM_READ, PERM_WRITE,
+};
+use rmq_core::protocol::header::{
+    GetConsumerListByGroupRequestHeader, UnregisterClientRequestHeader,
+};
 use rmq_core::protocol::{RemotingCommand, ResponseCode};
 use rmq_core::remoting::Channel;
 
@@ -15,37 +19,50 @@ pub fn heartbeat(b: &BrokerInner, ch: &Channel, req: &RemotingCommand) -> Option
         let Some(group) = b.groups.find_or_create(&consumer.group_name) else {
             return Some(req.error_to(
                 ResponseCode::SubscriptionGroupNotExist,
-                format!("subscription group [{}] does not exist", consumer.group_name),
+                format!(
+                    "subscription group [{}] does not exist",
+                    consumer.group_name
+                ),
             ));
         };
         if consumer.message_model == MessageModel::Clustering || group.retry_queue_nums > 0 {
             let retry = retry_topic(&consumer.group_name);
-            match b
-                .topics
-                .create_if_absent(&retry, group.retry_queue_nums.max(1), PERM_READ | PERM_WRITE)
-            {
+            match b.topics.create_if_absent(
+                &retry,
+                group.retry_queue_nums.max(1),
+                PERM_READ | PERM_WRITE,
+            ) {
                 Ok((_, true)) => b.trigger_register(),
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, %retry, "cannot create retry topic"),
             }
         }
-        let outcome = b
-            .consumers
-            .register(consumer, ch, &data.client_id, req.language, req.version);
+        let outcome =
+            b.consumers
+                .register(consumer, ch, &data.client_id, req.language, req.version);
         if outcome.members_changed || outcome.subscriptions_changed {
             tracing::info!(group = %consumer.group_name, client = %data.client_id, ?outcome, "consumer group changed");
             b.notify_consumer_ids_changed(&consumer.group_name);
         }
     }
     for producer in &data.producer_data_set {
-        b.producers
-            .register(&producer.group_name, ch, &data.client_id, req.language, req.version);
+        b.producers.register(
+            &producer.group_name,
+            ch,
+            &data.client_id,
+            req.language,
+            req.version,
+        );
     }
     Some(req.success_to())
 }
 
 /// UNREGISTER_CLIENT: removes the channel from the named groups.
-pub fn unregister_client(b: &BrokerInner, ch: &Channel, req: &RemotingCommand) -> Option<RemotingCommand> {
+pub fn unregister_client(
+    b: &BrokerInner,
+    ch: &Channel,
+    req: &RemotingCommand,
+) -> Option<RemotingCommand> {
     let h = header_or_reply!(req, UnregisterClientRequestHeader);
     if let Some(g) = h.producer_group.as_deref().filter(|g| !g.is_empty()) {
         b.producers.unregister(ch.id(), Some(g));
@@ -68,5 +85,10 @@ pub fn consumer_list(b: &BrokerInner, req: &RemotingCommand) -> Option<RemotingC
             format!("no consumer for this group, {}", h.consumer_group),
         ));
     }
-    Some(json_response(req, &ConsumerIdList { consumer_id_list: ids }))
+    Some(json_response(
+        req,
+        &ConsumerIdList {
+            consumer_id_list: ids,
+        },
+    ))
 }

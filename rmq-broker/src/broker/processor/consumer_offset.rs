@@ -8,7 +8,10 @@ use super::header_or_reply;
 use crate::broker::BrokerInner;
 
 fn offset(req: &RemotingCommand, offset: i64) -> Option<RemotingCommand> {
-    Some(req.success_to().with_header(&OffsetResponseHeader { offset }))
+    Some(
+        req.success_to()
+            .with_header(&OffsetResponseHeader { offset }),
+    )
 }
 
 /// QUERY_CONSUMER_OFFSET (14).
@@ -32,7 +35,8 @@ pub fn query_consumer_offset(b: &BrokerInner, req: &RemotingCommand) -> Option<R
 pub fn update_consumer_offset(b: &BrokerInner, req: &RemotingCommand) -> Option<RemotingCommand> {
     let h = header_or_reply!(req, UpdateConsumerOffsetRequestHeader);
     if h.commit_offset >= 0 {
-        b.offsets.commit(&h.consumer_group, &h.topic, h.queue_id, h.commit_offset);
+        b.offsets
+            .commit(&h.consumer_group, &h.topic, h.queue_id, h.commit_offset);
     }
     Some(req.success_to())
 }
@@ -52,12 +56,22 @@ pub fn get_min_offset(b: &BrokerInner, req: &RemotingCommand) -> Option<Remoting
 /// SEARCH_OFFSET_BY_TIMESTAMP (29).
 pub fn search_offset(b: &BrokerInner, req: &RemotingCommand) -> Option<RemotingCommand> {
     let h = header_or_reply!(req, SearchOffsetRequestHeader);
-    offset(req, b.store.offset_in_queue_by_time(&h.topic, h.queue_id, h.timestamp))
+    offset(
+        req,
+        b.store
+            .offset_in_queue_by_time(&h.topic, h.queue_id, h.timestamp),
+    )
 }
 
 /// GET_EARLIEST_MSG_STORETIME (32).
 pub fn earliest_store_time(b: &BrokerInner, req: &RemotingCommand) -> Option<RemotingCommand> {
     let h = header_or_reply!(req, GetEarliestMsgStoretimeRequestHeader);
-    let timestamp = b.store.earliest_message_time(&h.topic, h.queue_id).unwrap_or(-1);
-    Some(req.success_to().with_header(&TimestampResponseHeader { timestamp }))
+    let timestamp = b
+        .store
+        .earliest_message_time(&h.topic, h.queue_id)
+        .unwrap_or(-1);
+    Some(
+        req.success_to()
+            .with_header(&TimestampResponseHeader { timestamp }),
+    )
 }

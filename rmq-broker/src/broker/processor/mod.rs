@@ -21,14 +21,21 @@ macro_rules! header_or_reply {
     ($req:expr, $t:ty) => {
         match $req.decode_header::<$t>() {
             Ok(h) => h,
-            Err(e) => return Some($req.error_to(rmq_core::protocol::ResponseCode::SystemError, e.to_string())),
+            Err(e) => {
+                return Some(
+                    $req.error_to(rmq_core::protocol::ResponseCode::SystemError, e.to_string()),
+                )
+            }
         }
     };
 }
 pub(crate) use header_or_reply;
 
 /// Serializes a JSON body into a SUCCESS response.
-pub(crate) fn json_response<T: serde::Serialize>(req: &RemotingCommand, value: &T) -> RemotingCommand {
+pub(crate) fn json_response<T: serde::Serialize>(
+    req: &RemotingCommand,
+    value: &T,
+) -> RemotingCommand {
     match serde_json::to_vec(value) {
         Ok(b) => req.success_to().with_body(b),
         Err(e) => req.error_to(ResponseCode::SystemError, e.to_string()),
@@ -52,7 +59,11 @@ macro_rules! body_or_reply {
 pub(crate) use body_or_reply;
 
 /// Routes a request to its processor. `None` means no response now (held pull).
-pub async fn dispatch(b: &Arc<BrokerInner>, ch: &Channel, req: RemotingCommand) -> Option<RemotingCommand> {
+pub async fn dispatch(
+    b: &Arc<BrokerInner>,
+    ch: &Channel,
+    req: RemotingCommand,
+) -> Option<RemotingCommand> {
     use RequestCode as C;
     let Some(code) = RequestCode::from_code(req.code) else {
         return Some(not_supported(&req));

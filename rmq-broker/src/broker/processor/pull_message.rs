@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 use bytes::BytesMut;
 use rmq_core::protocol::body::{SubscriptionData, PERM_READ};
 use rmq_core::protocol::header::{
-    PullMessageRequestHeader, PullMessageResponseHeader, PULL_FLAG_COMMIT_OFFSET, PULL_FLAG_SUBSCRIPTION,
-    PULL_FLAG_SUSPEND,
+    PullMessageRequestHeader, PullMessageResponseHeader, PULL_FLAG_COMMIT_OFFSET,
+    PULL_FLAG_SUBSCRIPTION, PULL_FLAG_SUSPEND,
 };
 use rmq_core::protocol::message::{decode_record, find_property, keys};
 use rmq_core::protocol::{RemotingCommand, ResponseCode};
@@ -36,20 +36,31 @@ fn subscription_for(
     }
     if h.sys_flag & PULL_FLAG_SUBSCRIPTION != 0 || b.consumers.group(&h.consumer_group).is_none() {
         let expr = h.subscription.as_deref().unwrap_or("*");
-        return Ok(SubscriptionData::from_expression(&h.topic, expr, h.sub_version));
+        return Ok(SubscriptionData::from_expression(
+            &h.topic,
+            expr,
+            h.sub_version,
+        ));
     }
     match b.consumers.subscription(&h.consumer_group, &h.topic) {
         Some(sub) => {
             if sub.sub_version < h.sub_version {
                 return Err((
                     ResponseCode::SubscriptionNotLatest,
-                    format!("the consumer's subscription not latest, group: {}", h.consumer_group),
+                    format!(
+                        "the consumer's subscription not latest, group: {}",
+                        h.consumer_group
+                    ),
                 ));
             }
             Ok(sub)
         }
         None => match h.subscription.as_deref() {
-            Some(expr) => Ok(SubscriptionData::from_expression(&h.topic, expr, h.sub_version)),
+            Some(expr) => Ok(SubscriptionData::from_expression(
+                &h.topic,
+                expr,
+                h.sub_version,
+            )),
             None => Err((
                 ResponseCode::SubscriptionNotExist,
                 format!(
@@ -147,8 +158,12 @@ pub async fn pull(
     }
     let (code, remark) = match status {
         GetMessageStatus::Found => (ResponseCode::Success, "FOUND"),
-        GetMessageStatus::NoMatchedMessage => (ResponseCode::PullRetryImmediately, "NO_MATCHED_MESSAGE"),
-        GetMessageStatus::MessageWasRemoving => (ResponseCode::PullRetryImmediately, "MESSAGE_WAS_REMOVING"),
+        GetMessageStatus::NoMatchedMessage => {
+            (ResponseCode::PullRetryImmediately, "NO_MATCHED_MESSAGE")
+        }
+        GetMessageStatus::MessageWasRemoving => {
+            (ResponseCode::PullRetryImmediately, "MESSAGE_WAS_REMOVING")
+        }
         GetMessageStatus::OffsetFoundNull => (ResponseCode::PullNotFound, "OFFSET_FOUND_NULL"),
         GetMessageStatus::OffsetOverflowOne => (ResponseCode::PullNotFound, "OFFSET_OVERFLOW_ONE"),
         GetMessageStatus::NoMessageInQueue | GetMessageStatus::NoMatchedLogicQueue => {
@@ -158,7 +173,9 @@ pub async fn pull(
                 (ResponseCode::PullNotFound, "NO_MESSAGE_IN_QUEUE")
             }
         }
-        GetMessageStatus::OffsetOverflowBadly => (ResponseCode::PullOffsetMoved, "OFFSET_OVERFLOW_BADLY"),
+        GetMessageStatus::OffsetOverflowBadly => {
+            (ResponseCode::PullOffsetMoved, "OFFSET_OVERFLOW_BADLY")
+        }
         GetMessageStatus::OffsetTooSmall => (ResponseCode::PullOffsetMoved, "OFFSET_TOO_SMALL"),
     };
     if code == ResponseCode::PullOffsetMoved && status == GetMessageStatus::NoMessageInQueue {
@@ -167,10 +184,15 @@ pub async fn pull(
 
     // Commit the consumer's offset piggybacked on the pull.
     if h.sys_flag & PULL_FLAG_COMMIT_OFFSET != 0 && h.commit_offset >= 0 && allow_suspend {
-        b.offsets.commit(&h.consumer_group, &h.topic, h.queue_id, h.commit_offset);
+        b.offsets
+            .commit(&h.consumer_group, &h.topic, h.queue_id, h.commit_offset);
     }
 
-    if code == ResponseCode::PullNotFound && allow_suspend && h.sys_flag & PULL_FLAG_SUSPEND != 0 && !b.is_shutting_down() {
+    if code == ResponseCode::PullNotFound
+        && allow_suspend
+        && h.sys_flag & PULL_FLAG_SUSPEND != 0
+        && !b.is_shutting_down()
+    {
         let hold = if b.config.long_polling_enable {
             Duration::from_millis(h.suspend_timeout_millis.max(0) as u64)
         } else {
@@ -190,7 +212,10 @@ pub async fn pull(
         // A message may have landed between the read and the suspension: check once more.
         if b.store.max_offset_in_queue(&h.topic, h.queue_id) > h.queue_offset {
             let store = b.store.clone();
-            for held in b.holds.take_ready(Instant::now(), |t, q| store.max_offset_in_queue(t, q)) {
+            for held in b
+                .holds
+                .take_ready(Instant::now(), |t, q| store.max_offset_in_queue(t, q))
+            {
                 tokio::spawn(b.answer_held(held));
             }
         }

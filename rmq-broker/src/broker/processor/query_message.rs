@@ -1,7 +1,9 @@
 //! VIEW_MESSAGE_BY_ID (33) and QUERY_MESSAGE (12).
 
 use bytes::BytesMut;
-use rmq_core::protocol::header::{QueryMessageRequestHeader, QueryMessageResponseHeader, ViewMessageRequestHeader};
+use rmq_core::protocol::header::{
+    QueryMessageRequestHeader, QueryMessageResponseHeader, ViewMessageRequestHeader,
+};
 use rmq_core::protocol::{RemotingCommand, ResponseCode};
 
 use super::header_or_reply;
@@ -23,12 +25,21 @@ pub fn view_message_by_id(b: &BrokerInner, req: &RemotingCommand) -> Option<Remo
 pub fn query_message(b: &BrokerInner, req: &RemotingCommand) -> Option<RemotingCommand> {
     let h = header_or_reply!(req, QueryMessageRequestHeader);
     let max = usize::try_from(h.max_num).unwrap_or(0).clamp(1, 64);
-    let end = if h.end_timestamp <= 0 { i64::MAX } else { h.end_timestamp };
-    let found = b.store.query_message(&h.topic, &h.key, max, h.begin_timestamp, end);
+    let end = if h.end_timestamp <= 0 {
+        i64::MAX
+    } else {
+        h.end_timestamp
+    };
+    let found = b
+        .store
+        .query_message(&h.topic, &h.key, max, h.begin_timestamp, end);
     if found.is_empty() {
         return Some(req.error_to(
             ResponseCode::QueryNotFound,
-            format!("can not find message, maybe time range not correct, key {}", h.key),
+            format!(
+                "can not find message, maybe time range not correct, key {}",
+                h.key
+            ),
         ));
     }
     let mut body = BytesMut::new();

@@ -16,7 +16,10 @@ use crate::broker::{dlq_topic, retry_topic, BrokerInner};
 use crate::store::{MessageInner, PutMessageStatus};
 
 /// Handles CONSUMER_SEND_MSG_BACK.
-pub async fn consumer_send_msg_back(b: &Arc<BrokerInner>, req: &RemotingCommand) -> Option<RemotingCommand> {
+pub async fn consumer_send_msg_back(
+    b: &Arc<BrokerInner>,
+    req: &RemotingCommand,
+) -> Option<RemotingCommand> {
     let h = header_or_reply!(req, ConsumerSendMsgBackRequestHeader);
     let Some(group) = b.groups.find_or_create(&h.group) else {
         return Some(req.error_to(
@@ -35,7 +38,12 @@ pub async fn consumer_send_msg_back(b: &Arc<BrokerInner>, req: &RemotingCommand)
     };
     let view = match decode_record(&record, false) {
         Ok(v) => v,
-        Err(e) => return Some(req.error_to(ResponseCode::SystemError, format!("stored message unreadable: {e}"))),
+        Err(e) => {
+            return Some(req.error_to(
+                ResponseCode::SystemError,
+                format!("stored message unreadable: {e}"),
+            ))
+        }
     };
     let mut properties = view.properties.to_owned();
     if find_property(&properties, keys::RETRY_TOPIC).is_none() {
@@ -44,8 +52,12 @@ pub async fn consumer_send_msg_back(b: &Arc<BrokerInner>, req: &RemotingCommand)
     let origin_id = find_property(&properties, keys::ORIGIN_MESSAGE_ID)
         .map(str::to_owned)
         .or_else(|| h.origin_msg_id.clone())
-        .or_else(|| find_property(&properties, keys::UNIQ_CLIENT_MESSAGE_ID_KEYIDX).map(str::to_owned))
-        .unwrap_or_else(|| rmq_core::protocol::message::offset_msg_id(view.store_host, view.physical_offset));
+        .or_else(|| {
+            find_property(&properties, keys::UNIQ_CLIENT_MESSAGE_ID_KEYIDX).map(str::to_owned)
+        })
+        .unwrap_or_else(|| {
+            rmq_core::protocol::message::offset_msg_id(view.store_host, view.physical_offset)
+        });
     properties = set_property(&properties, keys::ORIGIN_MESSAGE_ID, &origin_id);
     properties = set_property(&properties, keys::WAIT_STORE_MSG_OK, "false");
 
@@ -63,15 +75,17 @@ pub async fn consumer_send_msg_back(b: &Arc<BrokerInner>, req: &RemotingCommand)
             }
             Err(e) => return Some(req.error_to(ResponseCode::SystemError, e.to_string())),
         }
-        properties = rmq_core::protocol::message::remove_property(&properties, keys::DELAY_TIME_LEVEL);
+        properties =
+            rmq_core::protocol::message::remove_property(&properties, keys::DELAY_TIME_LEVEL);
         tracing::info!(group = %h.group, %origin_id, reconsume_times = view.reconsume_times, "message moved to DLQ");
         (dlq, 0)
     } else {
         let retry = retry_topic(&h.group);
-        let cfg = match b
-            .topics
-            .create_if_absent(&retry, group.retry_queue_nums.max(1), PERM_READ | PERM_WRITE)
-        {
+        let cfg = match b.topics.create_if_absent(
+            &retry,
+            group.retry_queue_nums.max(1),
+            PERM_READ | PERM_WRITE,
+        ) {
             Ok((cfg, created)) => {
                 if created {
                     b.trigger_register();
@@ -107,7 +121,9 @@ pub async fn consumer_send_msg_back(b: &Arc<BrokerInner>, req: &RemotingCommand)
         PutMessageStatus::PutOk | PutMessageStatus::FlushDiskTimeout => req.success_to(),
         status => req.error_to(
             ResponseCode::SystemError,
-            result.remark.unwrap_or_else(|| format!("store refused the retry message: {status:?}")),
+            result
+                .remark
+                .unwrap_or_else(|| format!("store refused the retry message: {status:?}")),
         ),
     })
 }

@@ -28,7 +28,10 @@ type Refusal = (ResponseCode, String);
 /// Checks shared by single and batch sends; returns the target queue id.
 fn check_and_prepare(b: &BrokerInner, h: &SendMessageRequestHeader) -> Result<i32, Refusal> {
     if b.is_shutting_down() {
-        return Err((ResponseCode::ServiceNotAvailable, "broker is shutting down".into()));
+        return Err((
+            ResponseCode::ServiceNotAvailable,
+            "broker is shutting down".into(),
+        ));
     }
     if b.config.broker_permission & PERM_WRITE == 0 {
         return Err((
@@ -123,7 +126,11 @@ fn check_body(b: &BrokerInner, body_len: usize, properties: &str) -> Result<(), 
 fn broker_properties(b: &BrokerInner, props: &str) -> String {
     let mut out = props.to_owned();
     if find_property(&out, keys::UNIQ_CLIENT_MESSAGE_ID_KEYIDX).is_none() {
-        push_property(&mut out, keys::UNIQ_CLIENT_MESSAGE_ID_KEYIDX, &new_uniq_id());
+        push_property(
+            &mut out,
+            keys::UNIQ_CLIENT_MESSAGE_ID_KEYIDX,
+            &new_uniq_id(),
+        );
     }
     if find_property(&out, keys::CLUSTER).is_none() {
         push_property(&mut out, keys::CLUSTER, &b.config.broker_cluster_name);
@@ -132,7 +139,11 @@ fn broker_properties(b: &BrokerInner, props: &str) -> String {
 }
 
 /// Redirects a retry-topic message that has used up its attempts to the group's DLQ.
-fn handle_retry_and_dlq(b: &BrokerInner, h: &SendMessageRequestHeader, msg: &mut MessageInner) -> Result<(), Refusal> {
+fn handle_retry_and_dlq(
+    b: &BrokerInner,
+    h: &SendMessageRequestHeader,
+    msg: &mut MessageInner,
+) -> Result<(), Refusal> {
     let Some(group) = h.topic.strip_prefix(RETRY_GROUP_TOPIC_PREFIX) else {
         return Ok(());
     };
@@ -169,7 +180,8 @@ pub(crate) fn apply_delay_level(b: &BrokerInner, msg: &mut MessageInner) {
     if tx == TRANSACTION_PREPARED_TYPE || tx == TRANSACTION_ROLLBACK_TYPE {
         return;
     }
-    let Some(level) = find_property(&msg.properties, keys::DELAY_TIME_LEVEL).and_then(|l| l.trim().parse::<i32>().ok())
+    let Some(level) = find_property(&msg.properties, keys::DELAY_TIME_LEVEL)
+        .and_then(|l| l.trim().parse::<i32>().ok())
     else {
         return;
     };
@@ -190,13 +202,24 @@ fn store_failure(status: PutMessageStatus, remark: Option<String>) -> Option<Ref
         PutMessageStatus::PutOk => return None,
         PutMessageStatus::FlushDiskTimeout => return None,
         PutMessageStatus::ServiceNotAvailable => ResponseCode::ServiceNotAvailable,
-        PutMessageStatus::MessageIllegal | PutMessageStatus::PropertiesSizeExceeded => ResponseCode::MessageIllegal,
+        PutMessageStatus::MessageIllegal | PutMessageStatus::PropertiesSizeExceeded => {
+            ResponseCode::MessageIllegal
+        }
         PutMessageStatus::UnknownError => ResponseCode::SystemError,
     };
-    Some((code, remark.unwrap_or_else(|| format!("store refused the message: {status:?}"))))
+    Some((
+        code,
+        remark.unwrap_or_else(|| format!("store refused the message: {status:?}")),
+    ))
 }
 
-fn send_response(b: &BrokerInner, req: &RemotingCommand, result: &PutMessageResult, uniq_id: Option<String>, queue_id: i32) -> RemotingCommand {
+fn send_response(
+    b: &BrokerInner,
+    req: &RemotingCommand,
+    result: &PutMessageResult,
+    uniq_id: Option<String>,
+    queue_id: i32,
+) -> RemotingCommand {
     if let Some((code, remark)) = store_failure(result.status, result.remark.clone()) {
         return req.error_to(code, remark);
     }
@@ -205,9 +228,10 @@ fn send_response(b: &BrokerInner, req: &RemotingCommand, result: &PutMessageResu
     } else {
         ResponseCode::Success
     };
-    b.stats
-        .put_total
-        .fetch_add(result.messages.len() as u64, std::sync::atomic::Ordering::Relaxed);
+    b.stats.put_total.fetch_add(
+        result.messages.len() as u64,
+        std::sync::atomic::Ordering::Relaxed,
+    );
     let msg_id = result
         .messages
         .iter()
@@ -215,15 +239,16 @@ fn send_response(b: &BrokerInner, req: &RemotingCommand, result: &PutMessageResu
         .collect::<Vec<_>>()
         .join(",");
     let queue_offset = result.messages.first().map_or(0, |m| m.queue_offset);
-    req.response_to(code).with_header(&SendMessageResponseHeader {
-        msg_id,
-        queue_id,
-        queue_offset,
-        transaction_id: uniq_id,
-        batch_uniq_id: None,
-        msg_region: Some(b.config.region_id.clone()),
-        trace_on: Some(b.config.trace_on.to_string()),
-    })
+    req.response_to(code)
+        .with_header(&SendMessageResponseHeader {
+            msg_id,
+            queue_id,
+            queue_offset,
+            transaction_id: uniq_id,
+            batch_uniq_id: None,
+            msg_region: Some(b.config.region_id.clone()),
+            trace_on: Some(b.config.trace_on.to_string()),
+        })
 }
 
 fn refuse(req: &RemotingCommand, (code, remark): Refusal) -> Option<RemotingCommand> {
@@ -232,7 +257,11 @@ fn refuse(req: &RemotingCommand, (code, remark): Refusal) -> Option<RemotingComm
 }
 
 /// Handles SEND_MESSAGE and SEND_MESSAGE_V2.
-pub async fn send(b: &Arc<BrokerInner>, ch: &Channel, req: &RemotingCommand) -> Option<RemotingCommand> {
+pub async fn send(
+    b: &Arc<BrokerInner>,
+    ch: &Channel,
+    req: &RemotingCommand,
+) -> Option<RemotingCommand> {
     let h = match SendMessageRequestHeader::read_any(&req.ext_fields) {
         Ok(h) => h,
         Err(e) => return refuse(req, (ResponseCode::SystemError, e.to_string())),
@@ -248,17 +277,23 @@ pub async fn send(b: &Arc<BrokerInner>, ch: &Channel, req: &RemotingCommand) -> 
     if let Err(r) = check_body(b, req.body.len(), &props) {
         return refuse(req, r);
     }
-    if find_property(&props, keys::TRANSACTION_PREPARED).is_some_and(|v| v.eq_ignore_ascii_case("true")) {
+    if find_property(&props, keys::TRANSACTION_PREPARED)
+        .is_some_and(|v| v.eq_ignore_ascii_case("true"))
+    {
         return refuse(
             req,
             (
                 ResponseCode::NoPermission,
-                format!("the broker[{}] does not support transaction messages yet", b.broker_addr),
+                format!(
+                    "the broker[{}] does not support transaction messages yet",
+                    b.broker_addr
+                ),
             ),
         );
     }
     let properties = broker_properties(b, &props);
-    let uniq_id = find_property(&properties, keys::UNIQ_CLIENT_MESSAGE_ID_KEYIDX).map(str::to_owned);
+    let uniq_id =
+        find_property(&properties, keys::UNIQ_CLIENT_MESSAGE_ID_KEYIDX).map(str::to_owned);
     let mut msg = MessageInner {
         topic: h.topic.clone(),
         queue_id,
@@ -278,18 +313,32 @@ pub async fn send(b: &Arc<BrokerInner>, ch: &Channel, req: &RemotingCommand) -> 
     let final_topic_is_real = msg.topic == h.topic;
     apply_delay_level(b, &mut msg);
     let result = b.store.put_message(msg).await;
-    let shown_queue = if final_topic_is_real { final_queue } else { queue_id };
+    let shown_queue = if final_topic_is_real {
+        final_queue
+    } else {
+        queue_id
+    };
     Some(send_response(b, req, &result, uniq_id, shown_queue))
 }
 
 /// Handles SEND_BATCH_MESSAGE: the body holds several messages for one topic and queue.
-pub async fn send_batch(b: &Arc<BrokerInner>, ch: &Channel, req: &RemotingCommand) -> Option<RemotingCommand> {
+pub async fn send_batch(
+    b: &Arc<BrokerInner>,
+    ch: &Channel,
+    req: &RemotingCommand,
+) -> Option<RemotingCommand> {
     let h = match SendMessageRequestHeader::read_any(&req.ext_fields) {
         Ok(h) => h,
         Err(e) => return refuse(req, (ResponseCode::SystemError, e.to_string())),
     };
     if h.topic.starts_with(RETRY_GROUP_TOPIC_PREFIX) {
-        return refuse(req, (ResponseCode::MessageIllegal, "batch messages cannot be sent to a retry topic".into()));
+        return refuse(
+            req,
+            (
+                ResponseCode::MessageIllegal,
+                "batch messages cannot be sent to a retry topic".into(),
+            ),
+        );
     }
     let queue_id = match check_and_prepare(b, &h) {
         Ok(q) => q,
@@ -311,7 +360,15 @@ pub async fn send_batch(b: &Arc<BrokerInner>, ch: &Channel, req: &RemotingComman
     let entries = match decode_batch(&req.body) {
         Ok(e) if !e.is_empty() => e,
         Ok(_) => return refuse(req, (ResponseCode::MessageIllegal, "empty batch".into())),
-        Err(e) => return refuse(req, (ResponseCode::MessageIllegal, format!("invalid batch body: {e}"))),
+        Err(e) => {
+            return refuse(
+                req,
+                (
+                    ResponseCode::MessageIllegal,
+                    format!("invalid batch body: {e}"),
+                ),
+            )
+        }
     };
     let born_host = ch.remote_addr();
     let mut msgs = Vec::with_capacity(entries.len());
@@ -319,8 +376,15 @@ pub async fn send_batch(b: &Arc<BrokerInner>, ch: &Channel, req: &RemotingComman
         if let Err(r) = check_body(b, entry.body.len(), &entry.properties) {
             return refuse(req, r);
         }
-        if find_property(&entry.properties, keys::DELAY_TIME_LEVEL).is_some_and(|l| l.trim() != "0") {
-            return refuse(req, (ResponseCode::MessageIllegal, "batch messages do not support delay levels".into()));
+        if find_property(&entry.properties, keys::DELAY_TIME_LEVEL).is_some_and(|l| l.trim() != "0")
+        {
+            return refuse(
+                req,
+                (
+                    ResponseCode::MessageIllegal,
+                    "batch messages do not support delay levels".into(),
+                ),
+            );
         }
         msgs.push(MessageInner {
             topic: h.topic.clone(),
