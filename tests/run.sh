@@ -1,8 +1,15 @@
 #!/usr/bin/env bash
 # Runs every test of the workspace on a fresh machine: installs the official C++ client
-# (PyPI wheel rocketmq==0.4.4) into a venv for the interop tests, then runs cargo test.
+# (PyPI wheel rocketmq==0.4.4) into a venv for the interop tests, then runs cargo test and
+# prints one closing line with the totals of every test binary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python="$(bash tests/interop/install.sh | tail -n 1)"
 export RMQ_INTEROP_PYTHON="$python"
-cargo test --workspace --no-fail-fast "$@"
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
+status=0
+cargo test --workspace --no-fail-fast "$@" 2>&1 | tee "$log" || status=$?
+awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+     END { printf "tests: %d passed, %d failed\n", p, f }' "$log"
+exit "$status"
