@@ -4,7 +4,6 @@
 //! may be missing, `extFields` values may be JSON numbers or booleans, `language` may be a name
 //! or an ordinal, and unknown keys are ignored.
 
-use std::collections::HashMap;
 
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 use serde::{Deserialize, Serialize};
@@ -44,7 +43,7 @@ struct JsonHeaderIn {
     #[serde(default)]
     remark: Option<String>,
     #[serde(default, rename = "extFields")]
-    ext_fields: Option<HashMap<String, ExtValue>>,
+    ext_fields: Option<std::collections::BTreeMap<String, ExtValue>>,
 }
 
 /// One `extFields` value as sent: a string, a number, a boolean or null.
