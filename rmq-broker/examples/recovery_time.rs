@@ -12,12 +12,19 @@ use rmq_broker::store::{MessageInner, MessageStore, StoreConfig};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
-    let base = args.next().map_or_else(|| std::env::current_dir().expect("cwd").join("target"), Into::into);
+    let base = args.next().map_or_else(
+        || std::env::current_dir().expect("cwd").join("target"),
+        Into::into,
+    );
     let count: usize = args.next().map_or(Ok(1_000_000), |s| s.parse())?;
-    let dir = tempfile::Builder::new().prefix("rmq-recovery-").tempdir_in(base)?;
+    let dir = tempfile::Builder::new()
+        .prefix("rmq-recovery-")
+        .tempdir_in(base)?;
     let mut cfg = StoreConfig::new(dir.path().join("store"));
     cfg.mapped_file_size_commit_log = 256 * 1024 * 1024;
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     let store = MessageStore::open(cfg.clone())?;
     let body = bytes::Bytes::from(vec![b'x'; 1024]);
     rt.block_on(async {

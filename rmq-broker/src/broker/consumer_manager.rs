@@ -20,6 +20,19 @@ pub struct ClientChannel {
     pub last_update: Instant,
 }
 
+impl ClientChannel {
+    /// A client seen just now.
+    pub fn new(channel: &Channel, client_id: &str, language: LanguageCode, version: i32) -> Self {
+        ClientChannel {
+            channel: channel.clone(),
+            client_id: client_id.to_owned(),
+            language,
+            version,
+            last_update: Instant::now(),
+        }
+    }
+}
+
 /// A consumer group's members and subscriptions.
 #[derive(Debug, Clone)]
 pub struct ConsumerGroupInfo {
@@ -84,13 +97,7 @@ impl ConsumerManager {
             None => {
                 info.channels.insert(
                     channel.id(),
-                    ClientChannel {
-                        channel: channel.clone(),
-                        client_id: client_id.to_owned(),
-                        language,
-                        version,
-                        last_update: Instant::now(),
-                    },
+                    ClientChannel::new(channel, client_id, language, version),
                 );
                 out.members_changed = true;
             }
@@ -225,13 +232,7 @@ impl ProducerManager {
             .or_default()
             .insert(
                 channel.id(),
-                ClientChannel {
-                    channel: channel.clone(),
-                    client_id: client_id.to_owned(),
-                    language,
-                    version,
-                    last_update: Instant::now(),
-                },
+                ClientChannel::new(channel, client_id, language, version),
             );
     }
 

@@ -133,6 +133,13 @@ impl BrokerInner {
         }
     }
 
+    fn namesrv_list(&self) -> Vec<String> {
+        self.namesrv_addrs
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
     async fn register_all(&self) {
         let body = RegisterBrokerBody {
             topic_config_serialize_wrapper: self.topics.wrapper(),
@@ -155,11 +162,7 @@ impl BrokerInner {
             compressed: Some(false),
             body_crc32: Some((crc32fast::hash(&body) & 0x7FFF_FFFF) as i32),
         };
-        let addrs = self
-            .namesrv_addrs
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
+        let addrs = self.namesrv_list();
         for addr in addrs {
             let req = RemotingCommand::request_with_header(RequestCode::RegisterBroker, &header)
                 .with_body(body.clone());
@@ -184,11 +187,7 @@ impl BrokerInner {
             cluster_name: self.config.broker_cluster_name.clone(),
             broker_id: self.config.broker_id,
         };
-        let addrs = self
-            .namesrv_addrs
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
+        let addrs = self.namesrv_list();
         for addr in addrs {
             let req = RemotingCommand::request_with_header(RequestCode::UnregisterBroker, &header);
             if let Err(e) = self.namesrv.invoke(&addr, req, NAMESRV_TIMEOUT).await {

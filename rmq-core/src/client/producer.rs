@@ -177,6 +177,15 @@ impl DefaultMqProducer {
         RemotingCommand::request_with_header(RequestCode::SendMessageV2, &h).with_body(body)
     }
 
+    fn master_of(&self, msg: &Message, mq: &MessageQueue) -> Result<String, ClientError> {
+        self.instance
+            .master_addr(&mq.broker_name)
+            .ok_or_else(|| ClientError::NoRoute {
+                topic: msg.topic.clone(),
+                reason: format!("no master for broker {}", mq.broker_name),
+            })
+    }
+
     /// Sends and waits for the broker's answer; retries on another queue after a failure.
     pub async fn send(&self, msg: &Message) -> Result<SendResult, ClientError> {
         self.validate(msg)?;
@@ -236,13 +245,7 @@ impl DefaultMqProducer {
         mq: &MessageQueue,
         uniq: &str,
     ) -> Result<SendResult, ClientError> {
-        let addr =
-            self.instance
-                .master_addr(&mq.broker_name)
-                .ok_or_else(|| ClientError::NoRoute {
-                    topic: msg.topic.clone(),
-                    reason: format!("no master for broker {}", mq.broker_name),
-                })?;
+        let addr = self.master_of(msg, mq)?;
         let req = self.build_request(msg, mq, uniq);
         let resp = self
             .instance
@@ -289,13 +292,7 @@ impl DefaultMqProducer {
                 reason: "no writable queue".into(),
             });
         };
-        let addr =
-            self.instance
-                .master_addr(&mq.broker_name)
-                .ok_or_else(|| ClientError::NoRoute {
-                    topic: msg.topic.clone(),
-                    reason: format!("no master for broker {}", mq.broker_name),
-                })?;
+        let addr = self.master_of(msg, mq)?;
         let req = self.build_request(msg, mq, &new_uniq_id());
         self.instance.remoting().invoke_oneway(&addr, req).await?;
         Ok(())

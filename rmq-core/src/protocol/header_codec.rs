@@ -4,7 +4,6 @@
 //! may be missing, `extFields` values may be JSON numbers or booleans, `language` may be a name
 //! or an ordinal, and unknown keys are ignored.
 
-
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;

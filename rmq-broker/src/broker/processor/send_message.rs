@@ -256,15 +256,21 @@ fn refuse(req: &RemotingCommand, (code, remark): Refusal) -> Option<RemotingComm
     Some(req.error_to(code, remark))
 }
 
+/// The send header under either key set.
+fn read_header(req: &RemotingCommand) -> Result<SendMessageRequestHeader, Refusal> {
+    SendMessageRequestHeader::read_any(&req.ext_fields)
+        .map_err(|e| (ResponseCode::SystemError, e.to_string()))
+}
+
 /// Handles SEND_MESSAGE and SEND_MESSAGE_V2.
 pub async fn send(
     b: &Arc<BrokerInner>,
     ch: &Channel,
     req: &RemotingCommand,
 ) -> Option<RemotingCommand> {
-    let h = match SendMessageRequestHeader::read_any(&req.ext_fields) {
+    let h = match read_header(req) {
         Ok(h) => h,
-        Err(e) => return refuse(req, (ResponseCode::SystemError, e.to_string())),
+        Err(r) => return refuse(req, r),
     };
     if h.batch == Some(true) {
         return send_batch(b, ch, req).await;
@@ -327,9 +333,9 @@ pub async fn send_batch(
     ch: &Channel,
     req: &RemotingCommand,
 ) -> Option<RemotingCommand> {
-    let h = match SendMessageRequestHeader::read_any(&req.ext_fields) {
+    let h = match read_header(req) {
         Ok(h) => h,
-        Err(e) => return refuse(req, (ResponseCode::SystemError, e.to_string())),
+        Err(r) => return refuse(req, r),
     };
     if h.topic.starts_with(RETRY_GROUP_TOPIC_PREFIX) {
         return refuse(
