@@ -13,7 +13,8 @@ use crate::protocol::header::{
     SendMessageRequestHeader, SendMessageRequestHeaderV2, SendMessageResponseHeader,
 };
 use crate::protocol::message::{
-    compress, keys, new_uniq_id, push_property, Message, COMPRESSED_FLAG,
+    batch_entry_size, compress, encode_batch_entry, keys, new_uniq_id, push_property, Message,
+    COMPRESSED_FLAG,
 };
 use crate::protocol::{RemotingCommand, RequestCode, ResponseCode};
 
@@ -142,16 +143,7 @@ impl DefaultMqProducer {
     }
 
     fn build_request(&self, msg: &Message, mq: &MessageQueue, uniq: &str) -> RemotingCommand {
-        let mut props = String::new();
-        push_property(&mut props, keys::UNIQ_CLIENT_MESSAGE_ID_KEYIDX, uniq);
-        push_property(&mut props, keys::WAIT_STORE_MSG_OK, "true");
-        let mut user: Vec<_> = msg.properties.iter().collect();
-        user.sort();
-        for (k, v) in user {
-            if k != keys::UNIQ_CLIENT_MESSAGE_ID_KEYIDX && k != keys::WAIT_STORE_MSG_OK {
-                push_property(&mut props, k, v);
-            }
-        }
+        let props = message_properties(msg, uniq);
         let mut sys_flag = 0;
         let body = if msg.body.len() >= self.config.compress_msg_body_over_howmuch {
             sys_flag |= COMPRESSED_FLAG;
@@ -247,10 +239,20 @@ impl DefaultMqProducer {
     ) -> Result<SendResult, ClientError> {
         let addr = self.master_of(msg, mq)?;
         let req = self.build_request(msg, mq, uniq);
+        self.invoke_send(&addr, req, mq, uniq.to_owned()).await
+    }
+
+    async fn invoke_send(
+        &self,
+        addr: &str,
+        req: RemotingCommand,
+        mq: &MessageQueue,
+        msg_id: String,
+    ) -> Result<SendResult, ClientError> {
         let resp = self
             .instance
             .remoting()
-            .invoke(&addr, req, self.config.send_msg_timeout)
+            .invoke(addr, req, self.config.send_msg_timeout)
             .await?;
         let status = match ResponseCode::from_code(resp.code) {
             Some(ResponseCode::Success) => SendStatus::SendOk,
@@ -259,7 +261,7 @@ impl DefaultMqProducer {
             Some(ResponseCode::SlaveNotAvailable) => SendStatus::SlaveNotAvailable,
             _ => {
                 return Err(ClientError::Broker {
-                    addr,
+                    addr: addr.to_owned(),
                     code: resp.code,
                     remark: resp.remark_str().to_owned(),
                 })
@@ -272,12 +274,111 @@ impl DefaultMqProducer {
             })?;
         Ok(SendResult {
             send_status: status,
-            msg_id: uniq.to_owned(),
+            msg_id,
             offset_msg_id: h.msg_id,
             message_queue: MessageQueue::new(mq.topic.clone(), mq.broker_name.clone(), h.queue_id),
             queue_offset: h.queue_offset,
             region_id: h.msg_region,
         })
+    }
+
+    /// Sends messages of one topic as batches (SEND_BATCH_MESSAGE), split so that each
+    /// request stays under `max_message_size`. Returns one result per request; its `msg_id`
+    /// joins the messages' ids with `,`.
+    pub async fn send_batch(&self, msgs: &[Message]) -> Result<Vec<SendResult>, ClientError> {
+        let Some(first) = msgs.first() else {
+            return Err(ClientError::InvalidMessage("the batch is empty".into()));
+        };
+        for m in msgs {
+            self.validate(m)?;
+            if m.topic != first.topic {
+                return Err(ClientError::InvalidMessage(format!(
+                    "a batch holds one topic; got {} and {}",
+                    first.topic, m.topic
+                )));
+            }
+            if m.delay_time_level().is_some_and(|l| l > 0) {
+                return Err(ClientError::InvalidMessage(
+                    "batch messages do not support delay levels".into(),
+                ));
+            }
+        }
+        let queues = self.publish_queues(&first.topic).await?;
+        let mut results = Vec::new();
+        let mut body = bytes::BytesMut::new();
+        let mut ids = Vec::new();
+        for (i, m) in msgs.iter().enumerate() {
+            let uniq = new_uniq_id();
+            let props = message_properties(m, &uniq);
+            if batch_entry_size(m.body.len(), props.len()) > self.config.max_message_size {
+                return Err(ClientError::InvalidMessage(format!(
+                    "a batch entry of {} bytes is over the limit maxMessageSize {}",
+                    m.body.len(),
+                    self.config.max_message_size
+                )));
+            }
+            if !body.is_empty()
+                && body.len() + batch_entry_size(m.body.len(), props.len())
+                    > self.config.max_message_size
+            {
+                results.push(
+                    self.send_batch_body(first, &queues, body.split().freeze(), &ids)
+                        .await?,
+                );
+                ids.clear();
+            }
+            encode_batch_entry(m.flag, &m.body, &props, &mut body);
+            ids.push(uniq);
+            if i + 1 == msgs.len() {
+                results.push(
+                    self.send_batch_body(first, &queues, body.split().freeze(), &ids)
+                        .await?,
+                );
+            }
+        }
+        Ok(results)
+    }
+
+    async fn send_batch_body(
+        &self,
+        first: &Message,
+        queues: &[MessageQueue],
+        body: Bytes,
+        ids: &[String],
+    ) -> Result<SendResult, ClientError> {
+        if queues.is_empty() {
+            return Err(ClientError::NoRoute {
+                topic: first.topic.clone(),
+                reason: "no writable queue".into(),
+            });
+        }
+        let mq = &queues[self.next_queue.fetch_add(1, Ordering::Relaxed) % queues.len()];
+        let addr = self.master_of(first, mq)?;
+        let mut wrapper = String::new();
+        push_property(
+            &mut wrapper,
+            keys::UNIQ_CLIENT_MESSAGE_ID_KEYIDX,
+            &new_uniq_id(),
+        );
+        push_property(&mut wrapper, keys::WAIT_STORE_MSG_OK, "true");
+        let h = SendMessageRequestHeaderV2::from(SendMessageRequestHeader {
+            producer_group: self.config.producer_group.clone(),
+            topic: first.topic.clone(),
+            default_topic: "TBW102".into(),
+            default_topic_queue_nums: self.config.default_topic_queue_nums,
+            queue_id: mq.queue_id,
+            sys_flag: 0,
+            born_timestamp: now_ms(),
+            flag: 0,
+            properties: Some(wrapper),
+            reconsume_times: Some(0),
+            unit_mode: Some(false),
+            batch: Some(true),
+            ..Default::default()
+        });
+        let req =
+            RemotingCommand::request_with_header(RequestCode::SendBatchMessage, &h).with_body(body);
+        self.invoke_send(&addr, req, mq, ids.join(",")).await
     }
 
     /// Sends without waiting for the broker.
@@ -297,6 +398,21 @@ impl DefaultMqProducer {
         self.instance.remoting().invoke_oneway(&addr, req).await?;
         Ok(())
     }
+}
+
+/// The properties string of a message: UNIQ_KEY, WAIT, then the user's properties.
+fn message_properties(msg: &Message, uniq: &str) -> String {
+    let mut props = String::new();
+    push_property(&mut props, keys::UNIQ_CLIENT_MESSAGE_ID_KEYIDX, uniq);
+    push_property(&mut props, keys::WAIT_STORE_MSG_OK, "true");
+    let mut user: Vec<_> = msg.properties.iter().collect();
+    user.sort();
+    for (k, v) in user {
+        if k != keys::UNIQ_CLIENT_MESSAGE_ID_KEYIDX && k != keys::WAIT_STORE_MSG_OK {
+            push_property(&mut props, k, v);
+        }
+    }
+    props
 }
 
 /// The writable queues of a route, sorted by broker name.

@@ -48,6 +48,27 @@ impl Message {
         }
     }
 
+    /// Sets the tag.
+    pub fn with_tags(self, tags: impl Into<String>) -> Self {
+        self.with_property(keys::TAGS, tags)
+    }
+
+    /// Sets the keys (space separated; indexed by the broker for lookups).
+    pub fn with_keys(self, keys_: impl Into<String>) -> Self {
+        self.with_property(keys::KEYS, keys_)
+    }
+
+    /// Sets the delay level (1..=18 with the default `messageDelayLevel`).
+    pub fn with_delay_time_level(self, level: i32) -> Self {
+        self.with_property(keys::DELAY_TIME_LEVEL, level.to_string())
+    }
+
+    /// Sets a user property.
+    pub fn with_property(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.properties.insert(key.into(), value.into());
+        self
+    }
+
     /// The tag, if set.
     pub fn tags(&self) -> Option<&str> {
         self.properties.get(keys::TAGS).map(String::as_str)
@@ -56,6 +77,13 @@ impl Message {
     /// The keys, space separated, if set.
     pub fn keys(&self) -> Option<&str> {
         self.properties.get(keys::KEYS).map(String::as_str)
+    }
+
+    /// The delay level, if set.
+    pub fn delay_time_level(&self) -> Option<i32> {
+        self.properties
+            .get(keys::DELAY_TIME_LEVEL)
+            .and_then(|l| l.parse().ok())
     }
 }
 
