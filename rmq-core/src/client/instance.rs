@@ -8,7 +8,8 @@ use std::time::Duration;
 use crate::protocol::body::TopicRouteData;
 use crate::protocol::header::GetRouteInfoRequestHeader;
 use crate::protocol::{RemotingCommand, RequestCode, ResponseCode};
-use crate::remoting::{RemotingClient, UnsupportedHandler};
+use crate::remoting::{Channel, RemotingClient, RequestHandler};
+use tokio::sync::Notify;
 
 use super::ClientError;
 
@@ -33,11 +34,34 @@ impl Default for ClientConfig {
     }
 }
 
+/// Serves the requests brokers send to clients: NOTIFY_CONSUMER_IDS_CHANGED triggers a
+/// rebalance; anything not built yet gets REQUEST_CODE_NOT_SUPPORTED.
+#[derive(Debug, Default)]
+pub struct ClientHandler {
+    /// Woken when a consumer group's membership changed.
+    pub rebalance: Notify,
+}
+
+impl RequestHandler for ClientHandler {
+    async fn handle(&self, _channel: Channel, request: RemotingCommand) -> Option<RemotingCommand> {
+        if request.code == RequestCode::NotifyConsumerIdsChanged.code() {
+            tracing::debug!("consumer ids changed: rebalancing");
+            self.rebalance.notify_waiters();
+            return None;
+        }
+        Some(request.error_to(
+            ResponseCode::RequestCodeNotSupported,
+            format!(" request type {} not supported", request.code),
+        ))
+    }
+}
+
 /// Routes and connections of one client process.
 pub struct ClientInstance {
     config: ClientConfig,
     namesrv: Vec<String>,
-    remoting: RemotingClient<UnsupportedHandler>,
+    remoting: RemotingClient<ClientHandler>,
+    handler: Arc<ClientHandler>,
     routes: RwLock<HashMap<String, TopicRouteData>>,
     client_id: String,
 }
@@ -66,16 +90,21 @@ impl ClientInstance {
                 "no name server address (name_server_addr)".into(),
             ));
         }
+        static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
         let instance = if config.instance_name == "DEFAULT" {
-            std::process::id().to_string()
+            // Java uses pid#nanoTime: every instance of a process gets its own client id.
+            let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            format!("{}#{n}", std::process::id())
         } else {
             config.instance_name.clone()
         };
+        let handler = Arc::new(ClientHandler::default());
         Ok(Arc::new(ClientInstance {
             client_id: format!("127.0.0.1@{instance}"),
             config,
             namesrv,
-            remoting: RemotingClient::new(Arc::new(UnsupportedHandler)),
+            remoting: RemotingClient::new(handler.clone()),
+            handler,
             routes: RwLock::new(HashMap::new()),
         }))
     }
@@ -86,8 +115,33 @@ impl ClientInstance {
     }
 
     /// The transport.
-    pub fn remoting(&self) -> &RemotingClient<UnsupportedHandler> {
+    pub fn remoting(&self) -> &RemotingClient<ClientHandler> {
         &self.remoting
+    }
+
+    /// Resolves when a broker says a consumer group's membership changed.
+    pub async fn rebalance_requested(&self) {
+        self.handler.rebalance.notified().await;
+    }
+
+    /// Every master address of the cached routes.
+    pub fn all_master_addrs(&self) -> Vec<String> {
+        let mut addrs: Vec<String> = self
+            .routes
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .values()
+            .flat_map(|r| r.broker_datas.iter())
+            .filter_map(|b| b.master_addr().map(str::to_owned))
+            .collect();
+        addrs.sort();
+        addrs.dedup();
+        addrs
+    }
+
+    /// The API call timeout.
+    pub fn api_timeout(&self) -> Duration {
+        self.config.mq_client_api_timeout
     }
 
     /// Asks the name servers for a topic's route (first one that answers).

@@ -1,10 +1,15 @@
 //! The native RocketMQ client: routes, producers and (later) consumers.
 
+pub mod consumer;
 mod error;
 mod instance;
 mod producer;
 mod send_result;
 
+pub use consumer::{
+    ConsumeConcurrentlyStatus, ConsumerConfig, DefaultMqPushConsumer, ListenerFn,
+    MessageListenerConcurrently,
+};
 pub use error::ClientError;
 pub use instance::{ClientConfig, ClientInstance};
 pub use producer::{DefaultMqProducer, ProducerConfig};

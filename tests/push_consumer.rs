@@ -1,0 +1,198 @@
+//! rmq's push consumer against the embedded broker.
+
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use rmq::broker::{EmbeddedBroker, EmbeddedConfig};
+use rmq::client::consumer::ConsumeFromWhere;
+use rmq::client::{
+    ClientConfig, ConsumeConcurrentlyStatus, ConsumerConfig, DefaultMqProducer,
+    DefaultMqPushConsumer, ListenerFn, Message, MessageExt, ProducerConfig,
+};
+
+type Seen = Arc<Mutex<Vec<MessageExt>>>;
+
+fn client(ns: &str) -> ClientConfig {
+    ClientConfig {
+        name_server_addr: ns.to_owned(),
+        ..Default::default()
+    }
+}
+
+fn consumer(
+    ns: &str,
+    group: &str,
+    fail: bool,
+    max_reconsume: i32,
+) -> (DefaultMqPushConsumer, Seen) {
+    let seen: Seen = Arc::default();
+    let s = seen.clone();
+    let c = DefaultMqPushConsumer::new(
+        client(ns),
+        ConsumerConfig {
+            consumer_group: group.into(),
+            consume_from_where: ConsumeFromWhere::ConsumeFromFirstOffset,
+            max_reconsume_times: max_reconsume,
+            ..Default::default()
+        },
+        ListenerFn(move |msgs: Vec<MessageExt>| {
+            let s = s.clone();
+            async move {
+                s.lock().unwrap().extend(msgs);
+                if fail {
+                    ConsumeConcurrentlyStatus::ReconsumeLater
+                } else {
+                    ConsumeConcurrentlyStatus::ConsumeSuccess
+                }
+            }
+        }),
+    )
+    .unwrap();
+    (c, seen)
+}
+
+async fn wait_until(what: &str, secs: u64, mut cond: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while !cond() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+async fn produce(ns: &str, topic: &str, n: usize, prefix: &str) -> BTreeSet<String> {
+    let p = DefaultMqProducer::new(client(ns), ProducerConfig::default()).unwrap();
+    let mut ids = BTreeSet::new();
+    for i in 0..n {
+        ids.insert(
+            p.send(&Message::new(topic, format!("{prefix}-{i}")))
+                .await
+                .unwrap()
+                .msg_id,
+        );
+    }
+    ids
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn consumes_exactly_what_was_produced() {
+    let b = EmbeddedBroker::start().await.unwrap();
+    let ns = b.namesrv_addr().to_string();
+    let sent = produce(&ns, "pc-all", 100, "m").await;
+    let (c, seen) = consumer(&ns, "pc-group", false, -1);
+    c.subscribe("pc-all", "*");
+    c.start().await.unwrap();
+    wait_until("100 messages", 30, || seen.lock().unwrap().len() >= 100).await;
+    let got: BTreeSet<String> = seen.lock().unwrap().iter().map(|m| m.msg_id()).collect();
+    assert_eq!(got, sent);
+    c.shutdown().await;
+    // Restart: offsets were committed, nothing is consumed again.
+    let more = produce(&ns, "pc-all", 5, "later").await;
+    let (c2, seen2) = consumer(&ns, "pc-group", false, -1);
+    c2.subscribe("pc-all", "*");
+    c2.start().await.unwrap();
+    wait_until("5 new messages", 30, || seen2.lock().unwrap().len() >= 5).await;
+    let got: BTreeSet<String> = seen2.lock().unwrap().iter().map(|m| m.msg_id()).collect();
+    assert_eq!(got, more, "no re-consumption before the committed offset");
+    c2.shutdown().await;
+    b.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_members_split_the_queues() {
+    let b = EmbeddedBroker::start().await.unwrap();
+    let ns = b.namesrv_addr().to_string();
+    produce(&ns, "pc-split", 1, "warm").await;
+    let (c1, s1) = consumer(&ns, "pc-split-group", false, -1);
+    let (c2, s2) = consumer(&ns, "pc-split-group", false, -1);
+    for c in [&c1, &c2] {
+        c.subscribe("pc-split", "*");
+        c.start().await.unwrap();
+    }
+    let topic_queues = |q: Vec<rmq::client::MessageQueue>| -> BTreeSet<i32> {
+        q.into_iter()
+            .filter(|q| q.topic == "pc-split")
+            .map(|q| q.queue_id)
+            .collect()
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (a, bb) = (
+            topic_queues(c1.assigned_queues().await),
+            topic_queues(c2.assigned_queues().await),
+        );
+        if a.is_disjoint(&bb) && a.len() + bb.len() == 4 && !a.is_empty() && !bb.is_empty() {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "queues never split: {a:?} / {bb:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let sent = produce(&ns, "pc-split", 200, "m").await;
+    wait_until("200 messages", 30, || {
+        let n = |s: &Seen| {
+            s.lock()
+                .unwrap()
+                .iter()
+                .filter(|m| m.body.starts_with(b"m-"))
+                .count()
+        };
+        n(&s1) + n(&s2) >= 200
+    })
+    .await;
+    let ids = |s: &Seen| -> BTreeSet<String> {
+        s.lock()
+            .unwrap()
+            .iter()
+            .filter(|m| m.body.starts_with(b"m-"))
+            .map(|m| m.msg_id())
+            .collect()
+    };
+    let (a, bb) = (ids(&s1), ids(&s2));
+    assert!(a.is_disjoint(&bb));
+    assert_eq!(a.union(&bb).cloned().collect::<BTreeSet<_>>(), sent);
+    c1.shutdown().await;
+    c2.shutdown().await;
+    b.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failing_listener_is_retried_then_dead_lettered() {
+    let mut cfg = EmbeddedConfig::default();
+    cfg.broker.message_delay_level = "1s 1s 1s 1s 1s 1s".into();
+    let b = EmbeddedBroker::start_with(cfg).await.unwrap();
+    let ns = b.namesrv_addr().to_string();
+    let sent = produce(&ns, "pc-fail", 1, "doomed").await;
+    let (c, seen) = consumer(&ns, "pc-fail-group", true, 2);
+    c.subscribe("pc-fail", "*");
+    c.start().await.unwrap();
+    // First delivery plus two redeliveries.
+    wait_until("3 deliveries", 60, || seen.lock().unwrap().len() >= 3).await;
+    {
+        let s = seen.lock().unwrap();
+        let times: Vec<i32> = s.iter().take(3).map(|m| m.reconsume_times).collect();
+        assert_eq!(times, vec![0, 1, 2]);
+        assert!(
+            s.iter().all(|m| m.topic == "pc-fail"),
+            "retry messages show the original topic"
+        );
+        assert!(
+            s.iter().all(|m| sent.contains(&m.msg_id())),
+            "same msg id on redelivery"
+        );
+    }
+    // Then it lands in the DLQ.
+    let (dlq, dlq_seen) = consumer(&ns, "pc-dlq-reader", false, -1);
+    dlq.subscribe("%DLQ%pc-fail-group", "*");
+    dlq.start().await.unwrap();
+    wait_until("the DLQ message", 60, || {
+        !dlq_seen.lock().unwrap().is_empty()
+    })
+    .await;
+    assert_eq!(&dlq_seen.lock().unwrap()[0].body[..], b"doomed-0");
+    dlq.shutdown().await;
+    c.shutdown().await;
+    b.shutdown().await;
+}
