@@ -50,11 +50,21 @@ const DEFAULT_CONF: &[(&str, &str)] = &[
 
 // ----------------------------------------------------------------------------- paths
 
+/// The `rmq-broker` binary: cargo's path for rmq-broker's own tests, else the workspace's
+/// debug build (test binaries of other packages that include this harness).
+pub fn broker_binary() -> PathBuf {
+    option_env!("CARGO_BIN_EXE_rmq-broker")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("target/debug/rmq-broker"))
+}
+
 /// The workspace root (the directory holding `tests/interop/`).
 pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("rmq-broker is a member directory of the workspace")
+    // CARGO_MANIFEST_DIR is rmq-broker/ for its tests and the root for the facade's tests.
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    dir.ancestors()
+        .find(|d| d.join("tests/interop/cpp_client.py").exists())
+        .unwrap_or(dir)
         .to_path_buf()
 }
 
@@ -580,7 +590,7 @@ impl BrokerProcess {
     fn spawn(&mut self, ports: Option<(u16, u16)>) {
         self.write_conf(ports);
         let namesrv_port = ports.map_or(0, |(n, _)| n);
-        let mut child = Command::new(env!("CARGO_BIN_EXE_rmq-broker"))
+        let mut child = Command::new(broker_binary())
             .arg("standalone")
             .arg("-c")
             .arg(&self.conf)
