@@ -102,19 +102,29 @@ impl ConsumerManager {
                 out.members_changed = true;
             }
         }
+        // Java's ConsumerGroupInfo.updateSubscription: a newer version replaces, topics
+        // missing from the heartbeat are dropped.
         for sub in &data.subscription_data_set {
             let sub = sub.clone().normalized();
             match info.subscriptions.get(&sub.topic) {
-                Some(old) if old.sub_string == sub.sub_string => {
-                    if sub.sub_version > old.sub_version {
-                        info.subscriptions.insert(sub.topic.clone(), sub);
-                    }
-                }
-                _ => {
+                None => {
                     info.subscriptions.insert(sub.topic.clone(), sub);
                     out.subscriptions_changed = true;
                 }
+                Some(old) if sub.sub_version > old.sub_version => {
+                    if old.sub_string != sub.sub_string {
+                        out.subscriptions_changed = true;
+                    }
+                    info.subscriptions.insert(sub.topic.clone(), sub);
+                }
+                Some(_) => {}
             }
+        }
+        let before = info.subscriptions.len();
+        info.subscriptions
+            .retain(|topic, _| data.subscription_data_set.iter().any(|s| &s.topic == topic));
+        if info.subscriptions.len() != before {
+            out.subscriptions_changed = true;
         }
         out
     }

@@ -20,10 +20,10 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use rmq_core::protocol::body::RegisterBrokerBody;
+use rmq_core::protocol::body::{RegisterBrokerBody, PERM_READ, PERM_WRITE};
 use rmq_core::protocol::header::{
-    NotifyConsumerIdsChangedRequestHeader, RegisterBrokerRequestHeader,
-    UnregisterBrokerRequestHeader,
+    DeleteTopicFromNamesrvRequestHeader, NotifyConsumerIdsChangedRequestHeader,
+    RegisterBrokerRequestHeader, UnregisterBrokerRequestHeader,
 };
 use rmq_core::protocol::{RemotingCommand, RequestCode, ResponseCode};
 use rmq_core::remoting::{
@@ -141,8 +141,16 @@ impl BrokerInner {
     }
 
     async fn register_all(&self) {
+        let mut wrapper = self.topics.wrapper();
+        let broker_perm = self.config.broker_permission;
+        if broker_perm & (PERM_READ | PERM_WRITE) != PERM_READ | PERM_WRITE {
+            // As Java: a read-only or write-only broker announces its topics that way.
+            for t in wrapper.topic_config_table.values_mut() {
+                t.perm &= broker_perm;
+            }
+        }
         let body = RegisterBrokerBody {
-            topic_config_serialize_wrapper: self.topics.wrapper(),
+            topic_config_serialize_wrapper: wrapper,
             filter_server_list: Vec::new(),
         };
         let Ok(body) = serde_json::to_vec(&body) else {
@@ -176,6 +184,21 @@ impl BrokerInner {
                     tracing::warn!(namesrv = %addr, code = resp.code, remark = resp.remark_str(), "register broker refused")
                 }
                 Err(e) => tracing::warn!(namesrv = %addr, error = %e, "register broker failed"),
+            }
+        }
+    }
+
+    /// Removes a deleted topic's route from every name server (mqadmin does the same).
+    pub async fn delete_topic_in_namesrv(&self, topic: &str) {
+        let header = DeleteTopicFromNamesrvRequestHeader {
+            topic: topic.to_owned(),
+            cluster_name: Some(self.config.broker_cluster_name.clone()),
+        };
+        for addr in self.namesrv_list() {
+            let req =
+                RemotingCommand::request_with_header(RequestCode::DeleteTopicInNamesrv, &header);
+            if let Err(e) = self.namesrv.invoke(&addr, req, NAMESRV_TIMEOUT).await {
+                tracing::warn!(namesrv = %addr, error = %e, topic, "delete topic in namesrv failed");
             }
         }
     }

@@ -6,7 +6,9 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use rmq_core::protocol::message::{decode_record, find_property, keys, remove_property};
+use rmq_core::protocol::message::{
+    decode_record, find_property, keys, remove_property, set_property,
+};
 use serde::{Deserialize, Serialize};
 
 use super::persist;
@@ -157,7 +159,11 @@ impl ScheduleMessageService {
                     queue_id: real_qid,
                     flag: view.flag,
                     body: bytes::Bytes::copy_from_slice(view.body),
-                    properties: remove_property(view.properties, keys::DELAY_TIME_LEVEL),
+                    properties: set_property(
+                        &remove_property(view.properties, keys::DELAY_TIME_LEVEL),
+                        keys::WAIT_STORE_MSG_OK,
+                        "false",
+                    ),
                     sys_flag: view.sys_flag,
                     born_timestamp: view.born_timestamp,
                     born_host: view.born_host,

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use rmq_core::protocol::body::{KvTable, RegisterBrokerBody, TopicList};
+use rmq_core::protocol::body::{DataVersion, KvTable, RegisterBrokerBody, TopicList};
 use rmq_core::protocol::header::*;
 use rmq_core::protocol::{RemotingCommand, RequestCode, ResponseCode};
 use rmq_core::remoting::{Channel, RequestHandler};
@@ -95,6 +95,21 @@ impl NamesrvProcessor {
                     broker_addr: None,
                 },
             ),
+            Some(RequestCode::QueryDataVersion) => {
+                let h = header_or_reply!(req, QueryDataVersionRequestHeader);
+                let theirs: Option<DataVersion> = serde_json::from_slice(&req.body).ok();
+                let ours = s.routes.data_version(&h.broker_addr);
+                let changed = ours.is_none() || theirs.is_none() || ours != theirs;
+                // Java: the query counts as a heartbeat of a known broker.
+                s.routes.touch(&h.broker_addr);
+                let resp = req
+                    .success_to()
+                    .with_header(&QueryDataVersionResponseHeader { changed });
+                match ours.map(|v| serde_json::to_vec(&v)) {
+                    Some(Ok(b)) => resp.with_body(b),
+                    _ => resp,
+                }
+            }
             Some(RequestCode::DeleteTopicInNamesrv) => {
                 let h = header_or_reply!(req, DeleteTopicFromNamesrvRequestHeader);
                 s.routes.delete_topic(&h.topic, h.cluster_name.as_deref());

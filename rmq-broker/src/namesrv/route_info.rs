@@ -87,10 +87,9 @@ impl RouteInfoManager {
             .get(&h.broker_addr)
             .is_none_or(|l| l.data_version != topics.data_version);
         if h.broker_id == 0 && (first || changed) {
-            // The master's topic list is authoritative for this broker name.
-            for queues in t.topic_queue.values_mut() {
-                queues.remove(&h.broker_name);
-            }
+            // Add or update only: Java 5.x brokers register just the new topic at times
+            // (registerIncrementBrokerData), and Java's NameServer deletes topics only on
+            // unregistration or DELETE_TOPIC_IN_NAMESRV (deleteTopicWithBrokerRegistration=false).
             for (name, cfg) in &topics.topic_config_table {
                 t.topic_queue.entry(name.clone()).or_default().insert(
                     h.broker_name.clone(),
@@ -103,7 +102,6 @@ impl RouteInfoManager {
                     },
                 );
             }
-            t.topic_queue.retain(|_, q| !q.is_empty());
         }
         let timeout = h
             .heartbeat_timeout_millis
@@ -331,10 +329,12 @@ mod tests {
         assert_eq!(r.queue_datas[0].write_queue_nums, 4);
         assert_eq!(r.broker_datas[0].master_addr(), Some("127.0.0.1:10911"));
         assert!(m.pickup_topic_route("nope").is_none());
-        // A new version drops topics the broker no longer has.
+        // A new version adds topics and keeps the others (increment registrations).
         m.register_broker(&header("127.0.0.1:10911"), &topics(&["T2"], 2), 9);
-        assert!(m.pickup_topic_route("T1").is_none());
+        assert!(m.pickup_topic_route("T1").is_some());
         assert!(m.pickup_topic_route("T2").is_some());
+        m.delete_topic("T1", None);
+        assert!(m.pickup_topic_route("T1").is_none());
         assert_eq!(
             m.cluster_info().cluster_addr_table["DefaultCluster"].len(),
             1

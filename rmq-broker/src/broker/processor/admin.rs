@@ -62,7 +62,7 @@ pub fn create_topic(b: &BrokerInner, req: &RemotingCommand) -> Option<RemotingCo
 }
 
 /// DELETE_TOPIC_IN_BROKER (215).
-pub fn delete_topic(b: &BrokerInner, req: &RemotingCommand) -> Option<RemotingCommand> {
+pub async fn delete_topic(b: &BrokerInner, req: &RemotingCommand) -> Option<RemotingCommand> {
     let h = header_or_reply!(req, DeleteTopicRequestHeader);
     if NOT_ALLOWED_SEND_TOPICS.contains(&h.topic.as_str()) {
         return Some(req.error_to(
@@ -77,7 +77,7 @@ pub fn delete_topic(b: &BrokerInner, req: &RemotingCommand) -> Option<RemotingCo
         Ok(_) => {
             b.store.delete_topic(&h.topic);
             b.offsets.remove_topic(&h.topic);
-            b.trigger_register();
+            b.delete_topic_in_namesrv(&h.topic).await;
             Some(req.success_to())
         }
         Err(e) => Some(req.error_to(ResponseCode::SystemError, e.to_string())),

@@ -15,6 +15,10 @@ use crate::broker::{retry_topic, BrokerInner};
 /// HEART_BEAT: registers producers and consumers, creates retry topics, notifies groups.
 pub fn heartbeat(b: &BrokerInner, ch: &Channel, req: &RemotingCommand) -> Option<RemotingCommand> {
     let data = body_or_reply!(req, HeartbeatData);
+    if ch.is_closed() {
+        // The connection closed while this request waited: don't register a dead client.
+        return None;
+    }
     for consumer in &data.consumer_data_set {
         let Some(group) = b.groups.find_or_create(&consumer.group_name) else {
             return Some(req.error_to(

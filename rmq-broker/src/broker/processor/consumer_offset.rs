@@ -20,7 +20,9 @@ pub fn query_consumer_offset(b: &BrokerInner, req: &RemotingCommand) -> Option<R
     if let Some(o) = b.offsets.query(&h.consumer_group, &h.topic, h.queue_id) {
         return offset(req, o);
     }
-    // A brand-new group on a queue whose first message is still there starts at 0 (as Java).
+    // A brand-new group on a young queue starts at 0 (Java 4.9: the first message is not yet
+    // swapped out). This also covers an empty queue, so a consumer that starts just before the
+    // first send cannot skip it between QUERY_NOT_FOUND and GET_MAX_OFFSET.
     let min = b.store.min_offset_in_queue(&h.topic, h.queue_id);
     if min <= 0 && h.set_zero_if_not_found != Some(false) {
         return offset(req, 0);

@@ -20,6 +20,8 @@ use crate::store::GetMessageStatus;
 
 /// Largest pull body (bytes) per request.
 const MAX_PULL_BYTES: usize = 256 * 1024;
+/// Longest hold of a pull (a peer's larger suspend timeout is capped).
+const MAX_SUSPEND_MS: i64 = 60_000;
 /// Largest number of messages per request.
 const MAX_PULL_MSGS: i32 = 32;
 
@@ -194,7 +196,7 @@ pub async fn pull(
         && !b.is_shutting_down()
     {
         let hold = if b.config.long_polling_enable {
-            Duration::from_millis(h.suspend_timeout_millis.max(0) as u64)
+            Duration::from_millis(h.suspend_timeout_millis.clamp(0, MAX_SUSPEND_MS) as u64)
         } else {
             Duration::from_millis(b.config.short_polling_time_mills)
         };

@@ -84,7 +84,8 @@ fn check_and_prepare(b: &BrokerInner, h: &SendMessageRequestHeader) -> Result<i3
         ));
     }
     let queues = topic_cfg.write_queue_nums.max(1);
-    if h.queue_id >= queues {
+    // As Java: a queue of either count is accepted (queues shrink writes first).
+    if h.queue_id >= queues.max(topic_cfg.read_queue_nums) {
         return Err((
             ResponseCode::SystemError,
             format!(
@@ -282,6 +283,22 @@ pub async fn send(
     let props = h.properties.clone().unwrap_or_default();
     if let Err(r) = check_body(b, req.body.len(), &props) {
         return refuse(req, r);
+    }
+    if let Some(k) = [
+        keys::TIMER_DELIVER_MS,
+        keys::TIMER_DELAY_SEC,
+        keys::TIMER_DELAY_MS,
+    ]
+    .into_iter()
+    .find(|k| find_property(&props, k).is_some())
+    {
+        return refuse(
+            req,
+            (
+                ResponseCode::MessageIllegal,
+                format!("the 5.x timer property {k} is not supported yet; use a delay level (DELAY 1..18)"),
+            ),
+        );
     }
     if find_property(&props, keys::TRANSACTION_PREPARED)
         .is_some_and(|v| v.eq_ignore_ascii_case("true"))

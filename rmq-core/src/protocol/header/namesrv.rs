@@ -87,3 +87,20 @@ header! {
         req cluster: String = "cluster",
     }
 }
+
+header! {
+    /// `QueryDataVersionRequestHeader` (322).
+    pub struct QueryDataVersionRequestHeader {
+        req broker_name: String = "brokerName",
+        req broker_addr: String = "brokerAddr",
+        req cluster_name: String = "clusterName",
+        req broker_id: i64 = "brokerId",
+    }
+}
+
+header! {
+    /// `QueryDataVersionResponseHeader`.
+    pub struct QueryDataVersionResponseHeader {
+        req changed: bool = "changed",
+    }
+}

@@ -59,6 +59,10 @@ pub fn find_property<'a>(s: &'a str, key: &str) -> Option<&'a str> {
 
 /// Appends one pair to a properties string.
 pub fn push_property(out: &mut String, key: &str, value: &str) {
+    // Java 4.9.1..5.1.x producers drop the last separator: restore it before appending.
+    if !out.is_empty() && !out.ends_with(PROPERTY_SEPARATOR) {
+        out.push(PROPERTY_SEPARATOR);
+    }
     out.push_str(key);
     out.push(NAME_VALUE_SEPARATOR);
     out.push_str(value);
@@ -111,6 +115,15 @@ mod tests {
         let r = set_property(&s, "TAGS", "TagB");
         assert_eq!(find_property(&r, "TAGS"), Some("TagB"));
         assert_eq!(decode_properties(&remove_property(&r, "TAGS")).len(), 2);
+    }
+
+    #[test]
+    fn appends_after_a_string_without_trailing_separator() {
+        // As Java 4.9.1..5.1.x producers send it.
+        let mut s = String::from("UNIQ_KEY\u{1}AB\u{2}TAGS\u{1}TagA");
+        push_property(&mut s, "CLUSTER", "DefaultCluster");
+        assert_eq!(find_property(&s, "TAGS"), Some("TagA"));
+        assert_eq!(find_property(&s, "CLUSTER"), Some("DefaultCluster"));
     }
 
     #[test]
