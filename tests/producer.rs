@@ -202,3 +202,28 @@ async fn invalid_messages_fail_before_the_wire_and_unreachable_namesrv_fails_fas
     );
     assert!(err.to_string().contains(&closed), "{err}");
 }
+
+#[tokio::test]
+async fn admin_creates_topics_and_reports_lag() {
+    let b = EmbeddedBroker::start().await.unwrap();
+    let ns = b.namesrv_addr().to_string();
+    let admin = rmq::client::MqAdmin::new(ClientConfig {
+        name_server_addr: ns.clone(),
+        ..Default::default()
+    })
+    .unwrap();
+    let info = admin.cluster_info().await.unwrap();
+    assert!(info.cluster_addr_table["DefaultCluster"].contains("broker-a"));
+    admin.create_topic("adm-lag", 2).await.unwrap();
+    let p = producer(&ns);
+    for i in 0..6 {
+        p.send_with_selector(&Message::new("adm-lag", format!("m{i}")), |_| 1)
+            .await
+            .unwrap();
+    }
+    let stats = admin.consume_stats("adm-group", "adm-lag").await.unwrap();
+    assert_eq!(stats.len(), 2);
+    let q1 = stats.iter().find(|(q, _)| q.queue_id == 1).unwrap().1;
+    assert_eq!((q1.broker_offset, q1.consumer_offset, q1.lag()), (6, 0, 6));
+    b.shutdown().await;
+}

@@ -99,6 +99,13 @@ impl EmbeddedBroker {
             }
         };
         let broker_addr = broker.addr();
+        // Usable on return: clients find routes at once.
+        if !broker
+            .wait_registered(std::time::Duration::from_secs(10))
+            .await
+        {
+            tracing::warn!("embedded broker not registered with its name server after 10 s");
+        }
         Ok(EmbeddedBroker {
             namesrv: Some(namesrv),
             broker: Some(broker),

@@ -88,6 +88,7 @@ pub struct BrokerInner {
     namesrv_addrs: RwLock<Vec<String>>,
     register_now: Notify,
     registered_once: AtomicBool,
+    registered: tokio::sync::watch::Sender<bool>,
     shutting_down: AtomicBool,
     inflight: AtomicUsize,
     idle: Notify,
@@ -178,6 +179,7 @@ impl BrokerInner {
                 Ok(resp) if resp.code == ResponseCode::Success.code() => {
                     if !self.registered_once.swap(true, Ordering::AcqRel) {
                         tracing::info!("broker registered with namesrv {addr}");
+                        self.registered.send_replace(true);
                     }
                 }
                 Ok(resp) => {
@@ -341,6 +343,7 @@ impl Broker {
             namesrv_addrs: RwLock::new(config.namesrv_addrs()),
             register_now: Notify::new(),
             registered_once: AtomicBool::new(false),
+            registered: tokio::sync::watch::channel(false).0,
             shutting_down: AtomicBool::new(false),
             inflight: AtomicUsize::new(0),
             idle: Notify::new(),
@@ -376,6 +379,14 @@ impl Broker {
     /// Shared state (for embedding and tests).
     pub fn inner(&self) -> &Arc<BrokerInner> {
         &self.inner
+    }
+
+    /// Waits until the broker has registered with a name server at least once.
+    pub async fn wait_registered(&self, timeout: Duration) -> bool {
+        let mut rx = self.inner.registered.subscribe();
+        tokio::time::timeout(timeout, rx.wait_for(|r| *r))
+            .await
+            .is_ok_and(|r| r.is_ok())
     }
 
     /// Replaces the name server list and registers at once.

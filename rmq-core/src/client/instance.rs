@@ -144,51 +144,54 @@ impl ClientInstance {
         self.config.mq_client_api_timeout
     }
 
-    /// Asks the name servers for a topic's route (first one that answers).
-    pub async fn fetch_route(&self, topic: &str) -> Result<TopicRouteData, ClientError> {
+    /// Sends a request to the name servers in turn; returns the first answer and its address.
+    pub async fn invoke_namesrv(
+        &self,
+        request: impl Fn() -> RemotingCommand,
+    ) -> Result<(String, RemotingCommand), ClientError> {
         let mut last = None;
         for addr in &self.namesrv {
-            let req = RemotingCommand::request_with_header(
-                RequestCode::GetRouteinfoByTopic,
-                &GetRouteInfoRequestHeader {
-                    topic: topic.to_owned(),
-                    accept_standard_json_only: Some(true),
-                },
-            );
             match self
                 .remoting
-                .invoke(addr, req, self.config.mq_client_api_timeout)
+                .invoke(addr, request(), self.config.mq_client_api_timeout)
                 .await
             {
-                Ok(resp) if resp.code == ResponseCode::Success.code() => {
-                    let route: TopicRouteData =
-                        serde_json::from_slice(&resp.body).map_err(|e| ClientError::Decode {
-                            what: "TopicRouteData",
-                            detail: e.to_string(),
-                        })?;
-                    self.routes
-                        .write()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .insert(topic.to_owned(), route.clone());
-                    return Ok(route);
-                }
-                Ok(resp) => {
-                    last = Some(ClientError::NoRoute {
-                        topic: topic.to_owned(),
-                        reason: format!(
-                            "{addr} answered code {}: {}",
-                            resp.code,
-                            resp.remark_str()
-                        ),
-                    })
-                }
-                Err(e) => last = Some(e.into()),
+                Ok(resp) => return Ok((addr.clone(), resp)),
+                Err(e) => last = Some(e),
             }
         }
-        Err(last.unwrap_or_else(|| ClientError::NoRoute {
-            topic: topic.to_owned(),
-            reason: "no name server".into(),
-        }))
+        Err(last.map_or_else(|| ClientError::Config("no name server".into()), Into::into))
+    }
+
+    /// Asks the name servers for a topic's route.
+    pub async fn fetch_route(&self, topic: &str) -> Result<TopicRouteData, ClientError> {
+        let (addr, resp) = self
+            .invoke_namesrv(|| {
+                RemotingCommand::request_with_header(
+                    RequestCode::GetRouteinfoByTopic,
+                    &GetRouteInfoRequestHeader {
+                        topic: topic.to_owned(),
+                        accept_standard_json_only: Some(true),
+                    },
+                )
+            })
+            .await?;
+        if resp.code != ResponseCode::Success.code() {
+            return Err(ClientError::NoRoute {
+                topic: topic.to_owned(),
+                reason: format!("{addr} answered code {}: {}", resp.code, resp.remark_str()),
+            });
+        }
+        let route: TopicRouteData =
+            serde_json::from_slice(&resp.body).map_err(|e| ClientError::Decode {
+                what: "TopicRouteData",
+                detail: e.to_string(),
+            })?;
+        self.routes
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(topic.to_owned(), route.clone());
+        Ok(route)
     }
 
     /// The cached route, fetching it when absent.

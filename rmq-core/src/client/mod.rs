@@ -1,11 +1,13 @@
 //! The native RocketMQ client: routes, producers and (later) consumers.
 
+mod admin;
 pub mod consumer;
 mod error;
 mod instance;
 mod producer;
 mod send_result;
 
+pub use admin::{parse_offset_table, MqAdmin, QueueStats};
 pub use consumer::{
     ConsumeConcurrentlyStatus, ConsumerConfig, DefaultMqPushConsumer, ListenerFn,
     MessageListenerConcurrently,
