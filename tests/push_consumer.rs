@@ -196,3 +196,73 @@ async fn failing_listener_is_retried_then_dead_lettered() {
     c.shutdown().await;
     b.shutdown().await;
 }
+
+fn broadcast_consumer(
+    ns: &str,
+    instance: &str,
+    dir: &std::path::Path,
+) -> (DefaultMqPushConsumer, Seen) {
+    let seen: Seen = Arc::default();
+    let s = seen.clone();
+    let c = DefaultMqPushConsumer::new(
+        client(ns),
+        ConsumerConfig {
+            consumer_group: "pc-bcast".into(),
+            message_model: rmq::client::MessageModel::Broadcasting,
+            consume_from_where: ConsumeFromWhere::ConsumeFromFirstOffset,
+            offset_store_dir: Some(dir.to_owned()),
+            instance_name: instance.into(),
+            ..Default::default()
+        },
+        ListenerFn(move |msgs: Vec<MessageExt>| {
+            let s = s.clone();
+            async move {
+                s.lock().unwrap().extend(msgs);
+                ConsumeConcurrentlyStatus::ConsumeSuccess
+            }
+        }),
+    )
+    .unwrap();
+    c.subscribe("pc-bcast", "*");
+    (c, seen)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn broadcasting_delivers_to_every_member_and_resumes_from_its_file() {
+    let b = EmbeddedBroker::start().await.unwrap();
+    let ns = b.namesrv_addr().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let first = produce(&ns, "pc-bcast", 20, "a").await;
+    let (c1, s1) = broadcast_consumer(&ns, "one", dir.path());
+    let (c2, s2) = broadcast_consumer(&ns, "two", dir.path());
+    c1.start().await.unwrap();
+    c2.start().await.unwrap();
+    wait_until("both get all 20", 30, || {
+        s1.lock().unwrap().len() >= 20 && s2.lock().unwrap().len() >= 20
+    })
+    .await;
+    let ids =
+        |s: &Seen| -> BTreeSet<String> { s.lock().unwrap().iter().map(|m| m.msg_id()).collect() };
+    assert_eq!(ids(&s1), first);
+    assert_eq!(ids(&s2), first);
+    c2.shutdown().await;
+    assert!(dir
+        .path()
+        .join("127.0.0.1@two/pc-bcast/offsets.json")
+        .exists());
+    let second = produce(&ns, "pc-bcast", 10, "b").await;
+    let (c2, s2) = broadcast_consumer(&ns, "two", dir.path());
+    c2.start().await.unwrap();
+    wait_until("the restarted member gets the 10 new", 30, || {
+        s2.lock().unwrap().len() >= 10
+    })
+    .await;
+    assert_eq!(
+        ids(&s2),
+        second,
+        "resumed from its offsets file, nothing old again"
+    );
+    c1.shutdown().await;
+    c2.shutdown().await;
+    b.shutdown().await;
+}

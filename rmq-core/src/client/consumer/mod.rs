@@ -80,6 +80,12 @@ pub struct ConsumerConfig {
     pub broker_suspend_max_time: Duration,
     /// How long shutdown waits for in-flight listener calls.
     pub await_termination: Duration,
+    /// Broadcasting offsets live in `<dir>/<ip@instance>/<group>/offsets.json`; default
+    /// `~/.rocketmq_offsets`.
+    pub offset_store_dir: Option<std::path::PathBuf>,
+    /// Instance name of the broadcasting offsets file (`DEFAULT`): give each broadcasting
+    /// consumer of a machine its own.
+    pub instance_name: String,
 }
 
 impl Default for ConsumerConfig {
@@ -99,6 +105,8 @@ impl Default for ConsumerConfig {
             persist_consumer_offset_interval: Duration::from_secs(5),
             broker_suspend_max_time: Duration::from_secs(15),
             await_termination: Duration::from_secs(15),
+            offset_store_dir: None,
+            instance_name: "DEFAULT".into(),
         }
     }
 }

@@ -10,7 +10,15 @@ use crate::protocol::header::{
 };
 use crate::protocol::{RemotingCommand, RequestCode, ResponseCode};
 
-/// Offsets per queue, committed to each queue's broker.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct LocalOffset {
+    #[serde(flatten)]
+    queue: MessageQueue,
+    offset: i64,
+}
+
+/// Offsets per queue, committed to each queue's broker (clustering) or to a local file
+/// (broadcasting).
 #[derive(Debug, Default)]
 pub struct RemoteOffsetStore {
     group: String,
@@ -47,6 +55,56 @@ impl RemoteOffsetStore {
     /// Forgets a queue (after it was committed on removal).
     pub fn remove(&self, mq: &MessageQueue) {
         self.lock().remove(mq);
+    }
+
+    /// Loads offsets from a local file (broadcasting); a missing file is empty.
+    pub fn load_file(&self, path: &std::path::Path) -> Result<(), ClientError> {
+        let text = match std::fs::read(path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => {
+                return Err(ClientError::Config(format!(
+                    "cannot read {}: {e}",
+                    path.display()
+                )))
+            }
+        };
+        let entries: Vec<LocalOffset> =
+            serde_json::from_slice(&text).map_err(|e| ClientError::Decode {
+                what: "local offsets file",
+                detail: format!("{}: {e}", path.display()),
+            })?;
+        let mut m = self.lock();
+        for e in entries {
+            m.insert(e.queue, e.offset);
+        }
+        Ok(())
+    }
+
+    /// Writes every offset to a local file atomically (broadcasting).
+    pub fn save_file(&self, path: &std::path::Path) -> Result<(), ClientError> {
+        let mut entries: Vec<LocalOffset> = self
+            .lock()
+            .iter()
+            .map(|(q, o)| LocalOffset {
+                queue: q.clone(),
+                offset: *o,
+            })
+            .collect();
+        entries.sort_by(|a, b| a.queue.cmp(&b.queue));
+        let io = |e: std::io::Error| {
+            ClientError::Config(format!("cannot write {}: {e}", path.display()))
+        };
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(io)?;
+        }
+        let tmp = path.with_extension("json.tmp");
+        let json = serde_json::to_vec_pretty(&entries).map_err(|e| ClientError::Decode {
+            what: "local offsets",
+            detail: e.to_string(),
+        })?;
+        std::fs::write(&tmp, json).map_err(io)?;
+        std::fs::rename(&tmp, path).map_err(io)
     }
 
     /// The broker's committed offset; `Ok(None)` when the group has none.

@@ -111,6 +111,8 @@ impl DefaultMqPushConsumer {
         if inner.config.message_model == MessageModel::Clustering {
             let retry = format!("%RETRY%{}", inner.config.consumer_group);
             self.subscribe(&retry, "*");
+        } else {
+            inner.offsets.load_file(&inner.local_offsets_path())?;
         }
         for topic in inner.topics() {
             if let Err(e) = inner.instance.fetch_route(&topic).await {
@@ -149,9 +151,7 @@ impl DefaultMqPushConsumer {
         {
             tracing::warn!(group = %inner.config.consumer_group, "in-flight messages did not finish in time");
         }
-        if inner.config.message_model == MessageModel::Clustering {
-            inner.offsets.persist_all(&inner.instance).await;
-        }
+        inner.persist_offsets().await;
         inner.unregister().await;
         inner.instance.remoting().close_all().await;
     }
@@ -178,16 +178,32 @@ async fn service_loop(inner: Arc<PushInner>) {
             _ = rebalance.tick() => inner.rebalance().await,
             _ = inner.instance.rebalance_requested() => inner.rebalance().await,
             _ = heartbeat.tick() => inner.heartbeat().await,
-            _ = persist.tick() => {
-                if c.message_model == MessageModel::Clustering {
-                    inner.offsets.persist_all(&inner.instance).await;
-                }
-            }
+            _ = persist.tick() => inner.persist_offsets().await,
         }
     }
 }
 
 impl PushInner {
+    /// The local offsets file of a broadcasting consumer.
+    fn local_offsets_path(&self) -> std::path::PathBuf {
+        let dir = self.config.offset_store_dir.clone().unwrap_or_else(|| {
+            std::env::var_os("HOME")
+                .map_or_else(|| std::path::PathBuf::from("."), std::path::PathBuf::from)
+                .join(".rocketmq_offsets")
+        });
+        dir.join(format!("127.0.0.1@{}", self.config.instance_name))
+            .join(&self.config.consumer_group)
+            .join("offsets.json")
+    }
+
+    async fn persist_offsets(&self) {
+        if self.config.message_model == MessageModel::Clustering {
+            self.offsets.persist_all(&self.instance).await;
+        } else if let Err(e) = self.offsets.save_file(&self.local_offsets_path()) {
+            tracing::warn!(error = %e, "cannot save broadcasting offsets");
+        }
+    }
+
     fn topics(&self) -> Vec<String> {
         self.subscriptions
             .lock()
@@ -362,8 +378,8 @@ impl PushInner {
                     if let Err(e) = self.offsets.persist(&self.instance, &mq).await {
                         tracing::warn!(queue = %mq, error = %e, "offset commit on removal failed");
                     }
+                    self.offsets.remove(&mq);
                 }
-                self.offsets.remove(&mq);
                 tracing::info!(group = %self.config.consumer_group, queue = %mq, "queue released");
             }
         }
@@ -435,7 +451,11 @@ impl PushInner {
 
     /// Where a newly assigned queue starts: the committed offset, else per ConsumeFromWhere.
     async fn start_offset(&self, mq: &MessageQueue) -> Result<i64, ClientError> {
-        if self.config.message_model == MessageModel::Clustering {
+        if self.config.message_model == MessageModel::Broadcasting {
+            if let Some(o) = self.offsets.get(mq) {
+                return Ok(o);
+            }
+        } else {
             if let Some(o) = self
                 .offsets
                 .fetch(&self.instance, mq)
