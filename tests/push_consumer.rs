@@ -266,3 +266,99 @@ async fn broadcasting_delivers_to_every_member_and_resumes_from_its_file() {
     c2.shutdown().await;
     b.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn orderly_consumers_keep_per_key_order() {
+    use rmq::client::{ConsumeOrderlyStatus, OrderlyListenerFn};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let b = EmbeddedBroker::start().await.unwrap();
+    let ns = b.namesrv_addr().to_string();
+    produce(&ns, "pc-ord", 1, "warm").await;
+    let log: Arc<Mutex<Vec<(usize, u64, u64)>>> = Arc::default(); // (receive seq, key, index)
+    let seq = Arc::new(AtomicUsize::new(0));
+    let make = || {
+        let (log, seq) = (log.clone(), seq.clone());
+        let c = DefaultMqPushConsumer::new_orderly(
+            client(&ns),
+            ConsumerConfig {
+                consumer_group: "pc-ord-group".into(),
+                consume_from_where: ConsumeFromWhere::ConsumeFromFirstOffset,
+                ..Default::default()
+            },
+            OrderlyListenerFn(move |m: MessageExt| {
+                let (log, seq) = (log.clone(), seq.clone());
+                async move {
+                    let body = String::from_utf8_lossy(&m.body).to_string();
+                    if let Some(rest) = body.strip_prefix("k") {
+                        let (k, i) = rest.split_once('-').unwrap();
+                        let n = seq.fetch_add(1, Ordering::SeqCst);
+                        log.lock()
+                            .unwrap()
+                            .push((n, k.parse().unwrap(), i.parse().unwrap()));
+                    }
+                    ConsumeOrderlyStatus::Success
+                }
+            }),
+        )
+        .unwrap();
+        c.subscribe("pc-ord", "*");
+        c
+    };
+    let (c1, c2) = (make(), make());
+    c1.start().await.unwrap();
+    c2.start().await.unwrap();
+    let topic_queues = |q: Vec<rmq::client::MessageQueue>| -> BTreeSet<i32> {
+        q.into_iter()
+            .filter(|q| q.topic == "pc-ord")
+            .map(|q| q.queue_id)
+            .collect()
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (a, bb) = (
+            topic_queues(c1.assigned_queues().await),
+            topic_queues(c2.assigned_queues().await),
+        );
+        if a.is_disjoint(&bb) && a.len() + bb.len() == 4 && !a.is_empty() && !bb.is_empty() {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "orderly queues never split: {a:?} / {bb:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let p = DefaultMqProducer::new(client(&ns), ProducerConfig::default()).unwrap();
+    for i in 0..1000u64 {
+        let key = i % 10;
+        p.send_with_selector(&Message::new("pc-ord", format!("k{key}-{i}")), |qs| {
+            (key % qs.len() as u64) as usize
+        })
+        .await
+        .unwrap();
+    }
+    wait_until("1000 ordered messages", 60, || {
+        log.lock()
+            .unwrap()
+            .iter()
+            .map(|e| e.2)
+            .collect::<BTreeSet<_>>()
+            .len()
+            >= 1000
+    })
+    .await;
+    let mut entries = log.lock().unwrap().clone();
+    entries.sort();
+    for key in 0..10 {
+        let mut last = None;
+        for (_, _, i) in entries.iter().filter(|e| e.1 == key) {
+            if let Some(l) = last {
+                assert!(*i > l, "key {key}: {i} after {l}");
+            }
+            last = Some(*i);
+        }
+    }
+    c1.shutdown().await;
+    c2.shutdown().await;
+    b.shutdown().await;
+}

@@ -46,7 +46,7 @@ impl RequestHandler for ClientHandler {
     async fn handle(&self, _channel: Channel, request: RemotingCommand) -> Option<RemotingCommand> {
         if request.code == RequestCode::NotifyConsumerIdsChanged.code() {
             tracing::debug!("consumer ids changed: rebalancing");
-            self.rebalance.notify_waiters();
+            self.rebalance.notify_one();
             return None;
         }
         Some(request.error_to(

@@ -9,8 +9,8 @@ mod send_result;
 
 pub use admin::{parse_offset_table, MqAdmin, QueueStats};
 pub use consumer::{
-    ConsumeConcurrentlyStatus, ConsumerConfig, DefaultMqPushConsumer, ListenerFn,
-    MessageListenerConcurrently,
+    ConsumeConcurrentlyStatus, ConsumeOrderlyStatus, ConsumerConfig, DefaultMqPushConsumer,
+    ListenerFn, MessageListenerConcurrently, MessageListenerOrderly, OrderlyListenerFn,
 };
 pub use error::ClientError;
 pub use instance::{ClientConfig, ClientInstance};

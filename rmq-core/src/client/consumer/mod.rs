@@ -33,6 +33,40 @@ pub trait MessageListenerConcurrently: Send + Sync + 'static {
     ) -> Pin<Box<dyn Future<Output = ConsumeConcurrentlyStatus> + Send + '_>>;
 }
 
+/// What an orderly listener answers for one message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConsumeOrderlyStatus {
+    /// Consumed: the next message of the queue follows.
+    Success,
+    /// Failed: pause the queue for `suspend_current_queue_time_millis`, then retry it.
+    SuspendCurrentQueueAMoment,
+}
+
+/// An orderly listener: one message at a time per queue, queues locked on the broker.
+pub trait MessageListenerOrderly: Send + Sync + 'static {
+    /// Consumes one message of a queue.
+    fn consume_message(
+        &self,
+        msg: MessageExt,
+    ) -> Pin<Box<dyn Future<Output = ConsumeOrderlyStatus> + Send + '_>>;
+}
+
+/// An orderly listener from an async closure.
+pub struct OrderlyListenerFn<F>(pub F);
+
+impl<F, Fut> MessageListenerOrderly for OrderlyListenerFn<F>
+where
+    F: Fn(MessageExt) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = ConsumeOrderlyStatus> + Send + 'static,
+{
+    fn consume_message(
+        &self,
+        msg: MessageExt,
+    ) -> Pin<Box<dyn Future<Output = ConsumeOrderlyStatus> + Send + '_>> {
+        Box::pin((self.0)(msg))
+    }
+}
+
 /// A listener from an async closure.
 pub struct ListenerFn<F>(pub F);
 
@@ -83,6 +117,8 @@ pub struct ConsumerConfig {
     /// Broadcasting offsets live in `<dir>/<ip@instance>/<group>/offsets.json`; default
     /// `~/.rocketmq_offsets`.
     pub offset_store_dir: Option<std::path::PathBuf>,
+    /// Pause of an orderly queue after `SuspendCurrentQueueAMoment` (1000 ms).
+    pub suspend_current_queue_time_millis: u64,
     /// Instance name of the broadcasting offsets file (`DEFAULT`): give each broadcasting
     /// consumer of a machine its own.
     pub instance_name: String,
@@ -106,6 +142,7 @@ impl Default for ConsumerConfig {
             broker_suspend_max_time: Duration::from_secs(15),
             await_termination: Duration::from_secs(15),
             offset_store_dir: None,
+            suspend_current_queue_time_millis: 1000,
             instance_name: "DEFAULT".into(),
         }
     }

@@ -11,12 +11,14 @@ use tokio_util::sync::CancellationToken;
 
 use super::offset_store::broker_of;
 use super::{
-    ConsumeConcurrentlyStatus, ConsumerConfig, MessageListenerConcurrently, RemoteOffsetStore,
+    ConsumeConcurrentlyStatus, ConsumeOrderlyStatus, ConsumerConfig, MessageListenerConcurrently,
+    MessageListenerOrderly, RemoteOffsetStore,
 };
 use crate::client::{ClientConfig, ClientError, ClientInstance};
 use crate::protocol::body::{
-    ConsumeFromWhere, ConsumeType, ConsumerData, ConsumerIdList, HeartbeatData, MessageModel,
-    MessageQueue, SubscriptionData, PERM_READ,
+    ConsumeFromWhere, ConsumeType, ConsumerData, ConsumerIdList, HeartbeatData,
+    LockBatchRequestBody, LockBatchResponseBody, MessageModel, MessageQueue, SubscriptionData,
+    PERM_READ,
 };
 use crate::protocol::header::*;
 use crate::protocol::message::{keys, MessageExt};
@@ -30,11 +32,18 @@ struct QueueTask {
     handle: JoinHandle<()>,
 }
 
+enum Listener {
+    Concurrently(Arc<dyn MessageListenerConcurrently>),
+    Orderly(Arc<dyn MessageListenerOrderly>),
+}
+
 struct PushInner {
     config: ConsumerConfig,
     instance: Arc<ClientInstance>,
     subscriptions: Mutex<BTreeMap<String, SubscriptionData>>,
-    listener: Arc<dyn MessageListenerConcurrently>,
+    listener: Listener,
+    /// Allocated queues an orderly consumer could not lock yet.
+    unlocked: Mutex<Vec<MessageQueue>>,
     offsets: RemoteOffsetStore,
     queues: tokio::sync::Mutex<HashMap<MessageQueue, QueueTask>>,
     permits: Arc<Semaphore>,
@@ -69,6 +78,24 @@ impl DefaultMqPushConsumer {
         config: ConsumerConfig,
         listener: impl MessageListenerConcurrently,
     ) -> Result<Self, ClientError> {
+        Self::with_listener(client, config, Listener::Concurrently(Arc::new(listener)))
+    }
+
+    /// An orderly consumer: queues are locked on the broker (LOCK_BATCH_MQ, renewed every
+    /// 20 s) and each queue's messages reach the listener one at a time, in order.
+    pub fn new_orderly(
+        client: ClientConfig,
+        config: ConsumerConfig,
+        listener: impl MessageListenerOrderly,
+    ) -> Result<Self, ClientError> {
+        Self::with_listener(client, config, Listener::Orderly(Arc::new(listener)))
+    }
+
+    fn with_listener(
+        client: ClientConfig,
+        config: ConsumerConfig,
+        listener: Listener,
+    ) -> Result<Self, ClientError> {
         if config.consumer_group.is_empty() {
             return Err(ClientError::Config("consumer_group is empty".into()));
         }
@@ -78,7 +105,8 @@ impl DefaultMqPushConsumer {
                 offsets: RemoteOffsetStore::new(&config.consumer_group),
                 instance: ClientInstance::new(client)?,
                 subscriptions: Mutex::new(BTreeMap::new()),
-                listener: Arc::new(listener),
+                listener,
+                unlocked: Mutex::new(Vec::new()),
                 queues: tokio::sync::Mutex::new(HashMap::new()),
                 permits,
                 cancel: CancellationToken::new(),
@@ -172,9 +200,19 @@ async fn service_loop(inner: Arc<PushInner>) {
     rebalance.tick().await;
     heartbeat.tick().await;
     persist.tick().await;
+    let mut relock = tokio::time::interval(Duration::from_secs(1));
+    let mut renew = tokio::time::interval(Duration::from_secs(20));
+    renew.tick().await;
     loop {
         tokio::select! {
             _ = inner.cancel.cancelled() => return,
+            _ = relock.tick(), if inner.is_orderly() => {
+                let pending = !inner.unlocked.lock().unwrap_or_else(|e| e.into_inner()).is_empty();
+                if pending {
+                    inner.rebalance().await;
+                }
+            }
+            _ = renew.tick(), if inner.is_orderly() => inner.renew_locks().await,
             _ = rebalance.tick() => inner.rebalance().await,
             _ = inner.instance.rebalance_requested() => inner.rebalance().await,
             _ = heartbeat.tick() => inner.heartbeat().await,
@@ -184,6 +222,76 @@ async fn service_loop(inner: Arc<PushInner>) {
 }
 
 impl PushInner {
+    fn is_orderly(&self) -> bool {
+        matches!(self.listener, Listener::Orderly(_))
+            && self.config.message_model == MessageModel::Clustering
+    }
+
+    /// LOCK_BATCH_MQ (or UNLOCK_BATCH_MQ) per broker; returns the queues locked.
+    async fn lock_queues(&self, mqs: &[MessageQueue], unlock: bool) -> Vec<MessageQueue> {
+        let mut by_broker: BTreeMap<String, Vec<MessageQueue>> = BTreeMap::new();
+        for mq in mqs {
+            by_broker
+                .entry(mq.broker_name.clone())
+                .or_default()
+                .push(mq.clone());
+        }
+        let mut locked = Vec::new();
+        for (_, set) in by_broker {
+            let Ok(addr) = broker_of(&self.instance, &set[0]).await else {
+                continue;
+            };
+            let body = LockBatchRequestBody {
+                consumer_group: self.config.consumer_group.clone(),
+                client_id: self.instance.client_id().to_owned(),
+                only_this_broker: false,
+                mq_set: set,
+            };
+            let Ok(body) = serde_json::to_vec(&body) else {
+                continue;
+            };
+            let code = if unlock {
+                RequestCode::UnlockBatchMq
+            } else {
+                RequestCode::LockBatchMq
+            };
+            let req = RemotingCommand::request(code).with_body(body);
+            match self
+                .instance
+                .remoting()
+                .invoke(&addr, req, self.instance.api_timeout())
+                .await
+            {
+                Ok(r) if r.code == 0 && !unlock => {
+                    if let Ok(ok) = serde_json::from_slice::<LockBatchResponseBody>(&r.body) {
+                        locked.extend(ok.lock_ok_mq_set);
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => tracing::debug!(%addr, error = %e, unlock, "queue lock request failed"),
+            }
+        }
+        locked
+    }
+
+    /// Renews the locks of running queues; a queue whose lock was lost stops.
+    async fn renew_locks(self: &Arc<Self>) {
+        let running: Vec<MessageQueue> = self.queues.lock().await.keys().cloned().collect();
+        if running.is_empty() {
+            return;
+        }
+        let locked = self.lock_queues(&running, false).await;
+        let mut queues = self.queues.lock().await;
+        for mq in running.iter().filter(|q| !locked.contains(q)) {
+            if let Some(t) = queues.remove(mq) {
+                tracing::warn!(queue = %mq, "queue lock lost: stopping it");
+                t.cancel.cancel();
+                let _ = t.handle.await;
+                let _ = self.offsets.persist(&self.instance, mq).await;
+            }
+        }
+    }
+
     /// The local offsets file of a broadcasting consumer.
     fn local_offsets_path(&self) -> std::path::PathBuf {
         let dir = self.config.offset_store_dir.clone().unwrap_or_else(|| {
@@ -380,13 +488,28 @@ impl PushInner {
                     }
                     self.offsets.remove(&mq);
                 }
+                if self.is_orderly() {
+                    self.lock_queues(std::slice::from_ref(&mq), true).await;
+                }
                 tracing::info!(group = %self.config.consumer_group, queue = %mq, "queue released");
             }
         }
-        for mq in wanted {
-            if queues.contains_key(&mq) {
-                continue;
-            }
+        let mut new: Vec<MessageQueue> = wanted
+            .into_iter()
+            .filter(|q| !queues.contains_key(q))
+            .collect();
+        if self.is_orderly() && !new.is_empty() {
+            let locked = self.lock_queues(&new, false).await;
+            let (ok, pending): (Vec<_>, Vec<_>) = new.into_iter().partition(|q| locked.contains(q));
+            *self.unlocked.lock().unwrap_or_else(|e| e.into_inner()) = pending;
+            new = ok;
+        } else {
+            self.unlocked
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clear();
+        }
+        for mq in new {
             let offset = match self.start_offset(&mq).await {
                 Ok(o) => o,
                 Err(e) => {
@@ -606,7 +729,14 @@ async fn pull_loop(
                     .filter(|m| sub.matches_tag(m.tags()))
                     .map(restore_retry_topic)
                     .collect();
-                consume(&inner, &addr, msgs).await;
+                match &inner.listener {
+                    Listener::Concurrently(l) => consume(&inner, l, &addr, msgs).await,
+                    Listener::Orderly(l) => {
+                        if !consume_orderly(&inner, l, &mq, msgs, &cancel).await {
+                            return;
+                        }
+                    }
+                }
                 if let Some(n) = next {
                     offset = n;
                     inner.offsets.update(&mq, n);
@@ -651,7 +781,12 @@ fn restore_retry_topic(mut m: MessageExt) -> MessageExt {
 
 /// Runs the listener over `msgs` in batches, at most `consume_thread_max` at once, and sends
 /// failed messages back (clustering). Returns when every batch is done.
-async fn consume(inner: &Arc<PushInner>, broker_addr: &str, msgs: Vec<MessageExt>) {
+async fn consume(
+    inner: &Arc<PushInner>,
+    listener: &Arc<dyn MessageListenerConcurrently>,
+    broker_addr: &str,
+    msgs: Vec<MessageExt>,
+) {
     let batch = inner.config.consume_message_batch_max_size.max(1);
     let mut running = Vec::new();
     let mut msgs = msgs.into_iter().peekable();
@@ -661,10 +796,11 @@ async fn consume(inner: &Arc<PushInner>, broker_addr: &str, msgs: Vec<MessageExt
             return;
         };
         let inner = inner.clone();
+        let listener = listener.clone();
         let addr = broker_addr.to_owned();
         running.push(tokio::spawn(async move {
             let _permit = permit;
-            let status = inner.listener.consume_message(chunk.clone()).await;
+            let status = listener.consume_message(chunk.clone()).await;
             if status == ConsumeConcurrentlyStatus::ConsumeSuccess
                 || inner.config.message_model == MessageModel::Broadcasting
             {
@@ -674,7 +810,7 @@ async fn consume(inner: &Arc<PushInner>, broker_addr: &str, msgs: Vec<MessageExt
                 if let Err(e) = inner.send_back(m, &addr).await {
                     tracing::warn!(msg_id = %m.msg_id(), error = %e, "send back failed; consuming again locally");
                     // Keep the message: hand it to the listener once more before moving on.
-                    let _ = inner.listener.consume_message(vec![m.clone()]).await;
+                    let _ = listener.consume_message(vec![m.clone()]).await;
                 }
             }
         }));
@@ -682,4 +818,35 @@ async fn consume(inner: &Arc<PushInner>, broker_addr: &str, msgs: Vec<MessageExt
     for r in running {
         let _ = r.await;
     }
+}
+
+/// Hands a queue's messages to the orderly listener one at a time; a suspended message is
+/// retried after `suspend_current_queue_time_millis`. False when cancelled mid-way (the
+/// offset stays before the unconsumed message).
+async fn consume_orderly(
+    inner: &Arc<PushInner>,
+    listener: &Arc<dyn MessageListenerOrderly>,
+    mq: &MessageQueue,
+    msgs: Vec<MessageExt>,
+    cancel: &CancellationToken,
+) -> bool {
+    let pause = Duration::from_millis(inner.config.suspend_current_queue_time_millis);
+    for m in msgs {
+        let next = m.queue_offset + 1;
+        loop {
+            let Ok(_permit) = inner.permits.acquire().await else {
+                return false;
+            };
+            if listener.consume_message(m.clone()).await == ConsumeOrderlyStatus::Success {
+                break;
+            }
+            drop(_permit);
+            tokio::select! {
+                _ = cancel.cancelled() => return false,
+                _ = tokio::time::sleep(pause) => {}
+            }
+        }
+        inner.offsets.update(mq, next);
+    }
+    true
 }
