@@ -123,3 +123,81 @@ async fn rust_produces_cpp_consumes_and_back() {
     c.shutdown().await;
     b.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cpp_orderly_producer_rust_orderly_consumer() {
+    use rmq::client::{ConsumeOrderlyStatus, OrderlyListenerFn};
+    let b = EmbeddedBroker::start().await.unwrap();
+    let ns = b.namesrv_addr().to_string();
+    let admin = rmq::client::MqAdmin::new(client(&ns)).unwrap();
+    admin.create_topic("ic-ord", 4).await.unwrap();
+    let log: Arc<Mutex<Vec<(u64, u64)>>> = Arc::default(); // (shard, index) in delivery order
+    let l = log.clone();
+    let c = DefaultMqPushConsumer::new_orderly(
+        client(&ns),
+        ConsumerConfig {
+            consumer_group: "ic-ord-rust".into(),
+            consume_from_where: ConsumeFromWhere::ConsumeFromFirstOffset,
+            ..Default::default()
+        },
+        OrderlyListenerFn(move |m: MessageExt| {
+            let l = l.clone();
+            async move {
+                // Driver bodies: rmq-<index:08>-s<shard>-t<ms>|xxxx
+                let body = String::from_utf8_lossy(&m.body).to_string();
+                let parts: Vec<&str> = body.split('|').next().unwrap_or("").split('-').collect();
+                if let [_, idx, shard, ..] = parts[..] {
+                    let shard = shard.trim_start_matches('s').parse().unwrap_or(99);
+                    l.lock().unwrap().push((shard, idx.parse().unwrap_or(0)));
+                }
+                ConsumeOrderlyStatus::Success
+            }
+        }),
+    )
+    .unwrap();
+    c.subscribe("ic-ord", "*");
+    c.start().await.unwrap();
+    let ns2 = ns.clone();
+    tokio::task::spawn_blocking(move || {
+        common::cpp(&[
+            "produce",
+            "--namesrv",
+            &ns2,
+            "--topic",
+            "ic-ord",
+            "--count",
+            "200",
+            "--orderly",
+            "--shards",
+            "4",
+            "--quiet",
+        ])
+    })
+    .await
+    .unwrap()
+    .assert_ok();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while log.lock().unwrap().len() < 200 {
+        assert!(
+            Instant::now() < deadline,
+            "got {} of 200",
+            log.lock().unwrap().len()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let entries = log.lock().unwrap().clone();
+    for shard in 0..4 {
+        let idx: Vec<u64> = entries
+            .iter()
+            .filter(|e| e.0 == shard)
+            .map(|e| e.1)
+            .collect();
+        assert_eq!(idx.len(), 50, "shard {shard}");
+        assert!(
+            idx.windows(2).all(|w| w[0] < w[1]),
+            "shard {shard} out of order: {idx:?}"
+        );
+    }
+    c.shutdown().await;
+    b.shutdown().await;
+}
