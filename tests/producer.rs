@@ -227,3 +227,39 @@ async fn admin_creates_topics_and_reports_lag() {
     assert_eq!((q1.broker_offset, q1.consumer_offset, q1.lag()), (6, 0, 6));
     b.shutdown().await;
 }
+
+#[tokio::test]
+async fn async_sends_with_future_and_callback() {
+    let b = EmbeddedBroker::start().await.unwrap();
+    let p = producer(&b.namesrv_addr().to_string());
+    let handles: Vec<_> = (0..50)
+        .map(|i| p.send_async(Message::new("p-async", format!("a{i}"))))
+        .collect();
+    let mut ids = std::collections::BTreeSet::new();
+    for h in handles {
+        ids.insert(h.await.unwrap().unwrap().msg_id);
+    }
+    assert_eq!(ids.len(), 50);
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    for i in 0..10 {
+        let tx = tx.clone();
+        p.send_async_with_callback(Message::new("p-async", format!("c{i}")), move |r| {
+            let _ = tx.send(r.map(|r| r.msg_id));
+        });
+    }
+    for _ in 0..10 {
+        let r = tokio::time::timeout(Duration::from_secs(10), rx.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(ids.insert(r.unwrap()));
+    }
+    let mut stored = 0;
+    for q in 0..4 {
+        stored += pull_all(&b.broker_addr().to_string(), "p-async", q)
+            .await
+            .len();
+    }
+    assert_eq!(stored, 60);
+    b.shutdown().await;
+}

@@ -22,6 +22,8 @@ pub struct ClientConfig {
     pub instance_name: String,
     /// Timeout of name server and admin calls.
     pub mq_client_api_timeout: Duration,
+    /// How often topic routes are refreshed from the name servers (30 s).
+    pub poll_name_server_interval: Duration,
 }
 
 impl Default for ClientConfig {
@@ -30,6 +32,7 @@ impl Default for ClientConfig {
             name_server_addr: std::env::var("NAMESRV_ADDR").unwrap_or_default(),
             instance_name: "DEFAULT".into(),
             mq_client_api_timeout: Duration::from_secs(3),
+            poll_name_server_interval: Duration::from_secs(30),
         }
     }
 }
@@ -63,6 +66,8 @@ pub struct ClientInstance {
     remoting: RemotingClient<ClientHandler>,
     handler: Arc<ClientHandler>,
     routes: RwLock<HashMap<String, TopicRouteData>>,
+    /// When each route was fetched: older than `poll_name_server_interval` is refetched.
+    fetched: RwLock<HashMap<String, std::time::Instant>>,
     client_id: String,
 }
 
@@ -106,6 +111,7 @@ impl ClientInstance {
             remoting: RemotingClient::new(handler.clone()),
             handler,
             routes: RwLock::new(HashMap::new()),
+            fetched: RwLock::new(HashMap::new()),
         }))
     }
 
@@ -191,11 +197,36 @@ impl ClientInstance {
             .write()
             .unwrap_or_else(|e| e.into_inner())
             .insert(topic.to_owned(), route.clone());
+        self.fetched
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(topic.to_owned(), std::time::Instant::now());
         Ok(route)
     }
 
-    /// The cached route, fetching it when absent.
+    /// The cached route, fetched when absent or older than `poll_name_server_interval`
+    /// (30 s); a failed refresh keeps serving the cached route.
     pub async fn route(&self, topic: &str) -> Result<TopicRouteData, ClientError> {
+        let stale = self
+            .fetched
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(topic)
+            .is_none_or(|t| t.elapsed() >= self.config.poll_name_server_interval);
+        if stale {
+            match self.fetch_route(topic).await {
+                Ok(r) => return Ok(r),
+                Err(e) => {
+                    let cached = self
+                        .routes
+                        .read()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .get(topic)
+                        .cloned();
+                    return cached.ok_or(e);
+                }
+            }
+        }
         if let Some(r) = self
             .routes
             .read()

@@ -31,6 +31,8 @@ pub struct ProducerConfig {
     pub max_message_size: usize,
     /// Extra attempts of a failed sync send (2).
     pub retry_times_when_send_failed: u32,
+    /// Extra attempts of a failed async send (2).
+    pub retry_times_when_send_async_failed: u32,
     /// Queues asked for an auto-created topic (4).
     pub default_topic_queue_nums: i32,
 }
@@ -43,6 +45,7 @@ impl Default for ProducerConfig {
             compress_msg_body_over_howmuch: 4096,
             max_message_size: 4 * 1024 * 1024,
             retry_times_when_send_failed: 2,
+            retry_times_when_send_async_failed: 2,
             default_topic_queue_nums: 4,
         }
     }
@@ -180,6 +183,42 @@ impl DefaultMqProducer {
 
     /// Sends and waits for the broker's answer; retries on another queue after a failure.
     pub async fn send(&self, msg: &Message) -> Result<SendResult, ClientError> {
+        self.send_with_retries(msg, self.config.retry_times_when_send_failed)
+            .await
+    }
+
+    /// Starts a send in the background; await the handle for the result.
+    pub fn send_async(
+        &self,
+        msg: Message,
+    ) -> tokio::task::JoinHandle<Result<SendResult, ClientError>> {
+        let producer = self.clone();
+        tokio::spawn(async move {
+            producer
+                .send_with_retries(&msg, producer.config.retry_times_when_send_async_failed)
+                .await
+        })
+    }
+
+    /// Starts a send in the background and calls `callback` with the outcome.
+    pub fn send_async_with_callback<F>(&self, msg: Message, callback: F)
+    where
+        F: FnOnce(Result<SendResult, ClientError>) + Send + 'static,
+    {
+        let producer = self.clone();
+        tokio::spawn(async move {
+            let r = producer
+                .send_with_retries(&msg, producer.config.retry_times_when_send_async_failed)
+                .await;
+            callback(r);
+        });
+    }
+
+    async fn send_with_retries(
+        &self,
+        msg: &Message,
+        retries: u32,
+    ) -> Result<SendResult, ClientError> {
         self.validate(msg)?;
         let queues = self.publish_queues(&msg.topic).await?;
         if queues.is_empty() {
@@ -194,7 +233,7 @@ impl DefaultMqProducer {
             .cloned()
             .unwrap_or_else(new_uniq_id);
         let mut last_err = None;
-        for _ in 0..=self.config.retry_times_when_send_failed {
+        for _ in 0..=retries {
             let i = self.next_queue.fetch_add(1, Ordering::Relaxed);
             let mq = &queues[i % queues.len()];
             match self.send_to(msg, mq, &uniq).await {

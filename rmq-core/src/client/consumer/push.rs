@@ -42,8 +42,9 @@ struct PushInner {
     instance: Arc<ClientInstance>,
     subscriptions: Mutex<BTreeMap<String, SubscriptionData>>,
     listener: Listener,
-    /// Allocated queues an orderly consumer could not lock yet.
-    unlocked: Mutex<Vec<MessageQueue>>,
+    /// The last rebalance was incomplete (a topic without a route yet, queues not locked):
+    /// rebalance again within a second instead of waiting for the next period.
+    retry_soon: std::sync::atomic::AtomicBool,
     offsets: RemoteOffsetStore,
     queues: tokio::sync::Mutex<HashMap<MessageQueue, QueueTask>>,
     permits: Arc<Semaphore>,
@@ -106,7 +107,7 @@ impl DefaultMqPushConsumer {
                 instance: ClientInstance::new(client)?,
                 subscriptions: Mutex::new(BTreeMap::new()),
                 listener,
-                unlocked: Mutex::new(Vec::new()),
+                retry_soon: std::sync::atomic::AtomicBool::new(false),
                 queues: tokio::sync::Mutex::new(HashMap::new()),
                 permits,
                 cancel: CancellationToken::new(),
@@ -206,9 +207,8 @@ async fn service_loop(inner: Arc<PushInner>) {
     loop {
         tokio::select! {
             _ = inner.cancel.cancelled() => return,
-            _ = relock.tick(), if inner.is_orderly() => {
-                let pending = !inner.unlocked.lock().unwrap_or_else(|e| e.into_inner()).is_empty();
-                if pending {
+            _ = relock.tick() => {
+                if inner.retry_soon.load(std::sync::atomic::Ordering::Acquire) {
                     inner.rebalance().await;
                 }
             }
@@ -422,11 +422,13 @@ impl PushInner {
         }
         let mut wanted = Vec::new();
         let mut heartbeat_needed = false;
+        let mut incomplete = false;
         for topic in self.topics() {
             let route = match self.instance.fetch_route(&topic).await {
                 Ok(r) => r,
                 Err(e) => {
                     tracing::debug!(%topic, error = %e, "rebalance: no route");
+                    incomplete = true;
                     continue;
                 }
             };
@@ -500,14 +502,10 @@ impl PushInner {
             .collect();
         if self.is_orderly() && !new.is_empty() {
             let locked = self.lock_queues(&new, false).await;
-            let (ok, pending): (Vec<_>, Vec<_>) = new.into_iter().partition(|q| locked.contains(q));
-            *self.unlocked.lock().unwrap_or_else(|e| e.into_inner()) = pending;
-            new = ok;
-        } else {
-            self.unlocked
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .clear();
+            let before = new.len();
+            new.retain(|q| locked.contains(q));
+            // Queues another member still holds are locked on a later (1 s) retry.
+            incomplete |= new.len() != before;
         }
         for mq in new {
             let offset = match self.start_offset(&mq).await {
@@ -522,6 +520,8 @@ impl PushInner {
             let handle = tokio::spawn(pull_loop(self.clone(), mq.clone(), offset, cancel.clone()));
             queues.insert(mq, QueueTask { cancel, handle });
         }
+        self.retry_soon
+            .store(incomplete, std::sync::atomic::Ordering::Release);
     }
 
     async fn queue_offset(
