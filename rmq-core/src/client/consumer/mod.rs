@@ -2,7 +2,10 @@
 
 mod allocate;
 mod offset_store;
+mod pull_loop;
 mod push;
+mod queue_lock;
+mod start_offset;
 
 use std::future::Future;
 use std::pin::Pin;
