@@ -9,8 +9,9 @@ mod send_result;
 
 pub use admin::{parse_offset_table, MqAdmin, QueueStats};
 pub use consumer::{
-    ConsumeConcurrentlyStatus, ConsumeOrderlyStatus, ConsumerConfig, DefaultMqPushConsumer,
-    ListenerFn, MessageListenerConcurrently, MessageListenerOrderly, OrderlyListenerFn,
+    ConsumeConcurrentlyStatus, ConsumeOrderlyStatus, ConsumerConfig, DefaultLitePullConsumer,
+    DefaultMqPushConsumer, ListenerFn, MessageListenerConcurrently, MessageListenerOrderly,
+    OrderlyListenerFn,
 };
 pub use error::ClientError;
 pub use instance::{ClientConfig, ClientInstance};

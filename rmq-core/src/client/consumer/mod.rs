@@ -1,6 +1,7 @@
 //! Consumers: the push consumer with its rebalance, pull loops, offsets and retries.
 
 mod allocate;
+mod lite_pull;
 mod offset_store;
 mod pull_loop;
 mod push;
@@ -12,6 +13,7 @@ use std::pin::Pin;
 use std::time::Duration;
 
 pub use allocate::{allocate_averagely, allocate_averagely_by_circle, AllocateStrategy};
+pub use lite_pull::DefaultLitePullConsumer;
 pub use offset_store::RemoteOffsetStore;
 pub use push::DefaultMqPushConsumer;
 
