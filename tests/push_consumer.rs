@@ -60,6 +60,31 @@ async fn wait_until(what: &str, secs: u64, mut cond: impl FnMut() -> bool) {
     }
 }
 
+/// Waits until two members of a group hold disjoint, non-empty sets of the topic's 4 queues.
+async fn wait_for_split(c1: &DefaultMqPushConsumer, c2: &DefaultMqPushConsumer, topic: &str) {
+    let topic_queues = |q: Vec<rmq::client::MessageQueue>| -> BTreeSet<i32> {
+        q.into_iter()
+            .filter(|q| q.topic == topic)
+            .map(|q| q.queue_id)
+            .collect()
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (a, b) = (
+            topic_queues(c1.assigned_queues().await),
+            topic_queues(c2.assigned_queues().await),
+        );
+        if a.is_disjoint(&b) && a.len() + b.len() == 4 && !a.is_empty() && !b.is_empty() {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{topic} queues never split: {a:?} / {b:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 async fn produce(ns: &str, topic: &str, n: usize, prefix: &str) -> BTreeSet<String> {
     let p = DefaultMqProducer::new(client(ns), ProducerConfig::default()).unwrap();
     let mut ids = BTreeSet::new();
@@ -109,27 +134,7 @@ async fn two_members_split_the_queues() {
         c.subscribe("pc-split", "*");
         c.start().await.unwrap();
     }
-    let topic_queues = |q: Vec<rmq::client::MessageQueue>| -> BTreeSet<i32> {
-        q.into_iter()
-            .filter(|q| q.topic == "pc-split")
-            .map(|q| q.queue_id)
-            .collect()
-    };
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let (a, bb) = (
-            topic_queues(c1.assigned_queues().await),
-            topic_queues(c2.assigned_queues().await),
-        );
-        if a.is_disjoint(&bb) && a.len() + bb.len() == 4 && !a.is_empty() && !bb.is_empty() {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "queues never split: {a:?} / {bb:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    wait_for_split(&c1, &c2, "pc-split").await;
     let sent = produce(&ns, "pc-split", 200, "m").await;
     wait_until("200 messages", 30, || {
         let n = |s: &Seen| {
@@ -307,27 +312,7 @@ async fn orderly_consumers_keep_per_key_order() {
     let (c1, c2) = (make(), make());
     c1.start().await.unwrap();
     c2.start().await.unwrap();
-    let topic_queues = |q: Vec<rmq::client::MessageQueue>| -> BTreeSet<i32> {
-        q.into_iter()
-            .filter(|q| q.topic == "pc-ord")
-            .map(|q| q.queue_id)
-            .collect()
-    };
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let (a, bb) = (
-            topic_queues(c1.assigned_queues().await),
-            topic_queues(c2.assigned_queues().await),
-        );
-        if a.is_disjoint(&bb) && a.len() + bb.len() == 4 && !a.is_empty() && !bb.is_empty() {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "orderly queues never split: {a:?} / {bb:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    wait_for_split(&c1, &c2, "pc-ord").await;
     let p = DefaultMqProducer::new(client(&ns), ProducerConfig::default()).unwrap();
     for i in 0..1000u64 {
         let key = i % 10;

@@ -120,7 +120,8 @@ impl DefaultMqProducer {
         Ok(())
     }
 
-    /// The writable queues of a topic (from TBW102 when the topic is not created yet).
+    /// The writable queues of a topic (from TBW102 when the topic is not created yet); never
+    /// empty: no writable queue is a `NoRoute` error.
     pub async fn publish_queues(&self, topic: &str) -> Result<Vec<MessageQueue>, ClientError> {
         let route = match self.instance.route(topic).await {
             Ok(r) => r,
@@ -142,7 +143,14 @@ impl DefaultMqProducer {
             }
             Err(e) => return Err(e),
         };
-        Ok(queues_of(topic, &route))
+        let queues = queues_of(topic, &route);
+        if queues.is_empty() {
+            return Err(ClientError::NoRoute {
+                topic: topic.to_owned(),
+                reason: "no writable queue".into(),
+            });
+        }
+        Ok(queues)
     }
 
     fn build_request(&self, msg: &Message, mq: &MessageQueue, uniq: &str) -> RemotingCommand {
@@ -221,12 +229,6 @@ impl DefaultMqProducer {
     ) -> Result<SendResult, ClientError> {
         self.validate(msg)?;
         let queues = self.publish_queues(&msg.topic).await?;
-        if queues.is_empty() {
-            return Err(ClientError::NoRoute {
-                topic: msg.topic.clone(),
-                reason: "no writable queue".into(),
-            });
-        }
         let uniq = msg
             .properties
             .get(keys::UNIQ_CLIENT_MESSAGE_ID_KEYIDX)
@@ -259,12 +261,6 @@ impl DefaultMqProducer {
     {
         self.validate(msg)?;
         let queues = self.publish_queues(&msg.topic).await?;
-        if queues.is_empty() {
-            return Err(ClientError::NoRoute {
-                topic: msg.topic.clone(),
-                reason: "no writable queue".into(),
-            });
-        }
         let i = select(&queues) % queues.len();
         self.send_to(msg, &queues[i], &new_uniq_id()).await
     }
@@ -385,12 +381,6 @@ impl DefaultMqProducer {
         body: Bytes,
         ids: &[String],
     ) -> Result<SendResult, ClientError> {
-        if queues.is_empty() {
-            return Err(ClientError::NoRoute {
-                topic: first.topic.clone(),
-                reason: "no writable queue".into(),
-            });
-        }
         let mq = &queues[self.next_queue.fetch_add(1, Ordering::Relaxed) % queues.len()];
         let addr = self.master_of(first, mq)?;
         let mut wrapper = String::new();
@@ -424,14 +414,7 @@ impl DefaultMqProducer {
     pub async fn send_oneway(&self, msg: &Message) -> Result<(), ClientError> {
         self.validate(msg)?;
         let queues = self.publish_queues(&msg.topic).await?;
-        let Some(mq) =
-            queues.get(self.next_queue.fetch_add(1, Ordering::Relaxed) % queues.len().max(1))
-        else {
-            return Err(ClientError::NoRoute {
-                topic: msg.topic.clone(),
-                reason: "no writable queue".into(),
-            });
-        };
+        let mq = &queues[self.next_queue.fetch_add(1, Ordering::Relaxed) % queues.len()];
         let addr = self.master_of(msg, mq)?;
         let req = self.build_request(msg, mq, &new_uniq_id());
         self.instance.remoting().invoke_oneway(&addr, req).await?;
