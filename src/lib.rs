@@ -21,11 +21,28 @@
 //! ```
 
 pub use rmq_broker as broker;
+pub use rmq_core::listener;
 pub use rmq_core::protocol;
+pub use rmq_core::protocol::message::{Message, MessageExt};
+pub use rmq_macros::rocketmq_listener;
 
 /// The native client: producers (consumers follow), messages and results.
 pub mod client {
     pub use rmq_core::client::*;
     pub use rmq_core::protocol::body::{MessageModel, MessageQueue};
     pub use rmq_core::protocol::message::{Message, MessageExt};
+}
+
+/// What `#[rocketmq_listener]` expands to refers to; not a public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use inventory;
+    pub use rmq_core::listener::{
+        decode_bytes, decode_json, decode_message, decode_text, ConsumeMode, HandlerFuture,
+        IntoListenerResult, ListenerAttrs, ListenerDefinition, ListenerError, SelectorType,
+    };
+    pub use rmq_core::protocol::body::MessageModel;
+
+    /// Compile-time check that a JSON payload type can be deserialized.
+    pub const fn assert_deserialize<T: serde::de::DeserializeOwned>() {}
 }

@@ -24,6 +24,8 @@ pub struct ClientConfig {
     pub mq_client_api_timeout: Duration,
     /// How often topic routes are refreshed from the name servers (30 s).
     pub poll_name_server_interval: Duration,
+    /// Namespace: topics and groups go on the wire as `namespace%name` (empty: none).
+    pub namespace: String,
 }
 
 impl Default for ClientConfig {
@@ -33,6 +35,7 @@ impl Default for ClientConfig {
             instance_name: "DEFAULT".into(),
             mq_client_api_timeout: Duration::from_secs(3),
             poll_name_server_interval: Duration::from_secs(30),
+            namespace: String::new(),
         }
     }
 }

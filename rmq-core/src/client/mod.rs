@@ -4,6 +4,7 @@ mod admin;
 pub mod consumer;
 mod error;
 mod instance;
+mod namespace;
 mod producer;
 mod send_result;
 
@@ -15,5 +16,6 @@ pub use consumer::{
 };
 pub use error::ClientError;
 pub use instance::{ClientConfig, ClientInstance};
+pub use namespace::{unwrap_namespace, wrap_namespace};
 pub use producer::{DefaultMqProducer, ProducerConfig};
 pub use send_result::{SendResult, SendStatus};
