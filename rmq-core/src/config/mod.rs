@@ -1,0 +1,350 @@
+//! Configuration the Spring Boot way: `application.yml`, then `application-{profile}.yml`,
+//! then environment variables (relaxed binding: `ROCKETMQ_NAME_SERVER` →
+//! `rocketmq.name-server`), then code overrides — merged with `figment`.
+//!
+//! Only the `rocketmq` block is checked (other blocks such as `spring.application.name` load
+//! and are ignored); a wrong type or an unknown key there is an error naming the key, the file
+//! and the line.
+//!
+//! ```no_run
+//! use rmq_core::config::{Config, ConfigSource};
+//!
+//! let config = Config::load(&ConfigSource::default().profile("dev"))?;
+//! println!("{:?}", config.rocketmq().name_server);
+//! # Ok::<(), rmq_core::config::ConfigError>(())
+//! ```
+
+mod env;
+mod error;
+mod locate;
+mod placeholder;
+mod properties;
+
+use std::path::{Path, PathBuf};
+
+use figment::providers::{Env, Format, Serialized, Yaml};
+use figment::value::Value;
+use figment::Figment;
+use serde::Deserialize;
+
+pub use env::{env_name_of, key_of_env};
+pub use error::{ConfigError, Origin};
+pub use properties::{
+    ConsumerProperties, ProducerProperties, PullConsumerProperties, RocketMqProperties, KNOWN_KEYS,
+};
+
+/// Where the configuration comes from.
+#[derive(Debug, Clone)]
+pub struct ConfigSource {
+    /// The main file (`application.yml`, else `application.yaml`, in the working directory).
+    pub file: Option<PathBuf>,
+    /// Active profiles; empty: `SPRING_PROFILES_ACTIVE` (when the environment is read), else
+    /// `spring.profiles.active` of the main file.
+    pub profiles: Vec<String>,
+    /// Dotted keys set from code; they win over everything.
+    pub overrides: Vec<(String, serde_json::Value)>,
+    /// Whether environment variables are read (true).
+    pub read_env: bool,
+}
+
+impl Default for ConfigSource {
+    fn default() -> Self {
+        ConfigSource {
+            file: None,
+            profiles: Vec::new(),
+            overrides: Vec::new(),
+            read_env: true,
+        }
+    }
+}
+
+impl ConfigSource {
+    /// Reads this file instead of `./application.yml`.
+    pub fn file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.file = Some(path.into());
+        self
+    }
+
+    /// Activates a profile (`application-{profile}.yml` next to the main file).
+    pub fn profile(mut self, profile: impl Into<String>) -> Self {
+        self.profiles.push(profile.into());
+        self
+    }
+
+    /// Sets a dotted key, e.g. `("rocketmq.name-server", "127.0.0.1:9876")`.
+    pub fn set(mut self, key: impl Into<String>, value: impl Into<serde_json::Value>) -> Self {
+        self.overrides.push((key.into(), value.into()));
+        self
+    }
+
+    /// Whether environment variables are read.
+    pub fn read_env(mut self, read: bool) -> Self {
+        self.read_env = read;
+        self
+    }
+}
+
+#[derive(Deserialize)]
+struct Root {
+    #[serde(default)]
+    rocketmq: RocketMqProperties,
+}
+
+/// The loaded configuration: the typed `rocketmq` block and every other key for placeholders.
+#[derive(Debug, Clone)]
+pub struct Config {
+    figment: Figment,
+    rocketmq: RocketMqProperties,
+    files: Vec<PathBuf>,
+    profiles: Vec<String>,
+}
+
+impl Config {
+    /// Loads and checks the configuration.
+    pub fn load(source: &ConfigSource) -> Result<Config, ConfigError> {
+        let main = source.file.clone().unwrap_or_else(default_file);
+        check_readable(&main)?;
+        let profiles = active_profiles(source, &main)?;
+        let mut files = vec![main.clone()];
+        let mut figment = merge_file(Figment::new(), &main);
+        for profile in &profiles {
+            let file = profile_file(&main, profile);
+            check_readable(&file)?;
+            figment = merge_file(figment, &file);
+            files.push(file);
+        }
+        let mut env_bindings = Vec::new();
+        if source.read_env {
+            for (name, _) in
+                std::env::vars_os().filter_map(|(k, v)| Some((k.into_string().ok()?, v)))
+            {
+                if let Some(key) = key_of_env(&name) {
+                    env_bindings.push((name, key));
+                }
+            }
+            figment = figment.merge(
+                Env::raw()
+                    .filter_map(|name| key_of_env(name.as_str()).map(|key| key.to_owned().into())),
+            );
+        }
+        for (key, value) in &source.overrides {
+            figment = figment.merge(Serialized::default(key, value.clone()));
+        }
+        let located = Located {
+            files: &files,
+            env: &env_bindings,
+            overrides: &source.overrides,
+        };
+        let root: Root = figment.extract().map_err(|e| located.error(e))?;
+        tracing::debug!(files = ?files, profiles = ?profiles, "configuration loaded");
+        Ok(Config {
+            figment,
+            rocketmq: root.rocketmq,
+            files,
+            profiles,
+        })
+    }
+
+    /// The `rocketmq` block.
+    pub fn rocketmq(&self) -> &RocketMqProperties {
+        &self.rocketmq
+    }
+
+    /// The files that were read (missing ones included: they count as empty).
+    pub fn files(&self) -> &[PathBuf] {
+        &self.files
+    }
+
+    /// The active profiles.
+    pub fn profiles(&self) -> &[String] {
+        &self.profiles
+    }
+
+    /// Any scalar key as text (`spring.application.name`, `rocketmq.name-server`, ...), then an
+    /// environment variable of that exact name, then its relaxed name (`A_B_C`).
+    pub fn get_string(&self, key: &str) -> Option<String> {
+        if let Ok(value) = self.figment.find_value(key) {
+            if let Some(text) = scalar_text(&value) {
+                return Some(text);
+            }
+        }
+        std::env::var(key)
+            .ok()
+            .or_else(|| std::env::var(env_name_of(key)).ok())
+    }
+
+    /// Resolves `${key}` / `${key:default}` placeholders in `value`; `context` names its owner.
+    pub fn resolve(&self, value: &str, context: &str) -> Result<String, ConfigError> {
+        placeholder::resolve(value, context, |key| self.get_string(key))
+    }
+}
+
+fn scalar_text(value: &Value) -> Option<String> {
+    match value {
+        Value::String(_, s) => Some(s.clone()),
+        Value::Char(_, c) => Some(c.to_string()),
+        Value::Bool(_, b) => Some(b.to_string()),
+        Value::Num(_, n) => Some(
+            n.to_u128()
+                .map(|v| v.to_string())
+                .or_else(|| n.to_i128().map(|v| v.to_string()))
+                .or_else(|| n.to_f64().map(|v| v.to_string()))
+                .unwrap_or_default(),
+        ),
+        _ => None,
+    }
+}
+
+/// Merges a YAML file; a missing one contributes nothing.
+fn merge_file(figment: Figment, path: &Path) -> Figment {
+    if path.exists() {
+        figment.merge(Yaml::file_exact(path))
+    } else {
+        figment
+    }
+}
+
+fn default_file() -> PathBuf {
+    let yml = PathBuf::from("application.yml");
+    let yaml = PathBuf::from("application.yaml");
+    if !yml.exists() && yaml.exists() {
+        yaml
+    } else {
+        yml
+    }
+}
+
+fn profile_file(main: &Path, profile: &str) -> PathBuf {
+    let stem = main
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "application".into());
+    let ext = main
+        .extension()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "yml".into());
+    main.with_file_name(format!("{stem}-{profile}.{ext}"))
+}
+
+fn check_readable(path: &Path) -> Result<(), ConfigError> {
+    if path.exists() {
+        if let Err(e) = std::fs::read(path) {
+            return Err(ConfigError::File {
+                path: path.to_owned(),
+                reason: e.to_string(),
+            });
+        }
+    }
+    Ok(())
+}
+
+fn active_profiles(source: &ConfigSource, main: &Path) -> Result<Vec<String>, ConfigError> {
+    let split = |s: &str| -> Vec<String> {
+        s.split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(str::to_owned)
+            .collect()
+    };
+    if !source.profiles.is_empty() {
+        return Ok(source.profiles.clone());
+    }
+    if source.read_env {
+        if let Ok(active) = std::env::var("SPRING_PROFILES_ACTIVE") {
+            return Ok(split(&active));
+        }
+    }
+    let base = merge_file(Figment::new(), main);
+    match base.find_value("spring.profiles.active") {
+        Ok(value) => Ok(scalar_text(&value).map(|s| split(&s)).unwrap_or_default()),
+        Err(_) => {
+            // A parse error surfaces here first; report it against the file.
+            if let Err(e) = base.extract::<serde::de::IgnoredAny>() {
+                return Err(ConfigError::File {
+                    path: main.to_owned(),
+                    reason: e.kind.to_string(),
+                });
+            }
+            Ok(Vec::new())
+        }
+    }
+}
+
+/// What is needed to say where a bad key came from.
+struct Located<'a> {
+    files: &'a [PathBuf],
+    env: &'a [(String, &'static str)],
+    overrides: &'a [(String, serde_json::Value)],
+}
+
+impl Located<'_> {
+    fn origin(&self, path: &[String], metadata: Option<&figment::Metadata>) -> Origin {
+        let key = path.join(".");
+        if self
+            .overrides
+            .iter()
+            .any(|(k, _)| *k == key || key.starts_with(&format!("{k}.")))
+        {
+            return Origin::Override;
+        }
+        if let Some((name, _)) = self.env.iter().find(|(_, k)| *k == key) {
+            return Origin::Env(name.clone());
+        }
+        for file in self.files.iter().rev() {
+            if let Ok(text) = std::fs::read_to_string(file) {
+                if let Some(line) = locate::line_of_key(&text, path) {
+                    return Origin::File {
+                        path: file.clone(),
+                        line: Some(line),
+                    };
+                }
+            }
+        }
+        match metadata.and_then(|m| m.source.as_ref()) {
+            Some(figment::Source::File(path)) => Origin::File {
+                path: path.clone(),
+                line: None,
+            },
+            _ => Origin::Unknown,
+        }
+    }
+
+    fn error(&self, err: figment::Error) -> ConfigError {
+        // Report the first error; figment chains the rest.
+        let Some(e) = err.into_iter().next() else {
+            return ConfigError::InvalidValue {
+                key: "rocketmq".into(),
+                origin: Origin::Unknown,
+                reason: "unknown error".into(),
+            };
+        };
+        if e.path.is_empty() {
+            let path = match e.metadata.as_ref().and_then(|m| m.source.as_ref()) {
+                Some(figment::Source::File(path)) => path.clone(),
+                _ => PathBuf::from("configuration"),
+            };
+            return ConfigError::File {
+                path,
+                reason: e.kind.to_string(),
+            };
+        }
+        match &e.kind {
+            figment::error::Kind::UnknownField(name, expected) => {
+                let mut path = e.path.clone();
+                if path.last() != Some(name) {
+                    path.push(name.clone());
+                }
+                ConfigError::UnknownKey {
+                    key: path.join("."),
+                    origin: self.origin(&path, e.metadata.as_ref()),
+                    allowed: expected.join(", "),
+                }
+            }
+            kind => ConfigError::InvalidValue {
+                key: e.path.join("."),
+                origin: self.origin(&e.path, e.metadata.as_ref()),
+                reason: kind.to_string(),
+            },
+        }
+    }
+}
