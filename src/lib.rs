@@ -20,7 +20,13 @@
 //! # Ok(()) }
 //! ```
 
+mod application;
+
+pub use application::{AppError, Application, ApplicationBuilder, ResolvedListener};
 pub use rmq_broker as broker;
+pub use rmq_core::client::{SendResult, SendStatus};
+pub use rmq_core::config;
+pub use rmq_core::template::{Json, RocketMqTemplate, TemplateError};
 pub use rmq_core::listener;
 pub use rmq_core::protocol;
 pub use rmq_core::protocol::message::{Message, MessageExt};

@@ -3,3 +3,4 @@ pub mod config;
 pub mod listener;
 pub mod protocol;
 pub mod remoting;
+pub mod template;

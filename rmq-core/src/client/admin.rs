@@ -53,6 +53,11 @@ impl MqAdmin {
         })
     }
 
+    /// Closes the admin's connections.
+    pub async fn close(&self) {
+        self.instance.remoting().close_all().await;
+    }
+
     /// GET_BROKER_CLUSTER_INFO from the first name server that answers.
     pub async fn cluster_info(&self) -> Result<ClusterInfo, ClientError> {
         let (addr, resp) = self

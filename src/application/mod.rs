@@ -1,0 +1,176 @@
+//! `Application`: the Spring Boot-style runtime. It loads `application.yml`, starts the
+//! embedded broker when no name server is configured, builds the template's producer and one
+//! push consumer per enabled `#[rocketmq_listener]`, and stops them all in order.
+
+mod builder;
+mod error;
+mod listeners;
+
+use std::time::Duration;
+
+use rmq_broker::EmbeddedBroker;
+use rmq_core::client::{
+    ClientConfig, DefaultMqProducer, DefaultMqPushConsumer, MqAdmin, ProducerConfig,
+};
+use rmq_core::config::Config;
+use rmq_core::template::RocketMqTemplate;
+
+pub use builder::ApplicationBuilder;
+pub use error::AppError;
+pub use listeners::ResolvedListener;
+
+/// A running rmq application.
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), rmq::AppError> {
+/// let app = rmq::Application::start().await?; // ./application.yml (+ profile, env)
+/// let result = app.template().sync_send("boot-test", "Hello, World!").await;
+/// app.run_until_shutdown().await?;            // Ctrl-C / SIGTERM
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+pub struct Application {
+    config: Config,
+    name_server: String,
+    embedded: Option<EmbeddedBroker>,
+    template: RocketMqTemplate,
+    consumers: Vec<(ResolvedListener, DefaultMqPushConsumer)>,
+}
+
+impl Application {
+    /// Starts with `./application.yml`, the active profiles and the environment.
+    pub async fn start() -> Result<Application, AppError> {
+        ApplicationBuilder::default().start().await
+    }
+
+    /// A builder: explicit config file, profiles, overrides, listener selection.
+    pub fn builder() -> ApplicationBuilder {
+        ApplicationBuilder::default()
+    }
+
+    /// The template (a cheap clone sharing the application's producer).
+    pub fn template(&self) -> RocketMqTemplate {
+        self.template.clone()
+    }
+
+    /// The loaded configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The name server in use (the embedded one's address when it runs).
+    pub fn name_server(&self) -> &str {
+        &self.name_server
+    }
+
+    /// The embedded broker, when `rocketmq.name-server` was absent.
+    pub fn embedded_broker(&self) -> Option<&EmbeddedBroker> {
+        self.embedded.as_ref()
+    }
+
+    /// The listeners that run, with their resolved names.
+    pub fn listeners(&self) -> impl Iterator<Item = &ResolvedListener> {
+        self.consumers.iter().map(|(l, _)| l)
+    }
+
+    /// The push consumer of a listener's consumer group.
+    pub fn consumer(&self, consumer_group: &str) -> Option<&DefaultMqPushConsumer> {
+        self.consumers
+            .iter()
+            .find(|(l, _)| l.consumer_group == consumer_group)
+            .map(|(_, c)| c)
+    }
+
+    /// Waits for Ctrl-C or SIGTERM, then shuts down.
+    pub async fn run_until_shutdown(self) -> Result<(), AppError> {
+        wait_for_signal().await?;
+        tracing::info!("shutdown signal received");
+        self.shutdown().await;
+        Ok(())
+    }
+
+    /// Stops the listeners (offsets committed), the template's clients and the embedded
+    /// broker, in that order.
+    pub async fn shutdown(self) {
+        for (listener, consumer) in &self.consumers {
+            consumer.shutdown().await;
+            tracing::info!(listener = %listener.name(), "listener stopped");
+        }
+        if let Some(pull) = self.template.pull_consumer() {
+            pull.shutdown().await;
+        }
+        self.template.producer().instance().remoting().close_all().await;
+        if let Some(embedded) = self.embedded {
+            embedded.shutdown().await;
+            tracing::info!("embedded broker stopped");
+        }
+    }
+}
+
+#[cfg(unix)]
+async fn wait_for_signal() -> Result<(), AppError> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).map_err(AppError::Signal)?;
+    tokio::select! {
+        r = tokio::signal::ctrl_c() => r.map_err(AppError::Signal),
+        _ = term.recv() => Ok(()),
+    }
+}
+
+#[cfg(not(unix))]
+async fn wait_for_signal() -> Result<(), AppError> {
+    tokio::signal::ctrl_c().await.map_err(AppError::Signal)
+}
+
+/// Checks that at least one of `addrs` (`a:9876;b:9876`) answers a name server request.
+async fn check_name_server(addrs: &str, timeout: Duration) -> Result<(), AppError> {
+    let client = ClientConfig {
+        name_server_addr: addrs.to_owned(),
+        mq_client_api_timeout: timeout,
+        ..ClientConfig::default()
+    };
+    let admin = MqAdmin::new(client).map_err(|e| AppError::NameServerUnreachable {
+        addr: addrs.to_owned(),
+        reason: e.to_string(),
+    })?;
+    let result = admin.cluster_info().await;
+    admin.close().await;
+    result
+        .map(|_| ())
+        .map_err(|e| AppError::NameServerUnreachable {
+            addr: addrs.to_owned(),
+            reason: e.to_string(),
+        })
+}
+
+fn producer_config(config: &Config) -> (ClientConfig, ProducerConfig) {
+    let p = &config.rocketmq().producer;
+    let client = ClientConfig {
+        instance_name: p.instance_name.clone(),
+        namespace: p.namespace.clone().unwrap_or_default(),
+        ..ClientConfig::default()
+    };
+    let producer = ProducerConfig {
+        producer_group: p
+            .group
+            .clone()
+            .unwrap_or_else(|| "DEFAULT_PRODUCER".to_owned()),
+        send_msg_timeout: Duration::from_millis(p.send_message_timeout),
+        compress_msg_body_over_howmuch: p.compress_message_body_threshold,
+        max_message_size: p.max_message_size,
+        retry_times_when_send_failed: p.retry_times_when_send_failed,
+        retry_times_when_send_async_failed: p.retry_times_when_send_async_failed,
+        ..ProducerConfig::default()
+    };
+    (client, producer)
+}
+
+fn template_producer(config: &Config, name_server: &str) -> Result<DefaultMqProducer, AppError> {
+    let (mut client, producer) = producer_config(config);
+    client.name_server_addr = name_server.to_owned();
+    DefaultMqProducer::new(client, producer).map_err(|source| AppError::Client {
+        what: "the template's producer".into(),
+        source,
+    })
+}
+
