@@ -1,24 +1,42 @@
 //! # rmq — Apache RocketMQ for Rust, the Spring Boot way
 //!
-//! The facade over the workspace: the protocol and native client of `rmq-core`, and the
-//! bundled broker of `rmq-broker`. The Spring-style layer (`#[rocketmq_listener]`,
-//! `RocketMqTemplate`, `Application`) builds on these.
+//! Annotate a handler, write `application.yml`, call a template:
 //!
 //! ```no_run
-//! use rmq::client::{ClientConfig, DefaultMqProducer, Message, ProducerConfig};
+//! use rmq::{rocketmq_listener, Application, Json, SendStatus};
 //!
-//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
-//! // An embedded NameServer + Broker on 127.0.0.1 (ephemeral ports, temporary store).
-//! let broker = rmq::broker::EmbeddedBroker::start().await?;
-//! let producer = DefaultMqProducer::new(
-//!     ClientConfig { name_server_addr: broker.namesrv_addr().to_string(), ..Default::default() },
-//!     ProducerConfig { producer_group: "boot-test-producer".into(), ..Default::default() },
-//! )?;
-//! let result = producer.send(&Message::new("boot-test", "hello").with_tags("TagA")).await?;
-//! println!("{:?} {}", result.send_status, result.msg_id);
-//! broker.shutdown().await;
-//! # Ok(()) }
+//! #[rocketmq_listener(topic = "boot-test", consumer_group = "boot-test-consumer-group",
+//!                     message_model = "CLUSTERING")]
+//! async fn on_boot_test(msg: String) -> Result<(), std::io::Error> {
+//!     println!("received {msg}");
+//!     Ok(())
+//! }
+//!
+//! #[derive(serde::Serialize, serde::Deserialize)]
+//! struct Order { id: u64, amount: i64 }
+//!
+//! #[rocketmq_listener(topic = "orders", consumer_group = "order-group",
+//!                     selector_expression = "created || paid")]
+//! async fn on_order(order: Order) {}   // JSON body; `()` acknowledges
+//!
+//! #[tokio::main]
+//! async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//!     // ./application.yml (+ application-{profile}.yml, ROCKETMQ_* env). Without
+//!     // `rocketmq.name-server` the bundled broker starts in-process.
+//!     let app = Application::start().await?;
+//!     let template = app.template();
+//!     let result = template.sync_send("boot-test", "Hello, World!").await?;
+//!     assert_eq!(result.send_status, SendStatus::SendOk);
+//!     template.sync_send("orders:created", Json(Order { id: 1, amount: 5 })).await?;
+//!     app.run_until_shutdown().await?; // Ctrl-C / SIGTERM → graceful stop
+//!     Ok(())
+//! }
 //! ```
+//!
+//! Underneath: [`client`] (the native producer and consumers, wire-compatible with Apache
+//! RocketMQ 4.x/5.x), [`template`] ([`RocketMqTemplate`]), [`config`] (`application.yml`),
+//! [`listener`] (the registry `#[rocketmq_listener]` fills), [`protocol`] and [`broker`] (the
+//! bundled NameServer + Broker).
 
 mod application;
 
@@ -26,13 +44,14 @@ pub use application::{AppError, Application, ApplicationBuilder, ResolvedListene
 pub use rmq_broker as broker;
 pub use rmq_core::client::{SendResult, SendStatus};
 pub use rmq_core::config;
+pub use rmq_core::template;
 pub use rmq_core::template::{Json, RocketMqTemplate, TemplateError};
 pub use rmq_core::listener;
 pub use rmq_core::protocol;
 pub use rmq_core::protocol::message::{Message, MessageExt};
 pub use rmq_macros::rocketmq_listener;
 
-/// The native client: producers (consumers follow), messages and results.
+/// The native client: producer, push and lite pull consumers, admin calls, messages.
 pub mod client {
     pub use rmq_core::client::*;
     pub use rmq_core::protocol::body::{MessageModel, MessageQueue};

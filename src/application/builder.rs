@@ -22,6 +22,7 @@ pub struct ApplicationBuilder {
     filter: Option<ListenerFilter>,
     no_logging: bool,
     embedded: Option<EmbeddedConfig>,
+    offset_store_dir: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for ApplicationBuilder {
@@ -86,6 +87,13 @@ impl ApplicationBuilder {
         self
     }
 
+    /// Where broadcasting listeners keep their offsets (default `~/.rocketmq_offsets`, like
+    /// Java's `rocketmq.client.localOffsetStoreDir`).
+    pub fn local_offset_store_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.offset_store_dir = Some(dir.into());
+        self
+    }
+
     /// Loads the configuration and starts everything.
     pub async fn start(self) -> Result<Application, AppError> {
         if !self.no_logging {
@@ -133,7 +141,10 @@ impl ApplicationBuilder {
             embedded,
             consumers: Vec::new(),
         };
-        if let Err(e) = app.start_listeners(listeners).await {
+        if let Err(e) = app
+            .start_listeners(listeners, self.offset_store_dir.as_deref())
+            .await
+        {
             app.shutdown().await;
             return Err(e);
         }
@@ -145,6 +156,7 @@ impl Application {
     async fn start_listeners(
         &mut self,
         listeners: Vec<super::ResolvedListener>,
+        offset_store_dir: Option<&std::path::Path>,
     ) -> Result<(), AppError> {
         if self.embedded.is_some() {
             // A little better than auto-creation on first send: the listeners' topics exist
@@ -165,7 +177,7 @@ impl Application {
             admin.close().await;
         }
         for listener in listeners {
-            let consumer = start_consumer(&listener, &self.name_server).await?;
+            let consumer = start_consumer(&listener, &self.name_server, offset_store_dir).await?;
             self.consumers.push((listener, consumer));
         }
         Ok(())

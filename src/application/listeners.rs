@@ -158,6 +158,7 @@ async fn call(handler: HandlerFn, msg: MessageExt) -> Result<(), String> {
 pub async fn start_consumer(
     listener: &ResolvedListener,
     name_server: &str,
+    offset_store_dir: Option<&std::path::Path>,
 ) -> Result<DefaultMqPushConsumer, AppError> {
     let attrs = &listener.definition.attrs;
     let name = listener.name();
@@ -181,6 +182,7 @@ pub async fn start_consumer(
             u64::try_from(attrs.await_termination_millis_when_shutdown).unwrap_or(1000),
         ),
         instance_name: listener.instance_name.clone(),
+        offset_store_dir: offset_store_dir.map(std::path::Path::to_path_buf),
         ..ConsumerConfig::default()
     };
     let handler = listener.definition.handler;
