@@ -3,9 +3,12 @@
 mod admin;
 pub mod consumer;
 mod error;
+mod fault;
 mod instance;
 mod namespace;
 mod producer;
+mod publish;
+mod selector;
 mod send_result;
 
 pub use admin::{parse_offset_table, MqAdmin, QueueStats};
@@ -15,7 +18,9 @@ pub use consumer::{
     OrderlyListenerFn,
 };
 pub use error::ClientError;
+pub use fault::LatencyFaultTolerance;
 pub use instance::{ClientConfig, ClientInstance};
 pub use namespace::{unwrap_namespace, wrap_namespace};
 pub use producer::{DefaultMqProducer, ProducerConfig};
+pub use selector::{java_string_hash_code, select_by_hash_key};
 pub use send_result::{SendResult, SendStatus};

@@ -1,14 +1,18 @@
-//! `DefaultMqProducer`: sync and oneway sends with route lookup, TBW102 auto-create and
-//! retries on another queue.
+//! `DefaultMqProducer`: sync, async, oneway, selector and batch sends with cached routes,
+//! TBW102 auto-create, namespaces, retries on another broker and latency fault tolerance.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 
-use super::{ClientConfig, ClientError, ClientInstance, SendResult, SendStatus};
-use crate::protocol::body::{MessageQueue, TopicRouteData, PERM_WRITE};
+use super::fault::LatencyFaultTolerance;
+use super::publish::{PublishTable, TopicPublishInfo, AUTO_CREATE_TOPIC_KEY_TOPIC};
+use super::{
+    unwrap_namespace, wrap_namespace, ClientConfig, ClientError, ClientInstance, SendResult,
+    SendStatus,
+};
+use crate::protocol::body::MessageQueue;
 use crate::protocol::header::{
     SendMessageRequestHeader, SendMessageRequestHeaderV2, SendMessageResponseHeader,
 };
@@ -17,22 +21,31 @@ use crate::protocol::message::{
     COMPRESSED_FLAG,
 };
 use crate::protocol::{RemotingCommand, RequestCode, ResponseCode};
+use crate::remoting::RemotingError;
 
-/// Producer settings with RocketMQ's defaults.
+/// Producer settings with RocketMQ's defaults. The name server address, the namespace and
+/// the instance name are shared by every client of an instance and live in [`ClientConfig`].
 #[derive(Debug, Clone)]
 pub struct ProducerConfig {
-    /// Producer group.
+    /// Producer group (`DEFAULT_PRODUCER`).
     pub producer_group: String,
-    /// Per-send timeout (3000 ms).
+    /// Budget of one send, retries included (3000 ms).
     pub send_msg_timeout: Duration,
     /// Bodies at least this long are zlib-compressed (4096).
     pub compress_msg_body_over_howmuch: usize,
     /// Largest body accepted (4 MiB).
     pub max_message_size: usize,
-    /// Extra attempts of a failed sync send (2).
+    /// Extra attempts of a failed sync send, each on another broker when there is one (2).
     pub retry_times_when_send_failed: u32,
     /// Extra attempts of a failed async send (2).
     pub retry_times_when_send_async_failed: u32,
+    /// Retry a sync send on another broker when it was stored with a status other than
+    /// `SendOk` (flush or slave timeouts); the last result is returned when no attempt is
+    /// left (false).
+    pub retry_another_broker_when_not_store_ok: bool,
+    /// Put brokers that failed or answered slowly aside for a while (false, as Java's
+    /// `sendLatencyFaultEnable`); when off, a retry only avoids the broker that just failed.
+    pub send_latency_fault_enable: bool,
     /// Queues asked for an auto-created topic (4).
     pub default_topic_queue_nums: i32,
 }
@@ -46,17 +59,54 @@ impl Default for ProducerConfig {
             max_message_size: 4 * 1024 * 1024,
             retry_times_when_send_failed: 2,
             retry_times_when_send_async_failed: 2,
+            retry_another_broker_when_not_store_ok: false,
+            send_latency_fault_enable: false,
             default_topic_queue_nums: 4,
         }
     }
 }
 
-/// Sends messages to the brokers of a topic.
+/// Response codes after which a sync send is retried on another broker (Java's
+/// `retryResponseCodes`); any other error code is returned at once.
+const RETRY_RESPONSE_CODES: [ResponseCode; 7] = [
+    ResponseCode::TopicNotExist,
+    ResponseCode::ServiceNotAvailable,
+    ResponseCode::SystemError,
+    ResponseCode::SystemBusy,
+    ResponseCode::NoPermission,
+    ResponseCode::NoBuyerId,
+    ResponseCode::NotInCurrentUnit,
+];
+
+/// Sends messages to the brokers of a topic. Cheap to clone; clones share routes, fault
+/// table and connections.
 #[derive(Debug, Clone)]
 pub struct DefaultMqProducer {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
     config: ProducerConfig,
+    namespace: String,
+    /// The producer group as it goes on the wire.
+    wire_group: String,
     instance: Arc<ClientInstance>,
-    next_queue: Arc<AtomicUsize>,
+    publish: Arc<PublishTable>,
+    fault: LatencyFaultTolerance,
+}
+
+/// A message ready for the wire: everything but the queue.
+struct Prepared {
+    /// Wire topic (namespace applied).
+    topic: String,
+    body: Bytes,
+    sys_flag: i32,
+    flag: i32,
+    properties: String,
+    batch: bool,
+    /// `UNIQ_KEY`, or the ids of a batch joined by `,`.
+    msg_id: String,
 }
 
 fn now_ms() -> i64 {
@@ -80,7 +130,7 @@ fn check_topic(topic: &str) -> Result<(), ClientError> {
             "topic {topic:?} contains characters outside ^[%|a-zA-Z0-9_-]+$"
         )));
     }
-    if topic == "TBW102" {
+    if topic == AUTO_CREATE_TOPIC_KEY_TOPIC {
         return Err(ClientError::InvalidMessage(
             "topic TBW102 is reserved".into(),
         ));
@@ -88,124 +138,177 @@ fn check_topic(topic: &str) -> Result<(), ClientError> {
     Ok(())
 }
 
+fn timeout_error(what: &str, timeout: Duration) -> ClientError {
+    ClientError::Remoting(RemotingError::Timeout {
+        addr: what.to_owned(),
+        timeout_ms: timeout.as_millis() as u64,
+    })
+}
+
 impl DefaultMqProducer {
-    /// A producer on `client` with `config`.
+    /// A producer on `client` with `config`; fails when no name server is configured.
     pub fn new(client: ClientConfig, config: ProducerConfig) -> Result<Self, ClientError> {
+        let namespace = client.namespace.clone();
+        let interval = client.poll_name_server_interval;
+        let instance = ClientInstance::new(client)?;
+        let publish = Arc::new(PublishTable::new(
+            instance.clone(),
+            &namespace,
+            config.default_topic_queue_nums,
+            interval,
+        ));
         Ok(DefaultMqProducer {
-            config,
-            instance: ClientInstance::new(client)?,
-            next_queue: Arc::new(AtomicUsize::new(rand_start())),
+            inner: Arc::new(Inner {
+                wire_group: wrap_namespace(&namespace, &config.producer_group),
+                namespace,
+                fault: LatencyFaultTolerance::new(config.send_latency_fault_enable),
+                config,
+                instance,
+                publish,
+            }),
         })
     }
 
     /// The shared client instance.
     pub fn instance(&self) -> &Arc<ClientInstance> {
-        &self.instance
+        &self.inner.instance
     }
 
-    fn validate(&self, msg: &Message) -> Result<(), ClientError> {
-        check_topic(&msg.topic)?;
+    /// The settings.
+    pub fn config(&self) -> &ProducerConfig {
+        &self.inner.config
+    }
+
+    /// The latency fault table (which brokers are put aside).
+    pub fn fault_tolerance(&self) -> &LatencyFaultTolerance {
+        &self.inner.fault
+    }
+
+    fn wire_topic(&self, topic: &str) -> String {
+        wrap_namespace(&self.inner.namespace, topic)
+    }
+
+    fn validate(&self, msg: &Message, wire_topic: &str) -> Result<(), ClientError> {
+        check_topic(wire_topic)?;
         if msg.body.is_empty() {
             return Err(ClientError::InvalidMessage(
                 "the message body is empty".into(),
             ));
         }
-        if msg.body.len() > self.config.max_message_size {
+        let max = self.inner.config.max_message_size;
+        if msg.body.len() > max {
             return Err(ClientError::InvalidMessage(format!(
-                "the message body size {} is over the limit maxMessageSize {}",
-                msg.body.len(),
-                self.config.max_message_size
+                "the message body size {} is over the limit maxMessageSize {max}",
+                msg.body.len()
             )));
         }
         Ok(())
     }
 
-    /// The writable queues of a topic (from TBW102 when the topic is not created yet); never
-    /// empty: no writable queue is a `NoRoute` error.
-    pub async fn publish_queues(&self, topic: &str) -> Result<Vec<MessageQueue>, ClientError> {
-        let route = match self.instance.route(topic).await {
+    /// The publish info of a wire topic, bounded by what is left of the send budget.
+    async fn publish_info(
+        &self,
+        wire_topic: &str,
+        started: Instant,
+    ) -> Result<Arc<TopicPublishInfo>, ClientError> {
+        let timeout = self.inner.config.send_msg_timeout;
+        let remaining = timeout.saturating_sub(started.elapsed());
+        match tokio::time::timeout(remaining, self.inner.publish.get(wire_topic)).await {
             Ok(r) => r,
-            Err(ClientError::NoRoute { .. }) => {
-                let mut tbw =
-                    self.instance
-                        .route("TBW102")
-                        .await
-                        .map_err(|e| ClientError::NoRoute {
-                            topic: topic.to_owned(),
-                            reason: format!("topic unknown and no auto-create template: {e}"),
-                        })?;
-                for q in &mut tbw.queue_datas {
-                    let n = q.write_queue_nums.min(self.config.default_topic_queue_nums);
-                    q.write_queue_nums = n;
-                    q.read_queue_nums = n;
-                }
-                tbw
-            }
-            Err(e) => return Err(e),
-        };
-        let queues = queues_of(topic, &route);
-        if queues.is_empty() {
-            return Err(ClientError::NoRoute {
-                topic: topic.to_owned(),
-                reason: "no writable queue".into(),
-            });
+            Err(_) => Err(ClientError::NoRoute {
+                topic: wire_topic.to_owned(),
+                reason: format!(
+                    "no route from the name servers within {} ms",
+                    timeout.as_millis()
+                ),
+            }),
         }
-        Ok(queues)
     }
 
-    fn build_request(&self, msg: &Message, mq: &MessageQueue, uniq: &str) -> RemotingCommand {
-        let props = message_properties(msg, uniq);
+    /// The writable queues of a topic (from TBW102 when the topic is not created yet), with
+    /// the namespace taken off; never empty: no writable queue is a `NoRoute` error.
+    pub async fn publish_queues(&self, topic: &str) -> Result<Vec<MessageQueue>, ClientError> {
+        let info = self
+            .publish_info(&self.wire_topic(topic), Instant::now())
+            .await?;
+        Ok(info.user_queues.clone())
+    }
+
+    /// Validates `msg` and builds what every attempt sends.
+    fn prepare(&self, msg: &Message) -> Result<Prepared, ClientError> {
+        let topic = self.wire_topic(&msg.topic);
+        self.validate(msg, &topic)?;
+        let msg_id = msg
+            .properties
+            .get(keys::UNIQ_CLIENT_MESSAGE_ID_KEYIDX)
+            .cloned()
+            .unwrap_or_else(new_uniq_id);
         let mut sys_flag = 0;
-        let body = if msg.body.len() >= self.config.compress_msg_body_over_howmuch {
+        let body = if msg.body.len() >= self.inner.config.compress_msg_body_over_howmuch {
             sys_flag |= COMPRESSED_FLAG;
             Bytes::from(compress(&msg.body, 5))
         } else {
             msg.body.clone()
         };
-        let h = SendMessageRequestHeaderV2::from(SendMessageRequestHeader {
-            producer_group: self.config.producer_group.clone(),
-            topic: msg.topic.clone(),
-            default_topic: "TBW102".into(),
-            default_topic_queue_nums: self.config.default_topic_queue_nums,
-            queue_id: mq.queue_id,
+        Ok(Prepared {
+            properties: message_properties(msg, &msg_id),
+            topic,
+            body,
             sys_flag,
-            born_timestamp: now_ms(),
             flag: msg.flag,
-            properties: Some(props),
+            batch: false,
+            msg_id,
+        })
+    }
+
+    fn request(&self, p: &Prepared, mq: &MessageQueue) -> RemotingCommand {
+        let h = SendMessageRequestHeaderV2::from(SendMessageRequestHeader {
+            producer_group: self.inner.wire_group.clone(),
+            topic: p.topic.clone(),
+            default_topic: AUTO_CREATE_TOPIC_KEY_TOPIC.into(),
+            default_topic_queue_nums: self.inner.config.default_topic_queue_nums,
+            queue_id: mq.queue_id,
+            sys_flag: p.sys_flag,
+            born_timestamp: now_ms(),
+            flag: p.flag,
+            properties: Some(p.properties.clone()),
             reconsume_times: Some(0),
             unit_mode: Some(false),
-            batch: Some(false),
+            batch: Some(p.batch),
             ..Default::default()
         });
-        RemotingCommand::request_with_header(RequestCode::SendMessageV2, &h).with_body(body)
+        let code = if p.batch {
+            RequestCode::SendBatchMessage
+        } else {
+            RequestCode::SendMessageV2
+        };
+        RemotingCommand::request_with_header(code, &h).with_body(p.body.clone())
     }
 
-    fn master_of(&self, msg: &Message, mq: &MessageQueue) -> Result<String, ClientError> {
-        self.instance
-            .master_addr(&mq.broker_name)
-            .ok_or_else(|| ClientError::NoRoute {
-                topic: msg.topic.clone(),
-                reason: format!("no master for broker {}", mq.broker_name),
-            })
-    }
-
-    /// Sends and waits for the broker's answer; retries on another queue after a failure.
+    /// Sends and waits for the broker's answer. A failed attempt is retried
+    /// (`retry_times_when_send_failed`) on another broker when there is one, all within
+    /// `send_msg_timeout`.
     pub async fn send(&self, msg: &Message) -> Result<SendResult, ClientError> {
-        self.send_with_retries(msg, self.config.retry_times_when_send_failed)
-            .await
+        let started = Instant::now();
+        let p = self.prepare(msg)?;
+        let info = self.publish_info(&p.topic, started).await?;
+        self.send_default(
+            &p,
+            &info,
+            self.inner.config.retry_times_when_send_failed,
+            started,
+        )
+        .await
     }
 
-    /// Starts a send in the background; await the handle for the result.
+    /// Starts a send in the background (retried `retry_times_when_send_async_failed`
+    /// times); await the handle for the result. Dropping the handle does not cancel it.
     pub fn send_async(
         &self,
         msg: Message,
     ) -> tokio::task::JoinHandle<Result<SendResult, ClientError>> {
         let producer = self.clone();
-        tokio::spawn(async move {
-            producer
-                .send_with_retries(&msg, producer.config.retry_times_when_send_async_failed)
-                .await
-        })
+        tokio::spawn(async move { producer.send_async_inner(&msg).await })
     }
 
     /// Starts a send in the background and calls `callback` with the outcome.
@@ -214,81 +317,115 @@ impl DefaultMqProducer {
         F: FnOnce(Result<SendResult, ClientError>) + Send + 'static,
     {
         let producer = self.clone();
-        tokio::spawn(async move {
-            let r = producer
-                .send_with_retries(&msg, producer.config.retry_times_when_send_async_failed)
-                .await;
-            callback(r);
-        });
+        tokio::spawn(async move { callback(producer.send_async_inner(&msg).await) });
     }
 
-    async fn send_with_retries(
+    async fn send_async_inner(&self, msg: &Message) -> Result<SendResult, ClientError> {
+        let started = Instant::now();
+        let p = self.prepare(msg)?;
+        let info = self.publish_info(&p.topic, started).await?;
+        let retries = self.inner.config.retry_times_when_send_async_failed;
+        self.send_default(&p, &info, retries, started).await
+    }
+
+    /// Java's `sendDefaultImpl`: pick a queue (fault tolerance, avoiding the last broker on
+    /// a retry), send, record the latency, retry what may be retried.
+    async fn send_default(
         &self,
-        msg: &Message,
+        p: &Prepared,
+        info: &TopicPublishInfo,
         retries: u32,
+        started: Instant,
     ) -> Result<SendResult, ClientError> {
-        self.validate(msg)?;
-        let queues = self.publish_queues(&msg.topic).await?;
-        let uniq = msg
-            .properties
-            .get(keys::UNIQ_CLIENT_MESSAGE_ID_KEYIDX)
-            .cloned()
-            .unwrap_or_else(new_uniq_id);
+        let timeout = self.inner.config.send_msg_timeout;
+        let fault = &self.inner.fault;
+        let mut last_broker: Option<&str> = None;
         let mut last_err = None;
-        for _ in 0..=retries {
-            let i = self.next_queue.fetch_add(1, Ordering::Relaxed);
-            let mq = &queues[i % queues.len()];
-            match self.send_to(msg, mq, &uniq).await {
-                Ok(r) => return Ok(r),
-                Err(e) => {
-                    tracing::debug!(error = %e, queue = %mq, "send failed, retrying");
-                    let _ = self.instance.fetch_route(&msg.topic).await;
-                    last_err = Some(e);
-                }
+        let mut not_stored_ok = None;
+        for attempt in 0..=retries {
+            let remaining = timeout.saturating_sub(started.elapsed());
+            if remaining.is_zero() {
+                break;
             }
+            let mq = &info.queues[fault.select(&info.queues, &info.counter, last_broker)];
+            last_broker = Some(&mq.broker_name);
+            let begin = Instant::now();
+            let outcome = self.send_kernel(p, mq, info, remaining).await;
+            let latency = begin.elapsed();
+            let e = match outcome {
+                Ok(r) => {
+                    fault.update(&mq.broker_name, latency, false);
+                    if r.send_status != SendStatus::SendOk
+                        && self.inner.config.retry_another_broker_when_not_store_ok
+                        && attempt < retries
+                    {
+                        tracing::debug!(status = ?r.send_status, queue = %mq, "not stored ok, retrying on another broker");
+                        not_stored_ok = Some(r);
+                        continue;
+                    }
+                    return Ok(r);
+                }
+                Err(e) => e,
+            };
+            let retry = match &e {
+                ClientError::Remoting(_) => {
+                    fault.update(&mq.broker_name, latency, true);
+                    true
+                }
+                ClientError::Broker { code, .. } => {
+                    fault.update(&mq.broker_name, latency, true);
+                    RETRY_RESPONSE_CODES.iter().any(|c| c.code() == *code)
+                }
+                ClientError::NoRoute { .. } => {
+                    fault.update(&mq.broker_name, latency, false);
+                    true
+                }
+                _ => false,
+            };
+            tracing::debug!(error = %e, queue = %mq, attempt, retry, "send failed");
+            self.inner.publish.invalidate(&p.topic);
+            if !retry {
+                return not_stored_ok.map_or(Err(e), Ok);
+            }
+            last_err = Some(e);
         }
-        Err(last_err.unwrap_or_else(|| ClientError::InvalidMessage("no attempt made".into())))
+        if let Some(r) = not_stored_ok {
+            return Ok(r);
+        }
+        Err(last_err.unwrap_or_else(|| timeout_error(&p.topic, timeout)))
     }
 
-    /// Sends to the queue `select` picks from the publish list (ordered messages).
-    pub async fn send_with_selector<F>(
+    /// One attempt on one queue.
+    async fn send_kernel(
         &self,
-        msg: &Message,
-        select: F,
-    ) -> Result<SendResult, ClientError>
-    where
-        F: FnOnce(&[MessageQueue]) -> usize,
-    {
-        self.validate(msg)?;
-        let queues = self.publish_queues(&msg.topic).await?;
-        let i = select(&queues) % queues.len();
-        self.send_to(msg, &queues[i], &new_uniq_id()).await
-    }
-
-    /// Sends to one queue.
-    pub async fn send_to(
-        &self,
-        msg: &Message,
+        p: &Prepared,
         mq: &MessageQueue,
-        uniq: &str,
+        info: &TopicPublishInfo,
+        timeout: Duration,
     ) -> Result<SendResult, ClientError> {
-        let addr = self.master_of(msg, mq)?;
-        let req = self.build_request(msg, mq, uniq);
-        self.invoke_send(&addr, req, mq, uniq.to_owned()).await
+        let addr = info
+            .master(&mq.broker_name)
+            .ok_or_else(|| ClientError::NoRoute {
+                topic: p.topic.clone(),
+                reason: format!("no master for broker {}", mq.broker_name),
+            })?;
+        let req = self.request(p, mq);
+        let resp = self
+            .inner
+            .instance
+            .remoting()
+            .invoke(addr, req, timeout)
+            .await?;
+        self.send_result(addr, resp, mq, p.msg_id.clone())
     }
 
-    async fn invoke_send(
+    fn send_result(
         &self,
         addr: &str,
-        req: RemotingCommand,
+        resp: RemotingCommand,
         mq: &MessageQueue,
         msg_id: String,
     ) -> Result<SendResult, ClientError> {
-        let resp = self
-            .instance
-            .remoting()
-            .invoke(addr, req, self.config.send_msg_timeout)
-            .await?;
         let status = match ResponseCode::from_code(resp.code) {
             Some(ResponseCode::Success) => SendStatus::SendOk,
             Some(ResponseCode::FlushDiskTimeout) => SendStatus::FlushDiskTimeout,
@@ -311,21 +448,91 @@ impl DefaultMqProducer {
             send_status: status,
             msg_id,
             offset_msg_id: h.msg_id,
-            message_queue: MessageQueue::new(mq.topic.clone(), mq.broker_name.clone(), h.queue_id),
+            message_queue: MessageQueue::new(
+                unwrap_namespace(&self.inner.namespace, &mq.topic),
+                mq.broker_name.clone(),
+                h.queue_id,
+            ),
             queue_offset: h.queue_offset,
             region_id: h.msg_region,
         })
     }
 
+    /// Sends to the queue `select` picks among the topic's writable queues (ordered
+    /// messages), without retries: the order of a key must not move to another queue.
+    /// `select` sees the queues without the namespace; see [`select_by_hash_key`](super::select_by_hash_key).
+    pub async fn send_with_selector<F>(
+        &self,
+        msg: &Message,
+        select: F,
+    ) -> Result<SendResult, ClientError>
+    where
+        F: FnOnce(&[MessageQueue]) -> usize,
+    {
+        let started = Instant::now();
+        let p = self.prepare(msg)?;
+        let info = self.publish_info(&p.topic, started).await?;
+        let i = select(&info.user_queues) % info.queues.len();
+        self.send_once(&p, &info, &info.queues[i], started).await
+    }
+
+    /// Sends to one queue of the message's topic (Java's `send(msg, mq)`), without retries.
+    pub async fn send_to_queue(
+        &self,
+        msg: &Message,
+        mq: &MessageQueue,
+    ) -> Result<SendResult, ClientError> {
+        let started = Instant::now();
+        let p = self.prepare(msg)?;
+        if self.wire_topic(&mq.topic) != p.topic {
+            return Err(ClientError::InvalidMessage(format!(
+                "message topic {} differs from the queue's topic {}",
+                msg.topic, mq.topic
+            )));
+        }
+        let info = self.publish_info(&p.topic, started).await?;
+        let wire_mq = MessageQueue::new(p.topic.clone(), mq.broker_name.clone(), mq.queue_id);
+        self.send_once(&p, &info, &wire_mq, started).await
+    }
+
+    async fn send_once(
+        &self,
+        p: &Prepared,
+        info: &TopicPublishInfo,
+        mq: &MessageQueue,
+        started: Instant,
+    ) -> Result<SendResult, ClientError> {
+        let timeout = self.inner.config.send_msg_timeout;
+        let remaining = timeout.saturating_sub(started.elapsed());
+        if remaining.is_zero() {
+            return Err(timeout_error(&p.topic, timeout));
+        }
+        let begin = Instant::now();
+        let r = self.send_kernel(p, mq, info, remaining).await;
+        let isolation = matches!(
+            r,
+            Err(ClientError::Remoting(_) | ClientError::Broker { .. })
+        );
+        self.inner
+            .fault
+            .update(&mq.broker_name, begin.elapsed(), isolation);
+        if r.is_err() {
+            self.inner.publish.invalidate(&p.topic);
+        }
+        r
+    }
+
     /// Sends messages of one topic as batches (SEND_BATCH_MESSAGE), split so that each
-    /// request stays under `max_message_size`. Returns one result per request; its `msg_id`
-    /// joins the messages' ids with `,`.
+    /// request stays under `max_message_size`; each request is retried like [`send`](Self::send).
+    /// Returns one result per request; its `msg_id` joins the messages' ids with `,`.
     pub async fn send_batch(&self, msgs: &[Message]) -> Result<Vec<SendResult>, ClientError> {
+        let started = Instant::now();
         let Some(first) = msgs.first() else {
             return Err(ClientError::InvalidMessage("the batch is empty".into()));
         };
+        let topic = self.wire_topic(&first.topic);
         for m in msgs {
-            self.validate(m)?;
+            self.validate(m, &topic)?;
             if m.topic != first.topic {
                 return Err(ClientError::InvalidMessage(format!(
                     "a batch holds one topic; got {} and {}",
@@ -338,131 +545,117 @@ impl DefaultMqProducer {
                 ));
             }
         }
-        let queues = self.publish_queues(&first.topic).await?;
+        let max = self.inner.config.max_message_size;
+        let info = self.publish_info(&topic, started).await?;
         let mut results = Vec::new();
         let mut body = bytes::BytesMut::new();
         let mut ids = Vec::new();
         for (i, m) in msgs.iter().enumerate() {
-            let uniq = new_uniq_id();
+            let uniq = m
+                .properties
+                .get(keys::UNIQ_CLIENT_MESSAGE_ID_KEYIDX)
+                .cloned()
+                .unwrap_or_else(new_uniq_id);
             let props = message_properties(m, &uniq);
-            if batch_entry_size(m.body.len(), props.len()) > self.config.max_message_size {
+            let size = batch_entry_size(m.body.len(), props.len());
+            if size > max {
                 return Err(ClientError::InvalidMessage(format!(
-                    "a batch entry of {} bytes is over the limit maxMessageSize {}",
-                    m.body.len(),
-                    self.config.max_message_size
+                    "a batch entry of {size} bytes is over the limit maxMessageSize {max}"
                 )));
             }
-            if !body.is_empty()
-                && body.len() + batch_entry_size(m.body.len(), props.len())
-                    > self.config.max_message_size
-            {
-                results.push(
-                    self.send_batch_body(first, &queues, body.split().freeze(), &ids)
-                        .await?,
-                );
+            if !body.is_empty() && body.len() + size > max {
+                let p = batch_request(&topic, body.split().freeze(), &ids);
+                results.push(self.send_batch_part(&p, &info).await?);
                 ids.clear();
             }
             encode_batch_entry(m.flag, &m.body, &props, &mut body);
             ids.push(uniq);
             if i + 1 == msgs.len() {
-                results.push(
-                    self.send_batch_body(first, &queues, body.split().freeze(), &ids)
-                        .await?,
-                );
+                let p = batch_request(&topic, body.split().freeze(), &ids);
+                results.push(self.send_batch_part(&p, &info).await?);
             }
         }
         Ok(results)
     }
 
-    async fn send_batch_body(
+    async fn send_batch_part(
         &self,
-        first: &Message,
-        queues: &[MessageQueue],
-        body: Bytes,
-        ids: &[String],
+        p: &Prepared,
+        info: &TopicPublishInfo,
     ) -> Result<SendResult, ClientError> {
-        let mq = &queues[self.next_queue.fetch_add(1, Ordering::Relaxed) % queues.len()];
-        let addr = self.master_of(first, mq)?;
-        let mut wrapper = String::new();
-        push_property(
-            &mut wrapper,
-            keys::UNIQ_CLIENT_MESSAGE_ID_KEYIDX,
-            &new_uniq_id(),
-        );
-        push_property(&mut wrapper, keys::WAIT_STORE_MSG_OK, "true");
-        let h = SendMessageRequestHeaderV2::from(SendMessageRequestHeader {
-            producer_group: self.config.producer_group.clone(),
-            topic: first.topic.clone(),
-            default_topic: "TBW102".into(),
-            default_topic_queue_nums: self.config.default_topic_queue_nums,
-            queue_id: mq.queue_id,
-            sys_flag: 0,
-            born_timestamp: now_ms(),
-            flag: 0,
-            properties: Some(wrapper),
-            reconsume_times: Some(0),
-            unit_mode: Some(false),
-            batch: Some(true),
-            ..Default::default()
-        });
-        let req =
-            RemotingCommand::request_with_header(RequestCode::SendBatchMessage, &h).with_body(body);
-        self.invoke_send(&addr, req, mq, ids.join(",")).await
+        let retries = self.inner.config.retry_times_when_send_failed;
+        self.send_default(p, info, retries, Instant::now()).await
     }
 
-    /// Sends without waiting for the broker.
+    /// Sends without waiting for the broker: done once the request is queued on the
+    /// connection. No retries (as Java); a broker that cannot be reached is an error and is
+    /// put aside by the fault tolerance.
     pub async fn send_oneway(&self, msg: &Message) -> Result<(), ClientError> {
-        self.validate(msg)?;
-        let queues = self.publish_queues(&msg.topic).await?;
-        let mq = &queues[self.next_queue.fetch_add(1, Ordering::Relaxed) % queues.len()];
-        let addr = self.master_of(msg, mq)?;
-        let req = self.build_request(msg, mq, &new_uniq_id());
-        self.instance.remoting().invoke_oneway(&addr, req).await?;
-        Ok(())
+        let started = Instant::now();
+        let p = self.prepare(msg)?;
+        let info = self.publish_info(&p.topic, started).await?;
+        let fault = &self.inner.fault;
+        let mq = &info.queues[fault.select(&info.queues, &info.counter, None)];
+        let addr = info
+            .master(&mq.broker_name)
+            .ok_or_else(|| ClientError::NoRoute {
+                topic: p.topic.clone(),
+                reason: format!("no master for broker {}", mq.broker_name),
+            })?;
+        let req = self.request(&p, mq);
+        let begin = Instant::now();
+        let r = self
+            .inner
+            .instance
+            .remoting()
+            .invoke_oneway(addr, req)
+            .await;
+        fault.update(&mq.broker_name, begin.elapsed(), r.is_err());
+        if r.is_err() {
+            self.inner.publish.invalidate(&p.topic);
+        }
+        Ok(r?)
     }
 }
 
-/// The properties string of a message: UNIQ_KEY, WAIT, then the user's properties.
+/// A batch request: the entries in `body`, a wrapper UNIQ_KEY and WAIT as properties.
+fn batch_request(topic: &str, body: Bytes, ids: &[String]) -> Prepared {
+    let mut properties = String::new();
+    push_property(
+        &mut properties,
+        keys::UNIQ_CLIENT_MESSAGE_ID_KEYIDX,
+        &new_uniq_id(),
+    );
+    push_property(&mut properties, keys::WAIT_STORE_MSG_OK, "true");
+    Prepared {
+        topic: topic.to_owned(),
+        body,
+        sys_flag: 0,
+        flag: 0,
+        properties,
+        batch: true,
+        msg_id: ids.join(","),
+    }
+}
+
+/// The properties string of a message: UNIQ_KEY, WAIT (true unless the message says
+/// otherwise), then the other properties sorted by key.
 fn message_properties(msg: &Message, uniq: &str) -> String {
-    let mut props = String::new();
+    let mut props = String::with_capacity(64);
     push_property(&mut props, keys::UNIQ_CLIENT_MESSAGE_ID_KEYIDX, uniq);
-    push_property(&mut props, keys::WAIT_STORE_MSG_OK, "true");
-    let mut user: Vec<_> = msg.properties.iter().collect();
-    user.sort();
+    let wait = msg
+        .properties
+        .get(keys::WAIT_STORE_MSG_OK)
+        .map_or("true", String::as_str);
+    push_property(&mut props, keys::WAIT_STORE_MSG_OK, wait);
+    let mut user: Vec<_> = msg
+        .properties
+        .iter()
+        .filter(|(k, _)| *k != keys::UNIQ_CLIENT_MESSAGE_ID_KEYIDX && *k != keys::WAIT_STORE_MSG_OK)
+        .collect();
+    user.sort_unstable();
     for (k, v) in user {
-        if k != keys::UNIQ_CLIENT_MESSAGE_ID_KEYIDX && k != keys::WAIT_STORE_MSG_OK {
-            push_property(&mut props, k, v);
-        }
+        push_property(&mut props, k, v);
     }
     props
-}
-
-/// The writable queues of a route, sorted by broker name.
-pub fn queues_of(topic: &str, route: &TopicRouteData) -> Vec<MessageQueue> {
-    let mut datas = route.queue_datas.clone();
-    datas.sort_by(|a, b| a.broker_name.cmp(&b.broker_name));
-    let mut out = Vec::new();
-    for q in datas {
-        if q.perm & PERM_WRITE == 0 {
-            continue;
-        }
-        let has_master = route
-            .broker_datas
-            .iter()
-            .any(|b| b.broker_name == q.broker_name && b.master_addr().is_some());
-        if !has_master {
-            continue;
-        }
-        for id in 0..q.write_queue_nums {
-            out.push(MessageQueue::new(topic, q.broker_name.clone(), id));
-        }
-    }
-    out
-}
-
-fn rand_start() -> usize {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.subsec_nanos() as usize)
-        .unwrap_or(0)
 }
