@@ -263,3 +263,97 @@ async fn async_sends_with_future_and_callback() {
     assert_eq!(stored, 60);
     b.shutdown().await;
 }
+
+#[tokio::test]
+async fn unknown_topic_without_auto_create_is_a_clear_error() {
+    let mut cfg = rmq::broker::EmbeddedConfig::default();
+    cfg.broker.auto_create_topic_enable = false;
+    let b = EmbeddedBroker::start_with(cfg).await.unwrap();
+    let p = producer(&b.namesrv_addr().to_string());
+    let started = Instant::now();
+    let err = p
+        .send(&Message::new("p-never-created", "x"))
+        .await
+        .unwrap_err();
+    assert!(started.elapsed() < Duration::from_secs(3));
+    assert!(
+        matches!(&err, ClientError::NoRoute { topic, .. } if topic == "p-never-created"),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("autoCreateTopicEnable"), "{err}");
+    b.shutdown().await;
+}
+
+#[tokio::test]
+async fn namespace_wraps_topics_on_the_wire_and_unwraps_results() {
+    let b = EmbeddedBroker::start().await.unwrap();
+    let p = DefaultMqProducer::new(
+        ClientConfig {
+            name_server_addr: b.namesrv_addr().to_string(),
+            namespace: "ns1".into(),
+            ..Default::default()
+        },
+        ProducerConfig {
+            producer_group: "ns-producer".into(),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let r = p.send(&Message::new("p-ns", "wrapped")).await.unwrap();
+    assert_eq!(r.message_queue.topic, "p-ns");
+    let batch = p
+        .send_batch(&[Message::new("p-ns", "b1"), Message::new("p-ns", "b2")])
+        .await
+        .unwrap();
+    assert_eq!(batch[0].message_queue.topic, "p-ns");
+    let picked = p
+        .send_with_selector(&Message::new("p-ns", "sel"), |qs| {
+            assert!(qs.iter().all(|q| q.topic == "p-ns"), "{qs:?}");
+            1
+        })
+        .await
+        .unwrap();
+    assert_eq!(picked.message_queue.queue_id, 1);
+    assert!(p
+        .publish_queues("p-ns")
+        .await
+        .unwrap()
+        .iter()
+        .all(|q| q.topic == "p-ns"));
+    let broker = b.broker_addr().to_string();
+    let mut bodies = Vec::new();
+    for q in 0..4 {
+        for m in pull_all(&broker, "ns1%p-ns", q).await {
+            assert_eq!(m.topic, "ns1%p-ns");
+            bodies.push(String::from_utf8_lossy(&m.body).into_owned());
+        }
+        assert!(pull_all(&broker, "p-ns", q).await.is_empty());
+    }
+    bodies.sort();
+    assert_eq!(bodies, ["b1", "b2", "sel", "wrapped"]);
+    b.shutdown().await;
+}
+
+#[tokio::test]
+async fn hash_key_selector_keeps_a_key_on_one_queue() {
+    let b = EmbeddedBroker::start().await.unwrap();
+    let p = producer(&b.namesrv_addr().to_string());
+    let mut queue_of_key = std::collections::HashMap::new();
+    for i in 0..30 {
+        let key = format!("order-{}", i % 5);
+        let r = p
+            .send_with_selector(
+                &Message::new("p-hash", format!("{key}-{i}")),
+                rmq::client::select_by_hash_key(&key),
+            )
+            .await
+            .unwrap();
+        let q = *queue_of_key
+            .entry(key.clone())
+            .or_insert(r.message_queue.queue_id);
+        assert_eq!(q, r.message_queue.queue_id, "{key}");
+        let expected = (rmq::client::java_string_hash_code(&key) % 4).unsigned_abs() as i32;
+        assert_eq!(q, expected);
+    }
+    b.shutdown().await;
+}
