@@ -11,6 +11,7 @@ use crate::protocol::{RemotingCommand, RequestCode, ResponseCode};
 use crate::remoting::{Channel, RemotingClient, RequestHandler};
 use tokio::sync::Notify;
 
+use super::consumer::ConsumerRegistry;
 use super::ClientError;
 
 /// Settings shared by every client of an instance.
@@ -41,11 +42,14 @@ impl Default for ClientConfig {
 }
 
 /// Serves the requests brokers send to clients: NOTIFY_CONSUMER_IDS_CHANGED triggers a
-/// rebalance; anything not built yet gets REQUEST_CODE_NOT_SUPPORTED.
+/// rebalance; GET_CONSUMER_RUNNING_INFO and CONSUME_MESSAGE_DIRECTLY go to the registered
+/// consumer of the group; anything not built yet gets REQUEST_CODE_NOT_SUPPORTED.
 #[derive(Debug, Default)]
 pub struct ClientHandler {
     /// Woken when a consumer group's membership changed.
     pub rebalance: Notify,
+    /// The consumers of this instance by (namespaced) group.
+    pub consumers: ConsumerRegistry,
 }
 
 impl RequestHandler for ClientHandler {
@@ -54,6 +58,12 @@ impl RequestHandler for ClientHandler {
             tracing::debug!("consumer ids changed: rebalancing");
             self.rebalance.notify_one();
             return None;
+        }
+        if request.code == RequestCode::GetConsumerRunningInfo.code() {
+            return Some(self.consumers.get_consumer_running_info(&request).await);
+        }
+        if request.code == RequestCode::ConsumeMessageDirectly.code() {
+            return Some(self.consumers.consume_message_directly(&request).await);
         }
         Some(request.error_to(
             ResponseCode::RequestCodeNotSupported,
@@ -126,6 +136,11 @@ impl ClientInstance {
     /// The transport.
     pub fn remoting(&self) -> &RemotingClient<ClientHandler> {
         &self.remoting
+    }
+
+    /// The consumers registered with this instance (they answer server-initiated requests).
+    pub fn consumers(&self) -> &ConsumerRegistry {
+        &self.handler.consumers
     }
 
     /// Resolves when a broker says a consumer group's membership changed.

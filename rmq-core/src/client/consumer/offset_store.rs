@@ -47,6 +47,11 @@ impl RemoteOffsetStore {
         }
     }
 
+    /// Sets an offset, also backwards (a start offset, a seek, an offset the broker moved).
+    pub fn set(&self, mq: &MessageQueue, offset: i64) {
+        self.lock().insert(mq.clone(), offset);
+    }
+
     /// The local offset, if any.
     pub fn get(&self, mq: &MessageQueue) -> Option<i64> {
         self.lock().get(mq).copied()

@@ -1,30 +1,42 @@
 //! `DefaultMqPushConsumer`: heartbeats, rebalance, one long-polling pull loop per assigned
-//! queue, a concurrent listener bounded by `consume_thread_max`, offset commits and retries.
+//! queue feeding its process queue, listener calls bounded by `consume_thread_max` across the
+//! consumer, offset commits, retries, and the answers to GET_CONSUMER_RUNNING_INFO and
+//! CONSUME_MESSAGE_DIRECTLY.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::{Duration, Instant};
 
+use futures_util::FutureExt;
 use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
+use super::base::{Allocation, BaseConfig, ConsumerBase};
+use super::consume_orderly::orderly_worker;
+use super::process_queue::ProcessQueue;
 use super::pull_loop::pull_loop;
+use super::registry::{BoxFuture, ConsumerInner};
 use super::{
-    ConsumerConfig, MessageListenerConcurrently, MessageListenerOrderly, RemoteOffsetStore,
+    now_ms, panic_text, ConsumeConcurrentlyStatus, ConsumeOrderlyStatus, ConsumerConfig,
+    MessageListenerConcurrently, MessageListenerOrderly, MessageSelector,
 };
-use crate::client::{ClientConfig, ClientError, ClientInstance};
+use crate::client::{ClientConfig, ClientError};
 use crate::protocol::body::{
-    ConsumeType, ConsumerData, ConsumerIdList, HeartbeatData, MessageModel, MessageQueue,
-    SubscriptionData, PERM_READ,
+    CmResult, ConsumeMessageDirectlyResult, ConsumeType, ConsumerRunningInfo, MessageModel,
+    MessageQueue, PROP_CONSUME_ORDERLY, PROP_THREADPOOL_CORE_SIZE,
 };
-use crate::protocol::header::*;
 use crate::protocol::message::MessageExt;
-use crate::protocol::{RemotingCommand, RequestCode, ResponseCode};
 
+/// The tasks of one assigned queue.
 pub(super) struct QueueTask {
-    pub(super) cancel: CancellationToken,
-    pub(super) handle: JoinHandle<()>,
+    pub(super) pq: Arc<ProcessQueue>,
+    pub(super) pull: JoinHandle<()>,
+    /// Orderly: the task handing the queue's messages to the listener one at a time.
+    pub(super) worker: Option<JoinHandle<()>>,
 }
 
 pub(super) enum Listener {
@@ -34,16 +46,20 @@ pub(super) enum Listener {
 
 pub(super) struct PushInner {
     pub(super) config: ConsumerConfig,
-    pub(super) instance: Arc<ClientInstance>,
-    pub(super) subscriptions: Mutex<BTreeMap<String, SubscriptionData>>,
+    pub(super) base: ConsumerBase,
     pub(super) listener: Listener,
     /// The last rebalance was incomplete (a topic without a route yet, queues not locked):
     /// rebalance again within a second instead of waiting for the next period.
-    pub(super) retry_soon: std::sync::atomic::AtomicBool,
-    pub(super) offsets: RemoteOffsetStore,
+    pub(super) retry_soon: AtomicBool,
     pub(super) queues: tokio::sync::Mutex<HashMap<MessageQueue, QueueTask>>,
+    /// Listener calls in flight across the consumer.
     pub(super) permits: Arc<Semaphore>,
+    /// Stops pulls, queued listener calls and the service loop.
     pub(super) cancel: CancellationToken,
+    /// Listener calls (and orderly workers): shutdown waits for them.
+    pub(super) tracker: TaskTracker,
+    started: AtomicBool,
+    start_timestamp: AtomicI64,
 }
 
 /// A push consumer: subscribe, start, and the listener is called for every message.
@@ -58,13 +74,6 @@ impl std::fmt::Debug for DefaultMqPushConsumer {
             .field("group", &self.inner.config.consumer_group)
             .finish_non_exhaustive()
     }
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }
 
 impl DefaultMqPushConsumer {
@@ -92,20 +101,30 @@ impl DefaultMqPushConsumer {
         config: ConsumerConfig,
         listener: Listener,
     ) -> Result<Self, ClientError> {
-        if config.consumer_group.is_empty() {
-            return Err(ClientError::Config("consumer_group is empty".into()));
-        }
-        let permits = Arc::new(Semaphore::new(config.consume_thread_max.max(1)));
+        let base = ConsumerBase::new(
+            client,
+            BaseConfig {
+                group: config.consumer_group.clone(),
+                consume_type: ConsumeType::ConsumePassively,
+                message_model: config.message_model,
+                consume_from_where: config.consume_from_where,
+                consume_timestamp: config.consume_timestamp,
+                allocate_strategy: config.allocate_strategy,
+                offset_store_dir: config.offset_store_dir.clone(),
+                instance_name: config.instance_name.clone(),
+            },
+        )?;
         Ok(DefaultMqPushConsumer {
             inner: Arc::new(PushInner {
-                offsets: RemoteOffsetStore::new(&config.consumer_group),
-                instance: ClientInstance::new(client)?,
-                subscriptions: Mutex::new(BTreeMap::new()),
+                permits: Arc::new(Semaphore::new(config.consume_thread_max.max(1))),
+                base,
                 listener,
-                retry_soon: std::sync::atomic::AtomicBool::new(false),
+                retry_soon: AtomicBool::new(false),
                 queues: tokio::sync::Mutex::new(HashMap::new()),
-                permits,
                 cancel: CancellationToken::new(),
+                tracker: TaskTracker::new(),
+                started: AtomicBool::new(false),
+                start_timestamp: AtomicI64::new(0),
                 config,
             }),
             service: Mutex::new(None),
@@ -114,44 +133,65 @@ impl DefaultMqPushConsumer {
 
     /// Subscribes to `topic` with a tag expression (`*` or `TagA || TagB`).
     pub fn subscribe(&self, topic: &str, expression: &str) {
-        self.inner
-            .subscriptions
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(
-                topic.to_owned(),
-                SubscriptionData::from_expression(topic, expression, now_ms()),
-            );
+        self.subscribe_with_selector(topic, MessageSelector::by_tag(expression));
     }
 
-    /// The client id of this consumer.
+    /// Subscribes to `topic` with a tag or SQL92 selector. SQL92 is filtered by the broker
+    /// (it needs `enablePropertyFilter`; rmq's bundled broker refuses it and the consumer
+    /// logs that once per queue and backs off).
+    pub fn subscribe_with_selector(&self, topic: &str, selector: MessageSelector) {
+        self.inner.base.subscribe(topic, &selector);
+    }
+
+    /// The client id of this consumer (`ip@instance`).
     pub fn client_id(&self) -> &str {
-        self.inner.instance.client_id()
+        self.inner.base.instance.client_id()
     }
 
-    /// Starts heartbeats and rebalancing; returns once the first rebalance ran.
+    /// The consumer group as configured (without namespace).
+    pub fn consumer_group(&self) -> &str {
+        &self.inner.config.consumer_group
+    }
+
+    /// Starts heartbeats and rebalancing; returns once the first rebalance ran. The consumer
+    /// then answers GET_CONSUMER_RUNNING_INFO and CONSUME_MESSAGE_DIRECTLY for its group.
     pub async fn start(&self) -> Result<(), ClientError> {
         let inner = &self.inner;
-        if inner.config.message_model == MessageModel::Clustering {
-            let retry = format!("%RETRY%{}", inner.config.consumer_group);
-            self.subscribe(&retry, "*");
-        } else {
-            inner.offsets.load_file(&inner.local_offsets_path())?;
+        if inner.started.swap(true, Ordering::AcqRel) {
+            return Err(ClientError::Config(format!(
+                "push consumer of group {} already started",
+                inner.config.consumer_group
+            )));
         }
-        for topic in inner.topics() {
-            if let Err(e) = inner.instance.fetch_route(&topic).await {
+        inner.start_timestamp.store(now_ms(), Ordering::Relaxed);
+        if inner.config.message_model == MessageModel::Clustering {
+            inner
+                .base
+                .subscribe(&inner.base.retry_topic(), &MessageSelector::by_tag("*"));
+        } else {
+            inner.base.load_offsets()?;
+        }
+        for topic in inner.base.topics() {
+            if let Err(e) = inner.base.instance.fetch_route(&topic).await {
                 tracing::debug!(%topic, error = %e, "no route yet");
             }
         }
-        inner.heartbeat().await;
+        let weak: Weak<PushInner> = Arc::downgrade(inner);
+        let weak: Weak<dyn ConsumerInner> = weak;
+        inner
+            .base
+            .instance
+            .consumers()
+            .register(&inner.base.wire_group, weak);
+        inner.base.heartbeat().await;
         inner.rebalance().await;
         let service = tokio::spawn(service_loop(inner.clone()));
         *self.service.lock().unwrap_or_else(|e| e.into_inner()) = Some(service);
         Ok(())
     }
 
-    /// Stops pulling, waits for in-flight listener calls (bounded), commits offsets and
-    /// unregisters from the brokers.
+    /// Stops pulling, waits for listener calls in flight (at most `await_termination`),
+    /// commits offsets and unregisters from the brokers.
     pub async fn shutdown(&self) {
         let inner = &self.inner;
         inner.cancel.cancel();
@@ -164,247 +204,115 @@ impl DefaultMqPushConsumer {
             let _ = s.await;
         }
         let tasks: Vec<(MessageQueue, QueueTask)> = inner.queues.lock().await.drain().collect();
-        let wait = async {
-            for (_, t) in tasks {
-                let _ = t.handle.await;
-            }
-        };
-        if tokio::time::timeout(inner.config.await_termination, wait)
+        for (_, t) in &tasks {
+            t.pull.abort();
+        }
+        inner.tracker.close();
+        if tokio::time::timeout(inner.config.await_termination, inner.tracker.wait())
             .await
             .is_err()
         {
             tracing::warn!(group = %inner.config.consumer_group, "in-flight messages did not finish in time");
         }
-        inner.persist_offsets().await;
-        inner.unregister().await;
-        inner.instance.remoting().close_all().await;
+        inner.base.persist_offsets().await;
+        if inner.is_orderly() {
+            let mqs: Vec<MessageQueue> = tasks.iter().map(|(q, _)| q.clone()).collect();
+            inner.lock_queues(&mqs, true).await;
+        }
+        inner.base.unregister().await;
+        inner
+            .base
+            .instance
+            .consumers()
+            .unregister(&inner.base.wire_group);
+        inner.base.instance.remoting().close_all().await;
     }
 
-    /// The queues currently assigned to this consumer.
+    /// The queues currently assigned to this consumer (topics without namespace).
     pub async fn assigned_queues(&self) -> Vec<MessageQueue> {
-        let mut q: Vec<MessageQueue> = self.inner.queues.lock().await.keys().cloned().collect();
+        let mut q: Vec<MessageQueue> = self
+            .inner
+            .queues
+            .lock()
+            .await
+            .keys()
+            .map(|q| self.inner.base.unwrap_queue(q))
+            .collect();
         q.sort();
         q
+    }
+
+    /// What GET_CONSUMER_RUNNING_INFO answers: settings, subscriptions and the state of each
+    /// assigned queue's process queue (cached messages, commit offset).
+    pub async fn running_info(&self) -> ConsumerRunningInfo {
+        self.inner.build_running_info().await
     }
 }
 
 async fn service_loop(inner: Arc<PushInner>) {
     let c = &inner.config;
-    let mut rebalance = tokio::time::interval(c.rebalance_interval);
-    let mut heartbeat = tokio::time::interval(c.heartbeat_interval);
-    let mut persist = tokio::time::interval(c.persist_consumer_offset_interval);
-    rebalance.tick().await;
-    heartbeat.tick().await;
-    persist.tick().await;
-    let mut relock = tokio::time::interval(Duration::from_secs(1));
-    let mut renew = tokio::time::interval(Duration::from_secs(20));
-    renew.tick().await;
+    let tick = |d: Duration| {
+        let mut i = tokio::time::interval_at(tokio::time::Instant::now() + d, d);
+        i.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        i
+    };
+    let mut rebalance = tick(c.rebalance_interval);
+    let mut heartbeat = tick(c.heartbeat_interval);
+    let mut persist = tick(c.persist_consumer_offset_interval);
+    let mut relock = tick(Duration::from_secs(1));
+    let mut renew = tick(Duration::from_secs(20));
+    let mut clean = tick(
+        c.consume_timeout_check_interval
+            .max(Duration::from_millis(10)),
+    );
     loop {
         tokio::select! {
             _ = inner.cancel.cancelled() => return,
             _ = relock.tick() => {
-                if inner.retry_soon.load(std::sync::atomic::Ordering::Acquire) {
+                if inner.retry_soon.load(Ordering::Acquire) {
                     inner.rebalance().await;
                 }
             }
             _ = renew.tick(), if inner.is_orderly() => inner.renew_locks().await,
             _ = rebalance.tick() => inner.rebalance().await,
-            _ = inner.instance.rebalance_requested() => inner.rebalance().await,
-            _ = heartbeat.tick() => inner.heartbeat().await,
-            _ = persist.tick() => inner.persist_offsets().await,
+            _ = inner.base.instance.rebalance_requested() => inner.rebalance().await,
+            _ = heartbeat.tick() => inner.base.heartbeat().await,
+            _ = persist.tick() => inner.base.persist_offsets().await,
+            _ = clean.tick(), if !inner.is_orderly() => inner.clean_expired().await,
         }
     }
 }
 
 impl PushInner {
+    /// Orderly consumption with broker locks (clustering).
     pub(super) fn is_orderly(&self) -> bool {
         matches!(self.listener, Listener::Orderly(_))
             && self.config.message_model == MessageModel::Clustering
     }
 
-    /// The local offsets file of a broadcasting consumer.
-    pub(super) fn local_offsets_path(&self) -> std::path::PathBuf {
-        let dir = self.config.offset_store_dir.clone().unwrap_or_else(|| {
-            std::env::var_os("HOME")
-                .map_or_else(|| std::path::PathBuf::from("."), std::path::PathBuf::from)
-                .join(".rocketmq_offsets")
-        });
-        dir.join(format!("127.0.0.1@{}", self.config.instance_name))
-            .join(&self.config.consumer_group)
-            .join("offsets.json")
-    }
-
-    pub(super) async fn persist_offsets(&self) {
-        if self.config.message_model == MessageModel::Clustering {
-            self.offsets.persist_all(&self.instance).await;
-        } else if let Err(e) = self.offsets.save_file(&self.local_offsets_path()) {
-            tracing::warn!(error = %e, "cannot save broadcasting offsets");
+    /// Redeliveries before the DLQ (−1 → 16).
+    pub(super) fn max_reconsume_times(&self) -> i32 {
+        if self.config.max_reconsume_times < 0 {
+            16
+        } else {
+            self.config.max_reconsume_times
         }
     }
 
-    pub(super) fn topics(&self) -> Vec<String> {
-        self.subscriptions
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .keys()
-            .cloned()
-            .collect()
-    }
-
-    pub(super) fn subscription(&self, topic: &str) -> Option<SubscriptionData> {
-        self.subscriptions
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(topic)
-            .cloned()
-    }
-
-    pub(super) fn heartbeat_data(&self) -> HeartbeatData {
-        HeartbeatData {
-            client_id: self.instance.client_id().to_owned(),
-            producer_data_set: Vec::new(),
-            consumer_data_set: vec![ConsumerData {
-                group_name: self.config.consumer_group.clone(),
-                consume_type: ConsumeType::ConsumePassively,
-                message_model: self.config.message_model,
-                consume_from_where: self.config.consume_from_where,
-                subscription_data_set: self
-                    .subscriptions
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .values()
-                    .cloned()
-                    .collect(),
-                unit_mode: false,
-            }],
-        }
-    }
-
-    pub(super) async fn heartbeat(&self) {
-        let Ok(body) = serde_json::to_vec(&self.heartbeat_data()) else {
-            return;
-        };
-        for addr in self.instance.all_master_addrs() {
-            let req = RemotingCommand::request(RequestCode::HeartBeat).with_body(body.clone());
-            match self
-                .instance
-                .remoting()
-                .invoke(&addr, req, self.instance.api_timeout())
-                .await
-            {
-                Ok(r) if r.code == 0 => {}
-                Ok(r) => {
-                    tracing::warn!(%addr, code = r.code, remark = r.remark_str(), "heartbeat refused")
-                }
-                Err(e) => tracing::warn!(%addr, error = %e, "heartbeat failed"),
-            }
-        }
-    }
-
-    pub(super) async fn unregister(&self) {
-        let h = UnregisterClientRequestHeader {
-            client_id: self.instance.client_id().to_owned(),
-            producer_group: None,
-            consumer_group: Some(self.config.consumer_group.clone()),
-        };
-        for addr in self.instance.all_master_addrs() {
-            let req = RemotingCommand::request_with_header(RequestCode::UnregisterClient, &h);
-            let _ = self
-                .instance
-                .remoting()
-                .invoke(&addr, req, self.instance.api_timeout())
-                .await;
-        }
-    }
-
-    pub(super) async fn consumer_ids(&self, addr: &str) -> Result<Vec<String>, ClientError> {
-        let req = RemotingCommand::request_with_header(
-            RequestCode::GetConsumerListByGroup,
-            &GetConsumerListByGroupRequestHeader {
-                consumer_group: self.config.consumer_group.clone(),
-            },
-        );
-        let resp = self
-            .instance
-            .remoting()
-            .invoke(addr, req, self.instance.api_timeout())
-            .await?;
-        if resp.code != 0 {
-            return Err(ClientError::Broker {
-                addr: addr.to_owned(),
-                code: resp.code,
-                remark: resp.remark_str().to_owned(),
-            });
-        }
-        let mut list: ConsumerIdList =
-            serde_json::from_slice(&resp.body).map_err(|e| ClientError::Decode {
-                what: "ConsumerIdList",
-                detail: e.to_string(),
-            })?;
-        list.consumer_id_list.sort();
-        Ok(list.consumer_id_list)
-    }
-
-    /// Recomputes this member's queues and starts or stops pull loops.
+    /// Recomputes this member's queues; stops the pulls of queues it lost and starts pulls
+    /// (and orderly workers) for queues it gained.
     pub(super) async fn rebalance(self: &Arc<Self>) {
         if self.cancel.is_cancelled() {
             return;
         }
-        let mut wanted = Vec::new();
-        let mut heartbeat_needed = false;
-        let mut incomplete = false;
-        for topic in self.topics() {
-            let route = match self.instance.fetch_route(&topic).await {
-                Ok(r) => r,
-                Err(e) => {
-                    tracing::debug!(%topic, error = %e, "rebalance: no route");
-                    incomplete = true;
-                    continue;
-                }
-            };
-            let mut all: Vec<MessageQueue> = route
-                .queue_datas
-                .iter()
-                .filter(|q| q.perm & PERM_READ != 0)
-                .flat_map(|q| {
-                    let topic = &topic;
-                    (0..q.read_queue_nums)
-                        .map(move |i| MessageQueue::new(topic.clone(), q.broker_name.clone(), i))
-                })
-                .collect();
-            all.sort();
-            if self.config.message_model == MessageModel::Broadcasting {
-                wanted.extend(all);
-                continue;
-            }
-            let Some(addr) = route
-                .broker_datas
-                .iter()
-                .find_map(|b| b.master_addr().map(str::to_owned))
-            else {
-                continue;
-            };
-            let cids = match self.consumer_ids(&addr).await {
-                Ok(c) => c,
-                Err(e) => {
-                    tracing::debug!(%topic, error = %e, "rebalance: no consumer list");
-                    heartbeat_needed = true;
-                    continue;
-                }
-            };
-            if !cids.iter().any(|c| c == self.instance.client_id()) {
-                heartbeat_needed = true;
-            }
-            wanted.extend(self.config.allocate_strategy.allocate(
-                &all,
-                &cids,
-                self.instance.client_id(),
-            ));
-        }
-        if heartbeat_needed {
-            self.heartbeat().await;
-        }
+        let Allocation {
+            wanted,
+            mut incomplete,
+        } = self.base.allocation().await;
         let mut queues = self.queues.lock().await;
+        if self.cancel.is_cancelled() {
+            return;
+        }
         let removed: Vec<MessageQueue> = queues
             .keys()
             .filter(|q| !wanted.contains(q))
@@ -412,18 +320,7 @@ impl PushInner {
             .collect();
         for mq in removed {
             if let Some(t) = queues.remove(&mq) {
-                t.cancel.cancel();
-                let _ = t.handle.await;
-                if self.config.message_model == MessageModel::Clustering {
-                    if let Err(e) = self.offsets.persist(&self.instance, &mq).await {
-                        tracing::warn!(queue = %mq, error = %e, "offset commit on removal failed");
-                    }
-                    self.offsets.remove(&mq);
-                }
-                if self.is_orderly() {
-                    self.lock_queues(std::slice::from_ref(&mq), true).await;
-                }
-                tracing::info!(group = %self.config.consumer_group, queue = %mq, "queue released");
+                self.release_queue(&mq, t).await;
             }
         }
         let mut new: Vec<MessageQueue> = wanted
@@ -438,59 +335,154 @@ impl PushInner {
             incomplete |= new.len() != before;
         }
         for mq in new {
-            let offset = match self.start_offset(&mq).await {
+            let offset = match self.base.start_offset(&mq).await {
                 Ok(o) => o,
                 Err(e) => {
                     tracing::warn!(queue = %mq, error = %e, "cannot compute the start offset");
+                    incomplete = true;
                     continue;
                 }
             };
             tracing::info!(group = %self.config.consumer_group, queue = %mq, offset, "queue assigned");
-            let cancel = self.cancel.child_token();
-            let handle = tokio::spawn(pull_loop(self.clone(), mq.clone(), offset, cancel.clone()));
-            queues.insert(mq, QueueTask { cancel, handle });
+            let pq = Arc::new(ProcessQueue::new(self.cancel.child_token()));
+            let worker = if let Listener::Orderly(l) = &self.listener {
+                pq.set_locked(self.is_orderly());
+                Some(self.tracker.spawn(orderly_worker(
+                    self.clone(),
+                    l.clone(),
+                    mq.clone(),
+                    pq.clone(),
+                )))
+            } else {
+                None
+            };
+            let pull = tokio::spawn(pull_loop(self.clone(), mq.clone(), offset, pq.clone()));
+            queues.insert(mq, QueueTask { pq, pull, worker });
         }
-        self.retry_soon
-            .store(incomplete, std::sync::atomic::Ordering::Release);
+        self.retry_soon.store(incomplete, Ordering::Release);
     }
 
-    pub(super) fn max_reconsume_times(&self) -> i32 {
-        if self.config.max_reconsume_times < 0 {
-            16
-        } else {
-            self.config.max_reconsume_times
+    /// Stops a queue this member no longer holds: its process queue is dropped (results of
+    /// calls still running are discarded), its offset committed, its broker lock released.
+    pub(super) async fn release_queue(&self, mq: &MessageQueue, t: QueueTask) {
+        t.pq.set_dropped();
+        let _ = t.pull.await;
+        if let Some(w) = t.worker {
+            if tokio::time::timeout(Duration::from_secs(1), w)
+                .await
+                .is_err()
+            {
+                tracing::warn!(queue = %mq, "orderly listener still busy; releasing the queue anyway");
+            }
         }
+        self.base.release_offset(mq).await;
+        if self.is_orderly() {
+            self.lock_queues(std::slice::from_ref(mq), true).await;
+        }
+        tracing::info!(group = %self.config.consumer_group, queue = %mq, "queue released");
     }
 
-    /// Sends a failed message back for redelivery; falls back to re-sending it to the retry
-    /// topic when the broker refuses the send-back.
-    pub(super) async fn send_back(
-        &self,
-        msg: &MessageExt,
-        broker_addr: &str,
-    ) -> Result<(), ClientError> {
-        let h = ConsumerSendMsgBackRequestHeader {
-            offset: msg.commit_log_offset,
-            group: self.config.consumer_group.clone(),
-            delay_level: 0,
-            origin_msg_id: Some(msg.msg_id()),
-            origin_topic: Some(msg.topic.clone()),
-            unit_mode: Some(false),
-            max_reconsume_times: Some(self.max_reconsume_times()),
+    pub(super) async fn build_running_info(&self) -> ConsumerRunningInfo {
+        let c = &self.config;
+        let mut info = ConsumerRunningInfo {
+            subscription_set: self.base.subscription_set(),
+            ..Default::default()
         };
-        let req = RemotingCommand::request_with_header(RequestCode::ConsumerSendMsgBack, &h);
-        let resp = self
-            .instance
-            .remoting()
-            .invoke(broker_addr, req, self.instance.api_timeout())
-            .await?;
-        if resp.code == ResponseCode::Success.code() {
-            return Ok(());
+        let p = &mut info.properties;
+        self.base
+            .common_properties(p, self.start_timestamp.load(Ordering::Relaxed));
+        let mut put = |k: &str, v: String| {
+            p.insert(k.to_owned(), v);
+        };
+        put("consumeTimestamp", c.consume_timestamp.to_string());
+        put("consumeThreadMin", c.consume_thread_max.to_string());
+        put("consumeThreadMax", c.consume_thread_max.to_string());
+        put(
+            "consumeMessageBatchMaxSize",
+            c.consume_message_batch_max_size.to_string(),
+        );
+        put("pullBatchSize", c.pull_batch_size.to_string());
+        put(
+            "pullThresholdForQueue",
+            c.pull_threshold_for_queue.to_string(),
+        );
+        put(
+            "pullThresholdSizeForQueue",
+            c.pull_threshold_size_for_queue.to_string(),
+        );
+        put("maxReconsumeTimes", c.max_reconsume_times.to_string());
+        put(
+            "consumeTimeout",
+            (c.consume_timeout.as_secs() / 60).to_string(),
+        );
+        put(
+            "suspendCurrentQueueTimeMillis",
+            c.suspend_current_queue_time_millis.to_string(),
+        );
+        put("pullInterval", "0".into());
+        put(PROP_CONSUME_ORDERLY, self.is_orderly().to_string());
+        put(PROP_THREADPOOL_CORE_SIZE, c.consume_thread_max.to_string());
+        let queues: BTreeMap<MessageQueue, Arc<ProcessQueue>> = self
+            .queues
+            .lock()
+            .await
+            .iter()
+            .map(|(q, t)| (q.clone(), t.pq.clone()))
+            .collect();
+        for (mq, pq) in queues {
+            let mut pqi = pq.info();
+            pqi.commit_offset = self.base.offsets.get(&mq).unwrap_or(-1);
+            info.mq_table.insert(mq, pqi);
         }
-        Err(ClientError::Broker {
-            addr: broker_addr.to_owned(),
-            code: resp.code,
-            remark: resp.remark_str().to_owned(),
-        })
+        info
+    }
+
+    async fn consume_directly(&self, msg: MessageExt) -> ConsumeMessageDirectlyResult {
+        let msg = self.base.for_listener(msg);
+        tracing::info!(group = %self.config.consumer_group, msg_id = %msg.msg_id(), "consume message directly");
+        let begin = Instant::now();
+        let mut r = ConsumeMessageDirectlyResult::default();
+        let outcome = match &self.listener {
+            Listener::Concurrently(l) => AssertUnwindSafe(l.consume_message(vec![msg]))
+                .catch_unwind()
+                .await
+                .map(|s| match s {
+                    ConsumeConcurrentlyStatus::ConsumeSuccess => CmResult::CrSuccess,
+                    ConsumeConcurrentlyStatus::ReconsumeLater => CmResult::CrLater,
+                }),
+            Listener::Orderly(l) => {
+                r.order = true;
+                AssertUnwindSafe(l.consume_message(msg))
+                    .catch_unwind()
+                    .await
+                    .map(|s| match s {
+                        ConsumeOrderlyStatus::Success => CmResult::CrSuccess,
+                        ConsumeOrderlyStatus::SuspendCurrentQueueAMoment => CmResult::CrLater,
+                    })
+            }
+        };
+        match outcome {
+            Ok(result) => r.consume_result = Some(result),
+            Err(p) => {
+                r.consume_result = Some(CmResult::CrThrowException);
+                r.remark = Some(panic_text(p.as_ref()));
+            }
+        }
+        r.spent_time_mills = begin.elapsed().as_millis() as i64;
+        r
+    }
+}
+
+impl ConsumerInner for PushInner {
+    fn running_info(&self) -> BoxFuture<'_, ConsumerRunningInfo> {
+        Box::pin(self.build_running_info())
+    }
+
+    fn consume_message_directly(
+        &self,
+        msg: MessageExt,
+        _broker_name: Option<String>,
+    ) -> BoxFuture<'_, Option<ConsumeMessageDirectlyResult>> {
+        Box::pin(async move { Some(self.consume_directly(msg).await) })
     }
 }

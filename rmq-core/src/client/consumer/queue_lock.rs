@@ -24,12 +24,12 @@ impl PushInner {
         }
         let mut locked = Vec::new();
         for (_, set) in by_broker {
-            let Ok(addr) = broker_of(&self.instance, &set[0]).await else {
+            let Ok(addr) = broker_of(&self.base.instance, &set[0]).await else {
                 continue;
             };
             let body = LockBatchRequestBody {
-                consumer_group: self.config.consumer_group.clone(),
-                client_id: self.instance.client_id().to_owned(),
+                consumer_group: self.base.wire_group.clone(),
+                client_id: self.base.instance.client_id().to_owned(),
                 only_this_broker: false,
                 mq_set: set,
             };
@@ -43,9 +43,10 @@ impl PushInner {
             };
             let req = RemotingCommand::request(code).with_body(body);
             match self
+                .base
                 .instance
                 .remoting()
-                .invoke(&addr, req, self.instance.api_timeout())
+                .invoke(&addr, req, self.base.instance.api_timeout())
                 .await
             {
                 Ok(r) if r.code == 0 && !unlock => {
@@ -68,12 +69,15 @@ impl PushInner {
         }
         let locked = self.lock_queues(&running, false).await;
         let mut queues = self.queues.lock().await;
-        for mq in running.iter().filter(|q| !locked.contains(q)) {
-            if let Some(t) = queues.remove(mq) {
+        for mq in &running {
+            if locked.contains(mq) {
+                if let Some(t) = queues.get(mq) {
+                    t.pq.set_locked(true);
+                }
+            } else if let Some(t) = queues.remove(mq) {
                 tracing::warn!(queue = %mq, "queue lock lost: stopping it");
-                t.cancel.cancel();
-                let _ = t.handle.await;
-                let _ = self.offsets.persist(&self.instance, mq).await;
+                t.pq.set_locked(false);
+                self.release_queue(mq, t).await;
             }
         }
     }

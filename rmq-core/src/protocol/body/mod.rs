@@ -3,6 +3,8 @@
 //! Deserialization is lenient where clients differ: enums as names or ordinals, numbers as
 //! strings, absent collections as empty.
 
+mod consumer_info;
+mod fastjson;
 mod heartbeat;
 mod lenient;
 mod lock;
@@ -10,6 +12,8 @@ mod misc;
 mod route;
 mod topic_config;
 
+pub use consumer_info::*;
+pub use fastjson::{fastjson_to_json, write_object_keyed_map};
 pub use heartbeat::*;
 pub use lock::*;
 pub use misc::*;

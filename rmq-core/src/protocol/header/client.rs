@@ -46,3 +46,17 @@ header! {
         opt jstack_enable: bool = "jstackEnable",
     }
 }
+
+header! {
+    /// `ConsumeMessageDirectlyResultRequestHeader` (309, admin → broker → consumer): the body is
+    /// the message in its stored layout.
+    pub struct ConsumeMessageDirectlyResultRequestHeader {
+        req consumer_group: String = "consumerGroup",
+        opt client_id: String = "clientId",
+        opt msg_id: String = "msgId",
+        opt broker_name: String = "brokerName",
+        opt topic: String = "topic",
+        opt topic_sys_flag: i32 = "topicSysFlag",
+        opt group_sys_flag: i32 = "groupSysFlag",
+    }
+}
