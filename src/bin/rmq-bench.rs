@@ -1,0 +1,178 @@
+//! `rmq-bench`: RocketMQ's `benchmark/producer.sh` and `consumer.sh` for rmq's native client.
+//!
+//! ```text
+//! rmq-bench producer --namesrv 127.0.0.1:9876 --topic BenchmarkTest --threads 1 --size 1024 \
+//!                    --duration 10 --mode sync|async|oneway|batch [--in-flight 256] [--batch 32] [--rate 5000]
+//! rmq-bench consumer --namesrv 127.0.0.1:9876 --topic BenchmarkTest --group benchmark_consumer --duration 10
+//! rmq-bench idle     --namesrv 127.0.0.1:9876 --topic BenchmarkTest --seconds 5
+//! ```
+//!
+//! Each prints one line per second, a summary (TPS; send latency p50/p99/p99.9/max for the
+//! producer, born→consumed latency for the consumer) and a `RESULT {json}` line for scripts.
+//! With `--rate` (or `--stamp`) the producer puts its send time in µs into the user property
+//! `BENCH_SEND_US`, which the consumer uses instead of the ms-resolution born timestamp.
+
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[path = "rmq_bench/consumer.rs"]
+mod consumer;
+#[path = "rmq_bench/producer.rs"]
+mod producer;
+#[path = "rmq_bench/stats.rs"]
+mod stats;
+
+/// The user property holding the producer's send time in µs since the epoch.
+pub const SEND_TIME_PROPERTY: &str = "BENCH_SEND_US";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "rmq-bench",
+    about = "Benchmark rmq's native RocketMQ client",
+    version
+)]
+struct Cli {
+    /// Tokio worker threads (default: one per core).
+    #[arg(long, global = true)]
+    workers: Option<usize>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Send messages for a fixed time; print TPS and send latency.
+    Producer(ProducerArgs),
+    /// Consume with a push consumer for a fixed time; print TPS and born→consumed latency.
+    Consumer(ConsumerArgs),
+    /// Start one producer and one push consumer, idle, print the resident memory.
+    Idle(IdleArgs),
+}
+
+/// How the producer sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Mode {
+    /// `send`, one at a time per task.
+    Sync,
+    /// `send_async_with_callback`, `--in-flight` outstanding.
+    Async,
+    /// `send_oneway`.
+    Oneway,
+    /// `send_batch` of `--batch` messages.
+    Batch,
+}
+
+/// `rmq-bench producer` options.
+#[derive(Debug, Clone, Args)]
+pub struct ProducerArgs {
+    /// Name server address(es), `host:port;host:port`.
+    #[arg(long, short = 'n', default_value = "127.0.0.1:9876")]
+    pub namesrv: String,
+    /// Topic.
+    #[arg(long, short = 't', default_value = "BenchmarkTest")]
+    pub topic: String,
+    /// Producer group.
+    #[arg(long, short = 'g', default_value = "benchmark_producer")]
+    pub group: String,
+    /// Concurrent sending tasks.
+    #[arg(long, short = 'w', default_value_t = 1)]
+    pub threads: usize,
+    /// Body size in bytes.
+    #[arg(long, short = 's', default_value_t = 1024)]
+    pub size: usize,
+    /// Measured seconds.
+    #[arg(long, short = 'd', default_value_t = 10)]
+    pub duration: u64,
+    /// Seconds of load before the measurement starts.
+    #[arg(long, default_value_t = 1)]
+    pub warmup: u64,
+    /// Send mode.
+    #[arg(long, short = 'm', value_enum, default_value_t = Mode::Sync)]
+    pub mode: Mode,
+    /// Async sends outstanding at once (all tasks together).
+    #[arg(long, default_value_t = 256)]
+    pub in_flight: usize,
+    /// Messages per batch request (`--mode batch`).
+    #[arg(long, default_value_t = 32)]
+    pub batch: usize,
+    /// Messages per second over all tasks (default: as fast as possible).
+    #[arg(long)]
+    pub rate: Option<u64>,
+    /// Put the send time into `BENCH_SEND_US` (always on with `--rate`).
+    #[arg(long)]
+    pub stamp: bool,
+    /// Tag of every message.
+    #[arg(long)]
+    pub tag: Option<String>,
+    /// Send timeout in ms.
+    #[arg(long, default_value_t = 3000)]
+    pub timeout_ms: u64,
+}
+
+/// `rmq-bench consumer` options.
+#[derive(Debug, Clone, Args)]
+pub struct ConsumerArgs {
+    /// Name server address(es).
+    #[arg(long, short = 'n', default_value = "127.0.0.1:9876")]
+    pub namesrv: String,
+    /// Topic.
+    #[arg(long, short = 't', default_value = "BenchmarkTest")]
+    pub topic: String,
+    /// Consumer group.
+    #[arg(long, short = 'g', default_value = "benchmark_consumer")]
+    pub group: String,
+    /// Tag expression.
+    #[arg(long, default_value = "*")]
+    pub expression: String,
+    /// Measured seconds.
+    #[arg(long, short = 'd', default_value_t = 10)]
+    pub duration: u64,
+    /// Seconds after start before the measurement starts.
+    #[arg(long, default_value_t = 1)]
+    pub warmup: u64,
+}
+
+/// `rmq-bench idle` options.
+#[derive(Debug, Clone, Args)]
+pub struct IdleArgs {
+    /// Name server address(es).
+    #[arg(long, short = 'n', default_value = "127.0.0.1:9876")]
+    pub namesrv: String,
+    /// Topic the consumer subscribes to (the producer sends one message to it first).
+    #[arg(long, short = 't', default_value = "BenchmarkTest")]
+    pub topic: String,
+    /// Seconds to idle before measuring.
+    #[arg(long, default_value_t = 5)]
+    pub seconds: u64,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let mut rt = tokio::runtime::Builder::new_multi_thread();
+    rt.enable_all();
+    if let Some(n) = cli.workers {
+        rt.worker_threads(n.max(1));
+    }
+    let rt = match rt.build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("rmq-bench: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = rt.block_on(async {
+        match cli.command {
+            Command::Producer(a) => producer::run(a).await,
+            Command::Consumer(a) => consumer::run(a).await,
+            Command::Idle(a) => consumer::idle(a).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("rmq-bench: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

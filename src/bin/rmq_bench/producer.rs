@@ -1,0 +1,256 @@
+//! `rmq-bench producer`: sync, async, oneway or batch sends for a fixed time, optionally at a
+//! fixed rate; prints TPS and send latency percentiles.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rmq::client::{ClientConfig, ClientError, DefaultMqProducer, Message, ProducerConfig};
+use tokio::sync::{mpsc, Semaphore};
+
+use super::stats::{now_us, reporter, Counters, Samples};
+use super::{Mode, ProducerArgs, SEND_TIME_PROPERTY};
+
+/// When the measured window starts and ends.
+#[derive(Clone, Copy)]
+struct Window {
+    start: Instant,
+    end: Instant,
+}
+
+impl Window {
+    fn counts(&self, begin: Instant, done: Instant) -> bool {
+        begin >= self.start && done <= self.end
+    }
+}
+
+struct Load {
+    producer: DefaultMqProducer,
+    args: ProducerArgs,
+    /// Topic, body and tag of every message.
+    template: Message,
+    counters: Arc<Counters>,
+    window: Window,
+}
+
+impl Load {
+    fn message(&self) -> Message {
+        let mut m = self.template.clone();
+        if self.args.stamp || self.args.rate.is_some() {
+            m = m.with_property(SEND_TIME_PROPERTY, now_us().to_string());
+        }
+        m
+    }
+
+    /// Time between two sends of one task at `--rate`.
+    fn pace(&self) -> Option<Duration> {
+        let rate = self.args.rate.filter(|r| *r > 0)?;
+        Some(Duration::from_secs_f64(
+            self.args.threads.max(1) as f64 / rate as f64,
+        ))
+    }
+
+    /// One task of sync, oneway or batch sends, one after the other.
+    async fn sequential(self: Arc<Self>) -> Samples {
+        let mut samples = Samples::with_capacity(1 << 16);
+        let pace = self.pace();
+        let mut next = Instant::now();
+        loop {
+            let now = Instant::now();
+            if now >= self.window.end {
+                break;
+            }
+            if let Some(pace) = pace {
+                if next > now {
+                    tokio::time::sleep_until(next.into()).await;
+                }
+                next += pace;
+            }
+            let begin = Instant::now();
+            let r: Result<u64, ClientError> = match self.args.mode {
+                Mode::Sync | Mode::Async => self.producer.send(&self.message()).await.map(|_| 1),
+                Mode::Oneway => self.producer.send_oneway(&self.message()).await.map(|_| 1),
+                Mode::Batch => {
+                    let msgs: Vec<Message> = (0..self.args.batch).map(|_| self.message()).collect();
+                    self.producer
+                        .send_batch(&msgs)
+                        .await
+                        .map(|_| msgs.len() as u64)
+                }
+            };
+            let done = Instant::now();
+            if self.window.counts(begin, done) {
+                match r {
+                    Ok(n) => {
+                        self.counters.ok(n);
+                        samples.record(done - begin);
+                    }
+                    Err(e) => {
+                        self.counters.failed();
+                        tracing::debug!(error = %e, "send failed");
+                    }
+                }
+            }
+        }
+        samples
+    }
+
+    /// One task issuing async sends, at most `--in-flight` outstanding over all tasks.
+    async fn issue_async(
+        self: Arc<Self>,
+        permits: Arc<Semaphore>,
+        done_tx: mpsc::UnboundedSender<(Instant, Instant, bool)>,
+    ) {
+        let pace = self.pace();
+        let mut next = Instant::now();
+        loop {
+            let Ok(permit) = permits.clone().acquire_owned().await else {
+                break;
+            };
+            let now = Instant::now();
+            if now >= self.window.end {
+                break;
+            }
+            if let Some(pace) = pace {
+                if next > now {
+                    tokio::time::sleep_until(next.into()).await;
+                }
+                next += pace;
+            }
+            let tx = done_tx.clone();
+            let begin = Instant::now();
+            self.producer
+                .send_async_with_callback(self.message(), move |r| {
+                    let done = Instant::now();
+                    drop(permit);
+                    let _ = tx.send((begin, done, r.is_ok()));
+                });
+        }
+    }
+}
+
+/// Runs the producer benchmark and prints its summary.
+pub async fn run(args: ProducerArgs) -> Result<(), ClientError> {
+    let producer = DefaultMqProducer::new(
+        ClientConfig {
+            name_server_addr: args.namesrv.clone(),
+            ..Default::default()
+        },
+        ProducerConfig {
+            producer_group: args.group.clone(),
+            send_msg_timeout: Duration::from_millis(args.timeout_ms),
+            ..Default::default()
+        },
+    )?;
+    // Route and connection ready before the clock starts.
+    producer.publish_queues(&args.topic).await?;
+    let start = Instant::now() + Duration::from_secs(args.warmup);
+    let window = Window {
+        start,
+        end: start + Duration::from_secs(args.duration),
+    };
+    let counters = Arc::new(Counters::default());
+    let load = Arc::new(Load {
+        producer: producer.clone(),
+        template: {
+            let m = Message::new(args.topic.clone(), vec![b'x'; args.size]);
+            match &args.tag {
+                Some(tag) => m.with_tags(tag.clone()),
+                None => m,
+            }
+        },
+        counters: counters.clone(),
+        window,
+        args: args.clone(),
+    });
+    println!(
+        "producer: mode {:?}, {} task(s), {} B bodies, topic {}, {} s warm-up + {} s{}",
+        args.mode,
+        args.threads,
+        args.size,
+        args.topic,
+        args.warmup,
+        args.duration,
+        args.rate.map_or(String::new(), |r| format!(", {r} msg/s")),
+    );
+    let report = {
+        let counters = counters.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep_until(start.into()).await;
+            reporter("producer", counters, window.end).await.ok();
+        })
+    };
+    let mut samples = Samples::default();
+    if args.mode == Mode::Async {
+        let in_flight = args.in_flight.max(1);
+        let permits = Arc::new(Semaphore::new(in_flight));
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let tasks: Vec<_> = (0..args.threads.max(1))
+            .map(|_| tokio::spawn(load.clone().issue_async(permits.clone(), tx.clone())))
+            .collect();
+        drop(tx);
+        let collector = {
+            let counters = counters.clone();
+            tokio::spawn(async move {
+                let mut s = Samples::with_capacity(1 << 20);
+                while let Some((begin, done, ok)) = rx.recv().await {
+                    if window.counts(begin, done) {
+                        if ok {
+                            counters.ok(1);
+                            s.record(done - begin);
+                        } else {
+                            counters.failed();
+                        }
+                    }
+                }
+                s
+            })
+        };
+        for t in tasks {
+            let _ = t.await;
+        }
+        // Every outstanding send answers (or times out) before the collector ends.
+        let all = u32::try_from(in_flight).unwrap_or(u32::MAX);
+        let _ = tokio::time::timeout(
+            Duration::from_millis(args.timeout_ms * 4),
+            permits.acquire_many(all),
+        )
+        .await;
+        if let Ok(s) = collector.await {
+            samples = s;
+        }
+    } else {
+        let tasks: Vec<_> = (0..args.threads.max(1))
+            .map(|_| tokio::spawn(load.clone().sequential()))
+            .collect();
+        for t in tasks {
+            if let Ok(s) = t.await {
+                samples.merge(s);
+            }
+        }
+    }
+    let _ = report.await;
+    let ok = counters.ok.load(std::sync::atomic::Ordering::Relaxed);
+    let failed = counters.failed.load(std::sync::atomic::Ordering::Relaxed);
+    let secs = args.duration.max(1) as f64;
+    let tps = ok as f64 / secs;
+    let per_request = if args.mode == Mode::Batch {
+        " (per batch request)"
+    } else {
+        ""
+    };
+    let summary = samples.summary();
+    println!(
+        "producer {:?}: {ok} msgs in {secs:.0} s = {tps:.0} msg/s, failed {failed}; send latency{per_request}: {}",
+        args.mode,
+        summary.describe()
+    );
+    println!(
+        "RESULT {{\"role\":\"producer\",\"mode\":\"{:?}\",\"threads\":{},\"size\":{},\"tps\":{tps:.1},\"ok\":{ok},\"failed\":{failed},{}}}",
+        args.mode,
+        args.threads,
+        args.size,
+        summary.json_fields()
+    );
+    producer.instance().remoting().close_all().await;
+    Ok(())
+}
