@@ -180,6 +180,12 @@ impl DefaultMqProducer {
         &self.inner.config
     }
 
+    /// Closes the producer's connections (Java's `shutdown`). Oneway requests still queued
+    /// on a connection may be dropped; sends started afterwards connect again.
+    pub async fn shutdown(&self) {
+        self.inner.instance.remoting().close_all().await;
+    }
+
     /// The latency fault table (which brokers are put aside).
     pub fn fault_tolerance(&self) -> &LatencyFaultTolerance {
         &self.inner.fault
