@@ -241,6 +241,24 @@ async fn manual_commit_and_poll_timeouts() {
     assert_eq!(lag(ns.clone()).await, 20, "no auto-commit");
     c.commit().await;
     assert_eq!(lag(ns.clone()).await, 0, "committed");
+    let queues = c.assignment().await;
+    let total: i64 = {
+        let mut t = 0;
+        for q in &queues {
+            t += c.committed(q).await.unwrap().unwrap_or(0);
+        }
+        t
+    };
+    assert_eq!(total, 20, "committed offsets of the 4 queues");
+    // Back to the start of every queue: all 20 again; then to the end: nothing.
+    for q in &queues {
+        c.seek_to_begin(q).await.unwrap();
+    }
+    assert_eq!(poll_until(&c, 20).await.len(), 20);
+    for q in &queues {
+        c.seek_to_end(q).await.unwrap();
+    }
+    assert!(c.poll(Duration::from_millis(300)).await.unwrap().is_empty());
     c.shutdown().await;
     b.shutdown().await;
 }

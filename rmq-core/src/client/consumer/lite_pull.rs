@@ -339,6 +339,35 @@ impl DefaultLitePullConsumer {
         Ok(())
     }
 
+    /// Moves a held queue to its smallest offset.
+    pub async fn seek_to_begin(&self, mq: &MessageQueue) -> Result<(), ClientError> {
+        let (min, _) = self
+            .inner
+            .base
+            .min_max_offset(&self.inner.base.wrap_queue(mq))
+            .await?;
+        self.seek(mq, min).await
+    }
+
+    /// Moves a held queue past its last message.
+    pub async fn seek_to_end(&self, mq: &MessageQueue) -> Result<(), ClientError> {
+        let (_, max) = self
+            .inner
+            .base
+            .min_max_offset(&self.inner.base.wrap_queue(mq))
+            .await?;
+        self.seek(mq, max).await
+    }
+
+    /// The group's offset of a queue as committed on its broker (`None`: nothing committed).
+    pub async fn committed(&self, mq: &MessageQueue) -> Result<Option<i64>, ClientError> {
+        self.inner
+            .base
+            .offsets
+            .fetch(&self.inner.base.instance, &self.inner.base.wrap_queue(mq))
+            .await
+    }
+
     /// Up to `pull_batch_size` messages of one queue, waiting at most `timeout` for some;
     /// empty when none arrived. With auto-commit, what is returned counts as consumed.
     pub async fn poll(&self, timeout: Duration) -> Result<Vec<MessageExt>, ClientError> {
