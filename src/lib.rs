@@ -44,11 +44,11 @@ pub use application::{AppError, Application, ApplicationBuilder, ResolvedListene
 pub use rmq_broker as broker;
 pub use rmq_core::client::{SendResult, SendStatus};
 pub use rmq_core::config;
-pub use rmq_core::template;
-pub use rmq_core::template::{Json, RocketMqTemplate, TemplateError};
 pub use rmq_core::listener;
 pub use rmq_core::protocol;
 pub use rmq_core::protocol::message::{Message, MessageExt};
+pub use rmq_core::template;
+pub use rmq_core::template::{Json, RocketMqTemplate, TemplateError};
 pub use rmq_macros::rocketmq_listener;
 
 /// The native client: producer, push and lite pull consumers, admin calls, messages.

@@ -11,7 +11,7 @@ use rmq_core::listener::{registered, ListenerDefinition};
 use rmq_core::template::RocketMqTemplate;
 
 use super::listeners::{check_groups, resolve, start_consumer};
-use super::{check_name_server, template_producer, AppError, Application};
+use super::{check_name_server, pull_consumer, template_producer, AppError, Application};
 
 type ListenerFilter = Arc<dyn Fn(&ListenerDefinition) -> bool + Send + Sync>;
 
@@ -134,8 +134,22 @@ impl ApplicationBuilder {
                 (ns, Some(broker))
             }
         };
+        let producer = template_producer(&config, &name_server)?;
+        let template =
+            match pull_consumer(&config, &name_server, self.offset_store_dir.as_deref()).await {
+                Ok(Some((consumer, poll_timeout))) => {
+                    RocketMqTemplate::with_pull_consumer(producer, consumer, poll_timeout)
+                }
+                Ok(None) => RocketMqTemplate::new(producer),
+                Err(e) => {
+                    if let Some(embedded) = embedded {
+                        embedded.shutdown().await;
+                    }
+                    return Err(e);
+                }
+            };
         let mut app = Application {
-            template: RocketMqTemplate::new(template_producer(&config, &name_server)?),
+            template,
             config,
             name_server,
             embedded,

@@ -5,6 +5,7 @@ use std::panic::AssertUnwindSafe;
 use std::time::Duration;
 
 use futures_util::FutureExt;
+use rmq_core::client::consumer::MessageSelector;
 use rmq_core::client::{
     ClientConfig, ConsumeConcurrentlyStatus, ConsumeOrderlyStatus, ConsumerConfig,
     DefaultMqPushConsumer, ListenerFn, OrderlyListenerFn,
@@ -124,7 +125,10 @@ pub fn check_groups(listeners: &[ResolvedListener]) -> Result<(), AppError> {
             let detail = if first.subscription() != listener.subscription() {
                 format!(
                     " with different subscriptions ({} `{}` vs {} `{}`)",
-                    first.topic, first.selector_expression, listener.topic, listener.selector_expression
+                    first.topic,
+                    first.selector_expression,
+                    listener.topic,
+                    listener.selector_expression
                 )
             } else {
                 String::new()
@@ -176,6 +180,10 @@ pub async fn start_consumer(
         message_model: listener.message_model,
         consume_thread_max: usize::try_from(attrs.consume_thread_number.max(1)).unwrap_or(1),
         max_reconsume_times: attrs.max_reconsume_times,
+        delay_level_when_next_consume: attrs.delay_level_when_next_consume,
+        consume_timeout: Duration::from_secs(
+            u64::try_from(attrs.consume_timeout.max(1)).unwrap_or(15) * 60,
+        ),
         suspend_current_queue_time_millis: u64::try_from(attrs.suspend_current_queue_time_millis)
             .unwrap_or(1000),
         await_termination: Duration::from_millis(
@@ -234,7 +242,11 @@ pub async fn start_consumer(
         }
     }
     .map_err(client_error)?;
-    consumer.subscribe(&listener.topic, &listener.selector_expression);
+    let selector = match listener.selector_type {
+        SelectorType::Tag => MessageSelector::by_tag(listener.selector_expression.clone()),
+        SelectorType::Sql92 => MessageSelector::sql92(listener.selector_expression.clone()),
+    };
+    consumer.subscribe_with_selector(&listener.topic, selector);
     consumer.start().await.map_err(client_error)?;
     tracing::info!(
         listener = %name,

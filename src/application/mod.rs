@@ -9,10 +9,15 @@ mod listeners;
 use std::time::Duration;
 
 use rmq_broker::EmbeddedBroker;
+use std::sync::Arc;
+
+use rmq_core::client::consumer::{LitePullConsumerConfig, MessageSelector};
 use rmq_core::client::{
-    ClientConfig, DefaultMqProducer, DefaultMqPushConsumer, MqAdmin, ProducerConfig,
+    ClientConfig, DefaultLitePullConsumer, DefaultMqProducer, DefaultMqPushConsumer, MqAdmin,
+    ProducerConfig,
 };
 use rmq_core::config::Config;
+use rmq_core::protocol::body::MessageModel;
 use rmq_core::template::RocketMqTemplate;
 
 pub use builder::ApplicationBuilder;
@@ -99,7 +104,12 @@ impl Application {
         if let Some(pull) = self.template.pull_consumer() {
             pull.shutdown().await;
         }
-        self.template.producer().instance().remoting().close_all().await;
+        self.template
+            .producer()
+            .instance()
+            .remoting()
+            .close_all()
+            .await;
         if let Some(embedded) = self.embedded {
             embedded.shutdown().await;
             tracing::info!("embedded broker stopped");
@@ -165,6 +175,79 @@ fn producer_config(config: &Config) -> (ClientConfig, ProducerConfig) {
     (client, producer)
 }
 
+/// The lite pull consumer behind `template.receive`, when `rocketmq.pull-consumer` (or
+/// rocketmq-spring's `rocketmq.consumer`) names a group and a topic.
+async fn pull_consumer(
+    config: &Config,
+    name_server: &str,
+    offset_store_dir: Option<&std::path::Path>,
+) -> Result<Option<(Arc<DefaultLitePullConsumer>, Duration)>, AppError> {
+    let rmq = config.rocketmq();
+    let pull = rmq.pull_consumer.or_consumer(&rmq.consumer);
+    let (Some(group), Some(topic)) = (pull.group.clone(), pull.topic.clone()) else {
+        return Ok(None);
+    };
+    let invalid = |key: &str, reason: String| {
+        AppError::Config(rmq_core::config::ConfigError::InvalidValue {
+            key: format!("rocketmq.pull-consumer.{key}"),
+            origin: rmq_core::config::Origin::Unknown,
+            reason,
+        })
+    };
+    let message_model = match pull.message_model.to_ascii_uppercase().as_str() {
+        "CLUSTERING" => MessageModel::Clustering,
+        "BROADCASTING" => MessageModel::Broadcasting,
+        other => {
+            return Err(invalid(
+                "message-model",
+                format!("{other:?} is not CLUSTERING or BROADCASTING"),
+            ))
+        }
+    };
+    let selector = match pull.selector_type.to_ascii_uppercase().as_str() {
+        "TAG" => MessageSelector::by_tag(pull.selector_expression.clone()),
+        "SQL92" => MessageSelector::sql92(pull.selector_expression.clone()),
+        other => {
+            return Err(invalid(
+                "selector-type",
+                format!("{other:?} is not TAG or SQL92"),
+            ))
+        }
+    };
+    if pull.tls_enable {
+        return Err(invalid(
+            "tls-enable",
+            "TLS connections are not supported by rmq yet".into(),
+        ));
+    }
+    let client = ClientConfig {
+        name_server_addr: name_server.to_owned(),
+        instance_name: pull.instance_name.clone(),
+        namespace: pull.namespace.clone().unwrap_or_default(),
+        ..ClientConfig::default()
+    };
+    let lite = LitePullConsumerConfig {
+        consumer_group: group.clone(),
+        message_model,
+        pull_batch_size: pull.pull_batch_size.max(1),
+        instance_name: pull.instance_name.clone(),
+        offset_store_dir: offset_store_dir.map(std::path::Path::to_path_buf),
+        ..LitePullConsumerConfig::default()
+    };
+    let poll_timeout = lite.poll_timeout;
+    let client_error = |source| AppError::Client {
+        what: format!("the pull consumer of group {group}"),
+        source,
+    };
+    let consumer = DefaultLitePullConsumer::with_config(client, lite).map_err(client_error)?;
+    consumer
+        .subscribe_with_selector(&topic, selector)
+        .map_err(client_error)?;
+    consumer.start().await.map_err(client_error)?;
+    tracing::info!(%group, %topic, "pull consumer for template.receive started");
+    Ok(Some((Arc::new(consumer), poll_timeout)))
+}
+
 fn template_producer(config: &Config, name_server: &str) -> Result<DefaultMqProducer, AppError> {
     let (mut client, producer) = producer_config(config);
     client.name_server_addr = name_server.to_owned();
@@ -173,4 +256,3 @@ fn template_producer(config: &Config, name_server: &str) -> Result<DefaultMqProd
         source,
     })
 }
-

@@ -20,10 +20,12 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use destination::{java_string_hash, select_by_hash, Destination};
+pub use destination::Destination;
 pub use payload::{FromMessage, IntoPayload, Json};
 
-use crate::client::{ClientError, DefaultLitePullConsumer, DefaultMqProducer, SendResult};
+use crate::client::{
+    select_by_hash_key, ClientError, DefaultLitePullConsumer, DefaultMqProducer, SendResult,
+};
 use crate::listener::ListenerError;
 use crate::protocol::message::{keys, Message};
 
@@ -158,7 +160,8 @@ impl RocketMqTemplate {
         payload: impl IntoPayload,
         seconds: i64,
     ) -> Result<SendResult, TemplateError> {
-        let msg = build(destination, payload)?.with_property(keys::TIMER_DELAY_SEC, seconds.to_string());
+        let msg =
+            build(destination, payload)?.with_property(keys::TIMER_DELAY_SEC, seconds.to_string());
         Ok(self.inner.producer.send(&msg).await?)
     }
 
@@ -169,7 +172,8 @@ impl RocketMqTemplate {
         payload: impl IntoPayload,
         millis: i64,
     ) -> Result<SendResult, TemplateError> {
-        let msg = build(destination, payload)?.with_property(keys::TIMER_DELAY_MS, millis.to_string());
+        let msg =
+            build(destination, payload)?.with_property(keys::TIMER_DELAY_MS, millis.to_string());
         Ok(self.inner.producer.send(&msg).await?)
     }
 
@@ -209,7 +213,7 @@ impl RocketMqTemplate {
     ) -> impl Future<Output = Result<SendResult, TemplateError>> + Send + 'static {
         let started = build(destination, payload).map(|msg| self.inner.producer.send_async(msg));
         async move {
-            match started? .await {
+            match started?.await {
                 Ok(result) => Ok(result?),
                 Err(_) => Err(TemplateError::Cancelled),
             }
@@ -218,8 +222,12 @@ impl RocketMqTemplate {
 
     /// Sends in the background and calls `callback` with the outcome (`asyncSend` with a
     /// `SendCallback`).
-    pub fn async_send_with_callback<F>(&self, destination: &str, payload: impl IntoPayload, callback: F)
-    where
+    pub fn async_send_with_callback<F>(
+        &self,
+        destination: &str,
+        payload: impl IntoPayload,
+        callback: F,
+    ) where
         F: FnOnce(Result<SendResult, TemplateError>) + Send + 'static,
     {
         match build(destination, payload) {
@@ -253,7 +261,7 @@ impl RocketMqTemplate {
         Ok(self
             .inner
             .producer
-            .send_with_selector(&msg, |queues| select_by_hash(hash_key, queues.len()))
+            .send_with_selector(&msg, select_by_hash_key(hash_key))
             .await?)
     }
 
@@ -271,7 +279,7 @@ impl RocketMqTemplate {
                 template
                     .inner
                     .producer
-                    .send_with_selector(&msg, |queues| select_by_hash(&hash_key, queues.len()))
+                    .send_with_selector(&msg, select_by_hash_key(&hash_key))
                     .await
             })
         });

@@ -68,7 +68,8 @@ impl IntoPayload for Bytes {
 
 impl<T: Serialize> IntoPayload for Json<T> {
     fn into_message(self, destination: &Destination) -> Result<Message, TemplateError> {
-        let body = serde_json::to_vec(&self.0).map_err(|e| TemplateError::Payload(e.to_string()))?;
+        let body =
+            serde_json::to_vec(&self.0).map_err(|e| TemplateError::Payload(e.to_string()))?;
         Bytes::from(body).into_message(destination)
     }
 }

@@ -1,0 +1,14 @@
+//! The Spring-style layer end to end: `#[rocketmq_listener]` handlers, `RocketMqTemplate` and
+//! `Application` on the embedded broker, against the `rmq-broker` binary, and with the C++
+//! client on the other side. One test binary; each test starts only its own listeners.
+
+#[path = "../../rmq-broker/tests/common/mod.rs"]
+#[allow(dead_code)]
+mod common;
+
+mod delivery;
+mod external;
+mod payloads;
+mod startup;
+mod support;
+mod template;
