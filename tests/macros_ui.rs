@@ -1,0 +1,13 @@
+//! Compile-time behaviour of `#[rocketmq_listener]`: every misuse is refused with an error
+//! on the right span (`tests/ui/fail/*.rs` against their `.stderr`), and every supported
+//! form compiles (`tests/ui/pass/*.rs`).
+//!
+//! Regenerate the expected output with `TRYBUILD=overwrite cargo test --test macros_ui`, then
+//! review every `.stderr` diff.
+
+#[test]
+fn ui() {
+    let t = trybuild::TestCases::new();
+    t.compile_fail("tests/ui/fail/*.rs");
+    t.pass("tests/ui/pass/*.rs");
+}

@@ -1,0 +1,8 @@
+use rmq::rocketmq_listener;
+
+#[rocketmq_listener(topic = "orders", consumer_group = "order-group")]
+async fn on_order(_msg: String) -> i32 {
+    0
+}
+
+fn main() {}
