@@ -36,6 +36,10 @@ pub fn decode_json<T: DeserializeOwned>(msg: &MessageExt) -> Result<T, ListenerE
 
 /// What a handler may return: `()` acknowledges, `Ok(())` acknowledges, `Err(e)` asks for a
 /// redelivery (logged with `e`'s `Display`).
+#[diagnostic::on_unimplemented(
+    message = "a #[rocketmq_listener] handler must return `()` or `Result<(), E>` with `E: Display`, not `{Self}`",
+    label = "unsupported return type"
+)]
 pub trait IntoListenerResult {
     /// Maps the handler's return value.
     fn into_listener_result(self) -> Result<(), ListenerError>;
