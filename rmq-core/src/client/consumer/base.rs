@@ -53,6 +53,16 @@ pub(super) struct Allocation {
     pub(super) wanted: Vec<MessageQueue>,
     /// A topic had no route or consumer list yet: rebalance again soon.
     pub(super) incomplete: bool,
+    /// Topics whose share could not be computed: their queues stay as they are (Java skips
+    /// such a topic instead of dropping its queues).
+    pub(super) unknown: Vec<String>,
+}
+
+impl Allocation {
+    /// Whether a held queue should be released.
+    pub(super) fn releases(&self, mq: &MessageQueue) -> bool {
+        !self.wanted.contains(mq) && !self.unknown.contains(&mq.topic)
+    }
 }
 
 impl ConsumerBase {
@@ -325,6 +335,7 @@ impl ConsumerBase {
     /// of them (clustering). Heartbeats first when a broker does not list it yet.
     pub(super) async fn allocation(&self) -> Allocation {
         let mut wanted = Vec::new();
+        let mut unknown = Vec::new();
         let mut heartbeat_needed = false;
         let mut incomplete = false;
         for topic in self.topics() {
@@ -333,6 +344,7 @@ impl ConsumerBase {
                 Err(e) => {
                     tracing::debug!(%topic, error = %e, "rebalance: no route");
                     incomplete = true;
+                    unknown.push(topic);
                     continue;
                 }
             };
@@ -347,6 +359,7 @@ impl ConsumerBase {
                 .find_map(|b| b.master_addr().map(str::to_owned))
             else {
                 incomplete = true;
+                unknown.push(topic);
                 continue;
             };
             let cids = match self.consumer_ids(&addr).await {
@@ -355,6 +368,7 @@ impl ConsumerBase {
                     tracing::debug!(%topic, error = %e, "rebalance: no consumer list");
                     heartbeat_needed = true;
                     incomplete = true;
+                    unknown.push(topic);
                     continue;
                 }
             };
@@ -369,7 +383,11 @@ impl ConsumerBase {
         if heartbeat_needed {
             self.heartbeat().await;
         }
-        Allocation { wanted, incomplete }
+        Allocation {
+            wanted,
+            incomplete,
+            unknown,
+        }
     }
 
     async fn queue_offset(

@@ -299,7 +299,7 @@ impl DefaultLitePullConsumer {
             .iter()
             .map(|q| self.inner.base.wrap_queue(q))
             .collect();
-        self.inner.update_queues(wanted).await
+        self.inner.update_queues(wanted, &[]).await
     }
 
     /// The queues this consumer holds now (topic names as given).

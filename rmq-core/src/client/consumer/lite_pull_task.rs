@@ -88,15 +88,17 @@ impl LiteInner {
         tracing::info!(group = %self.config.consumer_group, queue = %mq, "lite pull queue released");
     }
 
-    /// Holds exactly `wanted` (wire queues): releases the others, starts the new ones.
+    /// Holds `wanted` (wire queues): releases the others (except those of `keep_topics`),
+    /// starts the new ones.
     pub(super) async fn update_queues(
         self: &Arc<Self>,
         wanted: Vec<MessageQueue>,
+        keep_topics: &[String],
     ) -> Result<(), ClientError> {
         let mut queues = self.queues.lock().await;
         let removed: Vec<MessageQueue> = queues
             .keys()
-            .filter(|q| !wanted.contains(q))
+            .filter(|q| !wanted.contains(q) && !keep_topics.contains(&q.topic))
             .cloned()
             .collect();
         for mq in removed {
@@ -127,8 +129,12 @@ impl LiteInner {
         if self.cancel.is_cancelled() || self.mode() != Mode::Subscribe {
             return;
         }
-        let Allocation { wanted, incomplete } = self.base.allocation().await;
-        let failed = self.update_queues(wanted).await.is_err();
+        let Allocation {
+            wanted,
+            incomplete,
+            unknown,
+        } = self.base.allocation().await;
+        let failed = self.update_queues(wanted, &unknown).await.is_err();
         self.retry_soon
             .store(incomplete || failed, Ordering::Release);
     }

@@ -15,7 +15,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use super::base::{Allocation, BaseConfig, ConsumerBase};
+use super::base::{BaseConfig, ConsumerBase};
 use super::consume_orderly::orderly_worker;
 use super::process_queue::ProcessQueue;
 use super::pull_loop::pull_loop;
@@ -305,17 +305,15 @@ impl PushInner {
         if self.cancel.is_cancelled() {
             return;
         }
-        let Allocation {
-            wanted,
-            mut incomplete,
-        } = self.base.allocation().await;
+        let allocation = self.base.allocation().await;
+        let mut incomplete = allocation.incomplete;
         let mut queues = self.queues.lock().await;
         if self.cancel.is_cancelled() {
             return;
         }
         let removed: Vec<MessageQueue> = queues
             .keys()
-            .filter(|q| !wanted.contains(q))
+            .filter(|q| allocation.releases(q))
             .cloned()
             .collect();
         for mq in removed {
@@ -323,7 +321,8 @@ impl PushInner {
                 self.release_queue(&mq, t).await;
             }
         }
-        let mut new: Vec<MessageQueue> = wanted
+        let mut new: Vec<MessageQueue> = allocation
+            .wanted
             .into_iter()
             .filter(|q| !queues.contains_key(q))
             .collect();
