@@ -221,6 +221,7 @@ async fn failing_handler_is_retried_then_dead_lettered() {
     let t = app.template();
     t.sync_send("app-fail", "poison").await.unwrap();
     t.sync_send("app-badjson", "{not json").await.unwrap();
+    t.sync_send("app-panic", "fragile").await.unwrap();
 
     let dlq = SINK.wait_len("dlq", 1, 60).await;
     assert_eq!(dlq[0], "poison|app-fail");
