@@ -45,6 +45,8 @@ pub struct LitePullConsumerConfig {
     pub pull_threshold_for_queue: usize,
     /// Pulling on a queue pauses while its cached bodies exceed this many MiB (100).
     pub pull_threshold_size_for_queue: usize,
+    /// Pulling on a queue pauses while the offsets it holds span more than this (2000).
+    pub consume_max_span: i64,
     /// The poll timeout callers use by default (5 s); `poll` takes its own.
     pub poll_timeout: Duration,
     /// Commit polled offsets to the broker every `auto_commit_interval` (on).
@@ -77,6 +79,7 @@ impl Default for LitePullConsumerConfig {
             pull_threshold_for_all: 10_000,
             pull_threshold_for_queue: 1000,
             pull_threshold_size_for_queue: 100,
+            consume_max_span: 2000,
             poll_timeout: Duration::from_secs(5),
             auto_commit: true,
             auto_commit_interval: Duration::from_secs(5),

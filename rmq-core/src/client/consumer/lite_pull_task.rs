@@ -280,6 +280,10 @@ async fn pull_task(
             .then_some(FlowControl::Count(buffered))
             .or_else(|| {
                 pq.flow_control(c.pull_threshold_for_queue, c.pull_threshold_size_for_queue)
+            })
+            .or_else(|| {
+                let span = pq.max_span();
+                (span > c.consume_max_span).then_some(FlowControl::Span(span))
             });
         if let Some(why) = why {
             if flow_controlled.is_multiple_of(1000) {

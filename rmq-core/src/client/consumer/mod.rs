@@ -187,6 +187,9 @@ pub struct ConsumerConfig {
     pub pull_threshold_for_queue: usize,
     /// Pulling on a queue pauses while its cached bodies exceed this many MiB (100).
     pub pull_threshold_size_for_queue: usize,
+    /// Concurrent listeners: pulling on a queue pauses while the offsets it holds span more
+    /// than this (a message stuck in the listener holds back the queue; 2000).
+    pub consume_concurrently_max_span: i64,
     /// Redeliveries before the DLQ; −1 means 16.
     pub max_reconsume_times: i32,
     /// Delay level of a failed message's redelivery: 0 lets the broker decide (3 +
@@ -231,6 +234,7 @@ impl Default for ConsumerConfig {
             pull_batch_size: 32,
             pull_threshold_for_queue: 1000,
             pull_threshold_size_for_queue: 100,
+            consume_concurrently_max_span: 2000,
             max_reconsume_times: -1,
             delay_level_when_next_consume: 0,
             consume_timeout: Duration::from_secs(15 * 60),

@@ -44,6 +44,8 @@ pub(crate) enum FlowControl {
     Count(usize),
     /// More MiB cached than `pull_threshold_size_for_queue`.
     SizeMib(usize),
+    /// Held offsets span more than the maximum span.
+    Span(i64),
 }
 
 /// The cached messages of one assigned queue.
@@ -124,6 +126,15 @@ impl ProcessQueue {
             Some(FlowControl::SizeMib(s.size / MIB))
         } else {
             None
+        }
+    }
+
+    /// The distance between the first and last offset held (`getMaxSpan`).
+    pub(crate) fn max_span(&self) -> i64 {
+        let s = self.lock();
+        match (s.msgs.keys().next(), s.msgs.keys().next_back()) {
+            (Some(a), Some(b)) => b - a,
+            _ => 0,
         }
     }
 
@@ -303,6 +314,7 @@ mod tests {
         assert_eq!(pq.flow_control(1, 100), Some(FlowControl::Count(2)));
         assert_eq!(pq.flow_control(2, 1), Some(FlowControl::SizeMib(2)));
         assert_eq!(pq.flow_control(2, 2), None);
+        assert_eq!(pq.max_span(), 1);
     }
 
     #[test]

@@ -121,18 +121,33 @@ pub(super) async fn pull_loop(
     let mut flow_controlled: u64 = 0;
     let mut refusals = Refusals::default();
     while !cancel.is_cancelled() {
-        if let Some(why) = pq.flow_control(
-            inner.config.pull_threshold_for_queue,
-            inner.config.pull_threshold_size_for_queue,
-        ) {
+        let c = &inner.config;
+        let why = pq
+            .flow_control(c.pull_threshold_for_queue, c.pull_threshold_size_for_queue)
+            .or_else(|| {
+                let span = pq.max_span();
+                (matches!(inner.listener, Listener::Concurrently(_))
+                    && span > c.consume_concurrently_max_span)
+                    .then_some(FlowControl::Span(span))
+            });
+        if let Some(why) = why {
             if flow_controlled.is_multiple_of(1000) {
                 match why {
-                    FlowControl::Count(n) => {
-                        tracing::warn!(%group, queue = %mq, cached = n, threshold = inner.config.pull_threshold_for_queue, times = flow_controlled, "the cached message count exceeds the threshold, so do flow control")
-                    }
-                    FlowControl::SizeMib(n) => {
-                        tracing::warn!(%group, queue = %mq, cached_mib = n, threshold_mib = inner.config.pull_threshold_size_for_queue, times = flow_controlled, "the cached message size exceeds the threshold, so do flow control")
-                    }
+                    FlowControl::Count(n) => tracing::warn!(
+                        %group, queue = %mq, cached = n, threshold = c.pull_threshold_for_queue,
+                        times = flow_controlled,
+                        "the cached message count exceeds the threshold, so do flow control"
+                    ),
+                    FlowControl::SizeMib(n) => tracing::warn!(
+                        %group, queue = %mq, cached_mib = n,
+                        threshold_mib = c.pull_threshold_size_for_queue, times = flow_controlled,
+                        "the cached message size exceeds the threshold, so do flow control"
+                    ),
+                    FlowControl::Span(n) => tracing::warn!(
+                        %group, queue = %mq, span = n, max_span = c.consume_concurrently_max_span,
+                        times = flow_controlled,
+                        "the queue's messages span too long, so do flow control"
+                    ),
                 }
             }
             flow_controlled += 1;
