@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 /// Everything under `rocketmq` in `application.yml`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields, default)]
 pub struct RocketMqProperties {
     /// `host:port;host:port`. Absent: the embedded broker is started.
@@ -18,18 +18,6 @@ pub struct RocketMqProperties {
     pub consumer: ConsumerProperties,
     /// The pull consumer of `template.receive` (falls back to `rocketmq.consumer`).
     pub pull_consumer: PullConsumerProperties,
-}
-
-impl Default for RocketMqProperties {
-    fn default() -> Self {
-        RocketMqProperties {
-            name_server: None,
-            access_channel: None,
-            producer: ProducerProperties::default(),
-            consumer: ConsumerProperties::default(),
-            pull_consumer: PullConsumerProperties::default(),
-        }
-    }
 }
 
 /// `rocketmq.producer.*`.
