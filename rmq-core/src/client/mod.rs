@@ -13,9 +13,10 @@ mod send_result;
 
 pub use admin::{parse_offset_table, MqAdmin, QueueStats};
 pub use consumer::{
-    ConsumeConcurrentlyStatus, ConsumeOrderlyStatus, ConsumerConfig, DefaultLitePullConsumer,
-    DefaultMqPushConsumer, ListenerFn, MessageListenerConcurrently, MessageListenerOrderly,
-    OrderlyListenerFn,
+    ConsumeConcurrentlyStatus, ConsumeFromWhere, ConsumeOrderlyStatus, ConsumerConfig,
+    DefaultLitePullConsumer, DefaultMqPushConsumer, ExpressionType, ListenerFn,
+    LitePullConsumerConfig, MessageListenerConcurrently, MessageListenerOrderly, MessageModel,
+    MessageSelector, OrderlyListenerFn,
 };
 pub use error::ClientError;
 pub use fault::LatencyFaultTolerance;
