@@ -314,3 +314,51 @@ fn environment_relaxed_binding_and_profile() {
         "{err:?}"
     );
 }
+
+#[test]
+fn placeholders_in_values_resolve_like_spring() {
+    let dir = tempfile::tempdir().unwrap();
+    let main = write(
+        dir.path(),
+        "application.yml",
+        "spring:\n  application:\n    name: shop\nrocketmq:\n  producer:\n    group: ${spring.application.name}-producer\n    namespace: ${shop.ns:}\n",
+    );
+    let config = load(&main).unwrap();
+    assert_eq!(
+        config.rocketmq().producer.group.as_deref(),
+        Some("shop-producer")
+    );
+    assert_eq!(config.rocketmq().producer.namespace.as_deref(), Some(""));
+
+    let bad = write(
+        dir.path(),
+        "bad.yml",
+        "rocketmq:\n  producer:\n    group: ${nowhere}\n",
+    );
+    let err = load(&bad).unwrap_err();
+    let text = err.to_string();
+    assert!(
+        matches!(&err, ConfigError::UnresolvedPlaceholder { name, .. } if name == "nowhere"),
+        "{text}"
+    );
+    assert!(
+        text.contains("rocketmq.producer.group") && text.contains(&format!("{}:3", bad.display())),
+        "{text}"
+    );
+}
+
+#[test]
+fn enum_values_are_checked_with_key_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let main = write(
+        dir.path(),
+        "application.yml",
+        "rocketmq:\n  pull-consumer:\n    group: g\n    topic: t\n    message-model: CLUSTER\n",
+    );
+    let err = load(&main).unwrap_err();
+    assert!(
+        matches!(&err, ConfigError::InvalidValue { key, origin: Origin::File { line: Some(5), .. }, reason }
+            if key == "rocketmq.pull-consumer.message-model" && reason.contains("CLUSTERING")),
+        "{err}"
+    );
+}

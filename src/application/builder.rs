@@ -111,11 +111,36 @@ impl ApplicationBuilder {
         }
         check_groups(&listeners)?;
 
+        let pull = config
+            .rocketmq()
+            .pull_consumer
+            .or_consumer(&config.rocketmq().consumer);
+        if let (Some(group), Some(_)) = (&pull.group, &pull.topic) {
+            if let Some(listener) = listeners.iter().find(|l| &l.consumer_group == group) {
+                return Err(AppError::GroupConflict {
+                    group: group.clone(),
+                    first: listener.name(),
+                    second: "template.receive's pull consumer".into(),
+                    detail: " (rocketmq.pull-consumer.group)".into(),
+                });
+            }
+        }
+
         let configured = match config.rocketmq().name_server.as_deref() {
             Some(ns) => Some(config.resolve(ns, "rocketmq.name-server")?).filter(|s| !s.is_empty()),
             None => None,
         };
         let api_timeout = Duration::from_millis(config.rocketmq().producer.send_message_timeout);
+        let mut own_servers: Vec<&str> = listeners
+            .iter()
+            .filter_map(|l| l.name_server.as_deref())
+            .filter(|ns| Some(*ns) != configured.as_deref())
+            .collect();
+        own_servers.sort_unstable();
+        own_servers.dedup();
+        for ns in own_servers {
+            check_name_server(ns, api_timeout).await?;
+        }
         let (name_server, embedded) = match configured {
             Some(ns) => {
                 check_name_server(&ns, api_timeout).await?;
@@ -134,13 +159,9 @@ impl ApplicationBuilder {
                 (ns, Some(broker))
             }
         };
-        let producer = template_producer(&config, &name_server)?;
         let template =
-            match pull_consumer(&config, &name_server, self.offset_store_dir.as_deref()).await {
-                Ok(Some((consumer, poll_timeout))) => {
-                    RocketMqTemplate::with_pull_consumer(producer, consumer, poll_timeout)
-                }
-                Ok(None) => RocketMqTemplate::new(producer),
+            match build_template(&config, &name_server, self.offset_store_dir.as_deref()).await {
+                Ok(template) => template,
                 Err(e) => {
                     if let Some(embedded) = embedded {
                         embedded.shutdown().await;
@@ -164,6 +185,22 @@ impl ApplicationBuilder {
         }
         Ok(app)
     }
+}
+
+async fn build_template(
+    config: &Config,
+    name_server: &str,
+    offset_store_dir: Option<&std::path::Path>,
+) -> Result<RocketMqTemplate, AppError> {
+    let producer = template_producer(config, name_server)?;
+    Ok(
+        match pull_consumer(config, name_server, offset_store_dir).await? {
+            Some((consumer, poll_timeout)) => {
+                RocketMqTemplate::with_pull_consumer(producer, consumer, poll_timeout)
+            }
+            None => RocketMqTemplate::new(producer),
+        },
+    )
 }
 
 impl Application {

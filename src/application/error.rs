@@ -15,7 +15,7 @@ pub enum AppError {
     /// A configured name server did not answer.
     #[error("name server {addr} is unreachable: {reason}")]
     NameServerUnreachable {
-        /// `rocketmq.name-server` (or a listener's `name_server`).
+        /// `rocketmq.name-server`, or a listener's `name_server`.
         addr: String,
         /// What the connection attempt said.
         reason: String,
@@ -48,6 +48,9 @@ pub enum AppError {
         /// The client error.
         source: ClientError,
     },
+    /// A setting rmq does not support yet.
+    #[error("not supported: {0}")]
+    Unsupported(String),
     /// Waiting for the shutdown signal failed.
     #[error("cannot wait for the shutdown signal: {0}")]
     Signal(std::io::Error),

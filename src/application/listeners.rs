@@ -95,6 +95,11 @@ pub fn resolve(
             "tls_enable = \"true\": TLS connections are not supported by rmq yet".into(),
         ));
     }
+    // Resolved for their errors (an unresolved placeholder stops start-up) even though
+    // ACL, trace and access channels are not used yet.
+    field("secret_key", attrs.secret_key)?;
+    field("customized_trace_topic", attrs.customized_trace_topic)?;
+    field("access_channel", attrs.access_channel)?;
     if !field("access_key", attrs.access_key)?.is_empty() {
         tracing::warn!(listener = %name, "access_key is set but ACL signing is not supported yet: requests go unsigned");
     }
@@ -111,7 +116,16 @@ pub fn resolve(
         consume_mode: attrs.consume_mode,
         message_model: attrs.message_model,
         name_server,
-        namespace: field("namespace", attrs.namespace)?,
+        // rocketmq-spring: an empty attribute falls back to rocketmq.consumer.namespace.
+        namespace: match field("namespace", attrs.namespace)? {
+            ns if ns.is_empty() => config
+                .rocketmq()
+                .consumer
+                .namespace
+                .clone()
+                .unwrap_or_default(),
+            ns => ns,
+        },
         instance_name: field("instance_name", attrs.instance_name)?,
     }))
 }

@@ -16,7 +16,7 @@ use rmq_core::client::{
     ClientConfig, DefaultLitePullConsumer, DefaultMqProducer, DefaultMqPushConsumer, MqAdmin,
     ProducerConfig,
 };
-use rmq_core::config::Config;
+use rmq_core::config::{Config, MessageModelName, SelectorTypeName};
 use rmq_core::protocol::body::MessageModel;
 use rmq_core::template::RocketMqTemplate;
 
@@ -170,6 +170,7 @@ fn producer_config(config: &Config) -> (ClientConfig, ProducerConfig) {
         max_message_size: p.max_message_size,
         retry_times_when_send_failed: p.retry_times_when_send_failed,
         retry_times_when_send_async_failed: p.retry_times_when_send_async_failed,
+        retry_another_broker_when_not_store_ok: p.retry_next_server,
         ..ProducerConfig::default()
     };
     (client, producer)
@@ -187,37 +188,18 @@ async fn pull_consumer(
     let (Some(group), Some(topic)) = (pull.group.clone(), pull.topic.clone()) else {
         return Ok(None);
     };
-    let invalid = |key: &str, reason: String| {
-        AppError::Config(rmq_core::config::ConfigError::InvalidValue {
-            key: format!("rocketmq.pull-consumer.{key}"),
-            origin: rmq_core::config::Origin::Unknown,
-            reason,
-        })
+    let message_model = match pull.message_model {
+        MessageModelName::Clustering => MessageModel::Clustering,
+        MessageModelName::Broadcasting => MessageModel::Broadcasting,
     };
-    let message_model = match pull.message_model.to_ascii_uppercase().as_str() {
-        "CLUSTERING" => MessageModel::Clustering,
-        "BROADCASTING" => MessageModel::Broadcasting,
-        other => {
-            return Err(invalid(
-                "message-model",
-                format!("{other:?} is not CLUSTERING or BROADCASTING"),
-            ))
-        }
-    };
-    let selector = match pull.selector_type.to_ascii_uppercase().as_str() {
-        "TAG" => MessageSelector::by_tag(pull.selector_expression.clone()),
-        "SQL92" => MessageSelector::sql92(pull.selector_expression.clone()),
-        other => {
-            return Err(invalid(
-                "selector-type",
-                format!("{other:?} is not TAG or SQL92"),
-            ))
-        }
+    let selector = match pull.selector_type {
+        SelectorTypeName::Tag => MessageSelector::by_tag(pull.selector_expression.clone()),
+        SelectorTypeName::Sql92 => MessageSelector::sql92(pull.selector_expression.clone()),
     };
     if pull.tls_enable {
-        return Err(invalid(
-            "tls-enable",
-            "TLS connections are not supported by rmq yet".into(),
+        return Err(AppError::Unsupported(
+            "rocketmq.pull-consumer.tls-enable: TLS connections are not supported by rmq yet"
+                .into(),
         ));
     }
     let client = ClientConfig {
@@ -249,6 +231,20 @@ async fn pull_consumer(
 }
 
 fn template_producer(config: &Config, name_server: &str) -> Result<DefaultMqProducer, AppError> {
+    let p = &config.rocketmq().producer;
+    if p.tls_enable {
+        return Err(AppError::Unsupported(
+            "rocketmq.producer.tls-enable: TLS connections are not supported by rmq yet".into(),
+        ));
+    }
+    if p.access_key.as_deref().is_some_and(|k| !k.is_empty()) {
+        tracing::warn!("rocketmq.producer.access-key is set but ACL signing is not supported yet: requests go unsigned");
+    }
+    if p.enable_msg_trace {
+        tracing::warn!(
+            "rocketmq.producer.enable-msg-trace is set but message trace is not supported yet"
+        );
+    }
     let (mut client, producer) = producer_config(config);
     client.name_server_addr = name_server.to_owned();
     DefaultMqProducer::new(client, producer).map_err(|source| AppError::Client {

@@ -134,3 +134,21 @@ async fn profile_and_yml_values_reach_the_producer() {
     assert!(err.to_string().contains("1024"), "{err}");
     app.shutdown().await;
 }
+
+#[rocketmq_listener(topic = "app-shared", consumer_group = "app-shared-group")]
+async fn shared_group_listener(_msg: String) {}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pull_consumer_sharing_a_listener_group_fails() {
+    let err = app(&["shared_group_listener"])
+        .set("rocketmq.pull-consumer.group", "app-shared-group")
+        .set("rocketmq.pull-consumer.topic", "app-shared")
+        .start()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, AppError::GroupConflict { group, .. } if group == "app-shared-group"),
+        "{err}"
+    );
+    assert!(err.to_string().contains("pull consumer"), "{err}");
+}

@@ -14,10 +14,21 @@ pub fn env_name_of(key: &str) -> String {
 }
 
 /// The `rocketmq.*` key an environment variable binds to, if any (`ROCKETMQ_HOME` and other
-/// unrelated variables bind to nothing).
+/// unrelated variables bind to nothing). Like Spring, dashes may be dropped:
+/// `ROCKETMQ_NAMESERVER` and `ROCKETMQ_NAME_SERVER` both bind `rocketmq.name-server`.
 pub fn key_of_env(name: &str) -> Option<&'static str> {
-    let upper = name.to_ascii_uppercase();
-    KNOWN_KEYS.iter().copied().find(|k| env_name_of(k) == upper)
+    let wanted = squash(name);
+    if !name.to_ascii_uppercase().starts_with("ROCKETMQ_") {
+        return None;
+    }
+    KNOWN_KEYS.iter().copied().find(|k| squash(k) == wanted)
+}
+
+fn squash(name: &str) -> String {
+    name.chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_uppercase())
+        .collect()
 }
 
 #[cfg(test)]
@@ -38,6 +49,15 @@ mod tests {
             key_of_env("ROCKETMQ_PULL_CONSUMER_GROUP"),
             Some("rocketmq.pull-consumer.group")
         );
+        assert_eq!(
+            key_of_env("ROCKETMQ_NAMESERVER"),
+            Some("rocketmq.name-server")
+        );
+        assert_eq!(
+            key_of_env("ROCKETMQ_PULLCONSUMER_GROUP"),
+            Some("rocketmq.pull-consumer.group")
+        );
         assert_eq!(key_of_env("ROCKETMQ_HOME"), None);
+        assert_eq!(key_of_env("ROCKETMQNAME_SERVER"), None);
     }
 }

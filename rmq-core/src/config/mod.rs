@@ -30,7 +30,8 @@ use serde::Deserialize;
 pub use env::{env_name_of, key_of_env};
 pub use error::{ConfigError, Origin};
 pub use properties::{
-    ConsumerProperties, ProducerProperties, PullConsumerProperties, RocketMqProperties, KNOWN_KEYS,
+    ConsumerProperties, MessageModelName, ProducerProperties, PullConsumerProperties,
+    RocketMqProperties, SelectorTypeName, KNOWN_KEYS,
 };
 
 /// Where the configuration comes from.
@@ -97,6 +98,8 @@ pub struct Config {
     rocketmq: RocketMqProperties,
     files: Vec<PathBuf>,
     profiles: Vec<String>,
+    read_env: bool,
+    overridden: Vec<String>,
 }
 
 impl Config {
@@ -137,11 +140,62 @@ impl Config {
         };
         let root: Root = figment.extract().map_err(|e| located.error(e))?;
         tracing::debug!(files = ?files, profiles = ?profiles, "configuration loaded");
-        Ok(Config {
+        let mut config = Config {
             figment,
             rocketmq: root.rocketmq,
-            files,
+            files: files.clone(),
             profiles,
+            read_env: source.read_env,
+            overridden: source.overrides.iter().map(|(k, _)| k.clone()).collect(),
+        };
+        config.rocketmq = config.resolve_properties(&located)?;
+        Ok(config)
+    }
+
+    /// Resolves `${..}` placeholders in every string of the `rocketmq` block, as Spring does
+    /// for every property value (`group: ${spring.application.name}-producer`).
+    fn resolve_properties(&self, located: &Located<'_>) -> Result<RocketMqProperties, ConfigError> {
+        fn walk(
+            config: &Config,
+            path: &mut Vec<String>,
+            value: &mut serde_json::Value,
+        ) -> Result<(), ConfigError> {
+            match value {
+                serde_json::Value::String(s) if s.contains("${") => {
+                    *s = config.resolve(s, &format!("`{}`", path.join(".")))?;
+                }
+                serde_json::Value::Object(map) => {
+                    for (k, v) in map.iter_mut() {
+                        path.push(k.clone());
+                        walk(config, path, v)?;
+                        path.pop();
+                    }
+                }
+                _ => {}
+            }
+            Ok(())
+        }
+        let mut value =
+            serde_json::to_value(&self.rocketmq).map_err(|e| ConfigError::InvalidValue {
+                key: "rocketmq".into(),
+                origin: Origin::Unknown,
+                reason: e.to_string(),
+            })?;
+        walk(self, &mut vec!["rocketmq".to_owned()], &mut value).map_err(|e| match e {
+            ConfigError::UnresolvedPlaceholder { name, context } => {
+                let key = context.trim_matches('`').to_owned();
+                let path: Vec<String> = key.split('.').map(str::to_owned).collect();
+                ConfigError::UnresolvedPlaceholder {
+                    name,
+                    context: format!("`{key}`{}", located.origin(&path, None)),
+                }
+            }
+            other => other,
+        })?;
+        serde_json::from_value(value).map_err(|e| ConfigError::InvalidValue {
+            key: "rocketmq".into(),
+            origin: Origin::Unknown,
+            reason: format!("after resolving placeholders: {e}"),
         })
     }
 
@@ -160,17 +214,28 @@ impl Config {
         &self.profiles
     }
 
-    /// Any scalar key as text (`spring.application.name`, `rocketmq.name-server`, ...), then an
-    /// environment variable of that exact name, then its relaxed name (`A_B_C`).
+    /// A key as text, with Spring's precedence: a builder override, then (when the
+    /// environment is read) an environment variable of that exact name or its relaxed name
+    /// (`A_B_C`), then the files.
     pub fn get_string(&self, key: &str) -> Option<String> {
-        if let Ok(value) = self.figment.find_value(key) {
-            if let Some(text) = scalar_text(&value) {
-                return Some(text);
+        let from_files = || {
+            self.figment
+                .find_value(key)
+                .ok()
+                .and_then(|value| scalar_text(&value))
+        };
+        if self.overridden.iter().any(|k| k == key) {
+            return from_files();
+        }
+        if self.read_env {
+            if let Some(v) = std::env::var(key)
+                .ok()
+                .or_else(|| std::env::var(env_name_of(key)).ok())
+            {
+                return Some(v);
             }
         }
-        std::env::var(key)
-            .ok()
-            .or_else(|| std::env::var(env_name_of(key)).ok())
+        from_files()
     }
 
     /// Resolves `${key}` / `${key:default}` placeholders in `value`; `context` names its owner.

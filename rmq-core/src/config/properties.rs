@@ -4,6 +4,30 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+/// `CLUSTERING` or `BROADCASTING`, as written in `application.yml`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum MessageModelName {
+    /// Queues shared by the group.
+    #[default]
+    #[serde(rename = "CLUSTERING")]
+    Clustering,
+    /// Every member gets everything.
+    #[serde(rename = "BROADCASTING")]
+    Broadcasting,
+}
+
+/// `TAG` or `SQL92`, as written in `application.yml`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SelectorTypeName {
+    /// Tag expression.
+    #[default]
+    #[serde(rename = "TAG")]
+    Tag,
+    /// SQL92 over user properties.
+    #[serde(rename = "SQL92")]
+    Sql92,
+}
+
 /// Everything under `rocketmq` in `application.yml`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields, default)]
@@ -84,9 +108,9 @@ pub struct ConsumerProperties {
     /// Topic of the pull consumer.
     pub topic: Option<String>,
     /// `CLUSTERING` or `BROADCASTING`.
-    pub message_model: String,
+    pub message_model: MessageModelName,
     /// `TAG` or `SQL92`.
-    pub selector_type: String,
+    pub selector_type: SelectorTypeName,
     /// `*` or `TagA || TagB`.
     pub selector_expression: String,
     /// Messages per `receive` (10).
@@ -114,8 +138,8 @@ impl Default for ConsumerProperties {
         ConsumerProperties {
             group: None,
             topic: None,
-            message_model: "CLUSTERING".into(),
-            selector_type: "TAG".into(),
+            message_model: MessageModelName::Clustering,
+            selector_type: SelectorTypeName::Tag,
             selector_expression: "*".into(),
             pull_batch_size: 10,
             access_key: None,
@@ -150,9 +174,9 @@ pub struct PullConsumerProperties {
     /// Topic.
     pub topic: Option<String>,
     /// `CLUSTERING` or `BROADCASTING`.
-    pub message_model: String,
+    pub message_model: MessageModelName,
     /// `TAG` or `SQL92`.
-    pub selector_type: String,
+    pub selector_type: SelectorTypeName,
     /// `*` or `TagA || TagB`.
     pub selector_expression: String,
     /// Messages per `receive` (10).
@@ -178,8 +202,8 @@ impl Default for PullConsumerProperties {
         PullConsumerProperties {
             group: None,
             topic: None,
-            message_model: "CLUSTERING".into(),
-            selector_type: "TAG".into(),
+            message_model: MessageModelName::Clustering,
+            selector_type: SelectorTypeName::Tag,
             selector_expression: "*".into(),
             pull_batch_size: 10,
             access_key: None,
@@ -195,7 +219,8 @@ impl Default for PullConsumerProperties {
 
 impl PullConsumerProperties {
     /// The effective pull consumer settings: these when group and topic are set here,
-    /// otherwise rocketmq-spring's `rocketmq.consumer.*` keys.
+    /// otherwise `rocketmq.consumer.*` (the layout of rocketmq-spring 2.1 and earlier, kept
+    /// so such files keep working).
     pub fn or_consumer(&self, consumer: &ConsumerProperties) -> PullConsumerProperties {
         if self.group.is_some() && self.topic.is_some() {
             return self.clone();
@@ -203,8 +228,8 @@ impl PullConsumerProperties {
         PullConsumerProperties {
             group: consumer.group.clone(),
             topic: consumer.topic.clone(),
-            message_model: consumer.message_model.clone(),
-            selector_type: consumer.selector_type.clone(),
+            message_model: consumer.message_model,
+            selector_type: consumer.selector_type,
             selector_expression: consumer.selector_expression.clone(),
             pull_batch_size: consumer.pull_batch_size,
             access_key: consumer.access_key.clone(),
