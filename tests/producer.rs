@@ -357,3 +357,40 @@ async fn hash_key_selector_keeps_a_key_on_one_queue() {
     }
     b.shutdown().await;
 }
+
+#[tokio::test]
+async fn binary_rocketmq_headers_are_accepted() {
+    let b = EmbeddedBroker::start().await.unwrap();
+    let p = DefaultMqProducer::new(
+        ClientConfig {
+            name_server_addr: b.namesrv_addr().to_string(),
+            ..Default::default()
+        },
+        ProducerConfig {
+            serialize_type: rmq::protocol::SerializeType::RocketMq,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let r = p
+        .send(&Message::new("p-bin", "binary").with_tags("TagB"))
+        .await
+        .unwrap();
+    assert_eq!(r.send_status, SendStatus::SendOk);
+    let batch = p
+        .send_batch(&[Message::new("p-bin", "b1"), Message::new("p-bin", "b2")])
+        .await
+        .unwrap();
+    assert_eq!(batch[0].msg_id.split(',').count(), 2);
+    let mut stored = 0;
+    for q in 0..4 {
+        for m in pull_all(&b.broker_addr().to_string(), "p-bin", q).await {
+            if m.msg_id() == r.msg_id {
+                assert_eq!(m.tags(), Some("TagB"));
+            }
+            stored += 1;
+        }
+    }
+    assert_eq!(stored, 3);
+    b.shutdown().await;
+}

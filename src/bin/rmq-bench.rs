@@ -108,6 +108,18 @@ pub struct ProducerArgs {
     /// Send timeout in ms.
     #[arg(long, default_value_t = 3000)]
     pub timeout_ms: u64,
+    /// Header encoding of send requests.
+    #[arg(long, value_enum, default_value_t = Serialize::Json)]
+    pub serialize: Serialize,
+}
+
+/// Header encoding of send requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Serialize {
+    /// JSON (Java's default).
+    Json,
+    /// The ROCKETMQ binary header.
+    Rocketmq,
 }
 
 /// `rmq-bench consumer` options.

@@ -130,21 +130,26 @@ impl PublishTable {
         self.interval_ms
     }
 
-    /// The publish info of `topic` (a wire name): cached, or fetched now when the topic was
-    /// never looked up. A stale cached route is served while it is refreshed in the
-    /// background.
-    pub async fn get(self: &Arc<Self>, topic: &str) -> Result<Arc<TopicPublishInfo>, ClientError> {
-        let cached = self
+    /// The cached publish info of `topic` (a wire name); a stale one is served while it is
+    /// refreshed in the background.
+    pub fn cached(self: &Arc<Self>, topic: &str) -> Option<Arc<TopicPublishInfo>> {
+        let entry = self
             .entries
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .get(topic)
-            .cloned();
-        if let Some(entry) = cached {
-            if self.now_ms() >= entry.refresh_at.load(Ordering::Relaxed) {
-                self.refresh_in_background(topic, &entry);
-            }
-            return Ok(entry.info.clone());
+            .cloned()?;
+        if self.now_ms() >= entry.refresh_at.load(Ordering::Relaxed) {
+            self.refresh_in_background(topic, &entry);
+        }
+        Some(entry.info.clone())
+    }
+
+    /// The publish info of `topic` (a wire name): [`cached`](Self::cached), or fetched now
+    /// when the topic was never looked up.
+    pub async fn get(self: &Arc<Self>, topic: &str) -> Result<Arc<TopicPublishInfo>, ClientError> {
+        if let Some(info) = self.cached(topic) {
+            return Ok(info);
         }
         let info = Arc::new(self.fetch(topic).await?);
         self.store(topic, info.clone());

@@ -5,10 +5,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rmq::client::{ClientConfig, ClientError, DefaultMqProducer, Message, ProducerConfig};
+use rmq::protocol::SerializeType;
 use tokio::sync::{mpsc, Semaphore};
 
 use super::stats::{now_us, reporter, Counters, Samples};
-use super::{Mode, ProducerArgs, SEND_TIME_PROPERTY};
+use super::{Mode, ProducerArgs, Serialize, SEND_TIME_PROPERTY};
 
 /// When the measured window starts and ends.
 #[derive(Clone, Copy)]
@@ -138,6 +139,10 @@ pub async fn run(args: ProducerArgs) -> Result<(), ClientError> {
         ProducerConfig {
             producer_group: args.group.clone(),
             send_msg_timeout: Duration::from_millis(args.timeout_ms),
+            serialize_type: match args.serialize {
+                Serialize::Json => SerializeType::Json,
+                Serialize::Rocketmq => SerializeType::RocketMq,
+            },
             ..Default::default()
         },
     )?;
