@@ -2,8 +2,10 @@
 //! producers and consumers of one process.
 
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
-use std::time::Duration;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock, RwLock};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::protocol::body::TopicRouteData;
 use crate::protocol::header::GetRouteInfoRequestHeader;
@@ -19,7 +21,9 @@ use super::ClientError;
 pub struct ClientConfig {
     /// `host:port;host:port`.
     pub name_server_addr: String,
-    /// Instance name (`DEFAULT` → the process id).
+    /// Instance name: the client id is `<local ip>@<instance name>`. `DEFAULT` becomes
+    /// `<pid>#<nanos>` (unique per instance); any other name is used as is, so instances of
+    /// one name on one host are the same client to the brokers (Java semantics).
     pub instance_name: String,
     /// Timeout of name server and admin calls.
     pub mq_client_api_timeout: Duration,
@@ -108,17 +112,10 @@ impl ClientInstance {
                 "no name server address (name_server_addr)".into(),
             ));
         }
-        static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-        let instance = if config.instance_name == "DEFAULT" {
-            // Java uses pid#nanoTime: every instance of a process gets its own client id.
-            let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            format!("{}#{n}", std::process::id())
-        } else {
-            config.instance_name.clone()
-        };
+        let client_id = build_client_id(local_ip(), &config.instance_name);
         let handler = Arc::new(ClientHandler::default());
         Ok(Arc::new(ClientInstance {
-            client_id: format!("127.0.0.1@{instance}"),
+            client_id,
             config,
             namesrv,
             remoting: RemotingClient::new(handler.clone()),
@@ -128,7 +125,7 @@ impl ClientInstance {
         }))
     }
 
-    /// `ip@instance`.
+    /// `ip@instance` (Java's `buildMQClientId`).
     pub fn client_id(&self) -> &str {
         &self.client_id
     }
@@ -265,5 +262,122 @@ impl ClientInstance {
             .flat_map(|r| r.broker_datas.iter())
             .find(|b| b.broker_name == broker_name)
             .and_then(|b| b.master_addr().map(str::to_owned))
+    }
+}
+
+/// The host address brokers see this client as (Java's `NetworkUtil.getLocalAddress`): the
+/// source address of the route to a public address, found by connecting a UDP socket (which
+/// sends nothing); IPv6 addresses are bracketed as Java does; 127.0.0.1 without a route.
+/// Computed once per process.
+pub(crate) fn local_ip() -> &'static str {
+    static IP: OnceLock<String> = OnceLock::new();
+    IP.get_or_init(|| {
+        let probes: [(SocketAddr, SocketAddr); 2] = [
+            (
+                (Ipv4Addr::UNSPECIFIED, 0).into(),
+                (Ipv4Addr::new(8, 8, 8, 8), 53).into(),
+            ),
+            (
+                (Ipv6Addr::UNSPECIFIED, 0).into(),
+                (
+                    Ipv6Addr::new(0x2001, 0x4860, 0x4860, 0, 0, 0, 0, 0x8888),
+                    53,
+                )
+                    .into(),
+            ),
+        ];
+        probes
+            .iter()
+            .find_map(|(bind, target)| route_source(*bind, *target))
+            .map_or_else(|| "127.0.0.1".to_owned(), normalize_host_address)
+    })
+}
+
+/// The local address the kernel would send from to reach `target`, when usable.
+fn route_source(bind: SocketAddr, target: SocketAddr) -> Option<IpAddr> {
+    let socket = UdpSocket::bind(bind).ok()?;
+    socket.connect(target).ok()?;
+    let ip = socket.local_addr().ok()?.ip();
+    (!ip.is_loopback() && !ip.is_unspecified()).then_some(ip)
+}
+
+/// Java's `normalizeHostAddress`: IPv6 in brackets.
+fn normalize_host_address(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => format!("[{v6}]"),
+    }
+}
+
+/// The instance part of a client id: `DEFAULT` becomes `<pid>#<nanos>` (Java's
+/// `changeInstanceNameToPID`, `UtilAll.getPid() + "#" + System.nanoTime()`), with nanos since
+/// the epoch made strictly increasing within the process so two instances never collide.
+fn instance_name(configured: &str) -> String {
+    if configured != "DEFAULT" {
+        return configured.to_owned();
+    }
+    static LAST: AtomicU64 = AtomicU64::new(0);
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX));
+    let prev = LAST
+        .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |last| {
+            Some(now.max(last + 1))
+        })
+        .unwrap_or_default();
+    format!("{}#{}", std::process::id(), now.max(prev + 1))
+}
+
+/// Java's `buildMQClientId`: `ip@instanceName`.
+fn build_client_id(ip: &str, configured_instance_name: &str) -> String {
+    format!("{ip}@{}", instance_name(configured_instance_name))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_instance_names_are_pid_and_distinct_nanos() {
+        let ids: Vec<String> = (0..100)
+            .map(|_| build_client_id("10.0.0.1", "DEFAULT"))
+            .collect();
+        let pid = std::process::id();
+        for id in &ids {
+            let (ip, instance) = id.split_once('@').unwrap();
+            assert_eq!(ip, "10.0.0.1");
+            let (p, nanos) = instance.split_once('#').unwrap();
+            assert_eq!(p, pid.to_string());
+            assert!(nanos.parse::<u64>().unwrap() > 0);
+        }
+        let distinct: std::collections::BTreeSet<_> = ids.iter().collect();
+        assert_eq!(distinct.len(), ids.len(), "no two instances collide");
+    }
+
+    #[test]
+    fn named_instances_are_used_as_is() {
+        assert_eq!(build_client_id("10.0.0.1", "bc-a"), "10.0.0.1@bc-a");
+        assert_eq!(build_client_id("10.0.0.1", "bc-a"), "10.0.0.1@bc-a");
+    }
+
+    #[test]
+    fn local_ip_is_an_address() {
+        let ip = local_ip();
+        let bare = ip.trim_start_matches('[').trim_end_matches(']');
+        let parsed: IpAddr = bare.parse().unwrap();
+        assert_eq!(ip.starts_with('['), parsed.is_ipv6());
+        assert!(!parsed.is_unspecified());
+    }
+
+    #[test]
+    fn ipv6_is_bracketed() {
+        assert_eq!(
+            normalize_host_address("fe80::1".parse().unwrap()),
+            "[fe80::1]"
+        );
+        assert_eq!(
+            normalize_host_address("10.1.2.3".parse().unwrap()),
+            "10.1.2.3"
+        );
     }
 }

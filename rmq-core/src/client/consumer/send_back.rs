@@ -115,7 +115,8 @@ impl PushInner {
             group = %self.config.consumer_group, msg_id = %msg.msg_id(), error = %e,
             "CONSUMER_SEND_MSG_BACK failed; resending the message to the retry topic"
         );
-        self.send_to_retry_topic(msg, mq).await
+        self.send_to_retry_topic(msg, mq, self.max_reconsume_times())
+            .await
     }
 
     async fn consumer_send_msg_back(
@@ -151,10 +152,13 @@ impl PushInner {
         })
     }
 
-    async fn send_to_retry_topic(
+    /// A plain send of `msg` to `%RETRY%<group>` (reconsume times + 1 and
+    /// `max_reconsume_times` in the header: the broker moves it to the DLQ past the maximum).
+    pub(super) async fn send_to_retry_topic(
         &self,
         msg: &MessageExt,
         mq: &MessageQueue,
+        max_reconsume_times: i32,
     ) -> Result<(), ClientError> {
         static NEXT: AtomicUsize = AtomicUsize::new(0);
         let topic = self.base.retry_topic();
@@ -176,7 +180,7 @@ impl PushInner {
             Some(t) => t,
             None => (broker_of(instance, mq).await?, 0),
         };
-        let req = retry_message_request(&topic, msg, self.max_reconsume_times(), queue_id);
+        let req = retry_message_request(&topic, msg, max_reconsume_times, queue_id);
         let resp = instance.remoting().invoke(&addr, req, SEND_TIMEOUT).await?;
         match ResponseCode::from_code(resp.code) {
             Some(
