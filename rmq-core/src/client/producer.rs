@@ -318,6 +318,25 @@ impl DefaultMqProducer {
         .await
     }
 
+    /// `send` within `timeout` instead of `send_msg_timeout` (Java's `send(msg, timeout)`).
+    pub async fn send_with_timeout(
+        &self,
+        msg: &Message,
+        timeout: Duration,
+    ) -> Result<SendResult, ClientError> {
+        let started = Instant::now();
+        let p = self.prepare(msg)?;
+        let info = self.publish_info(&p.topic, started).await?;
+        self.send_default_within(
+            &p,
+            &info,
+            self.inner.config.retry_times_when_send_failed,
+            started,
+            timeout,
+        )
+        .await
+    }
+
     /// Starts a send in the background (retried `retry_times_when_send_async_failed`
     /// times); await the handle for the result. Dropping the handle does not cancel it.
     pub fn send_async(
@@ -354,7 +373,24 @@ impl DefaultMqProducer {
         retries: u32,
         started: Instant,
     ) -> Result<SendResult, ClientError> {
-        let timeout = self.inner.config.send_msg_timeout;
+        self.send_default_within(
+            p,
+            info,
+            retries,
+            started,
+            self.inner.config.send_msg_timeout,
+        )
+        .await
+    }
+
+    async fn send_default_within(
+        &self,
+        p: &Prepared,
+        info: &TopicPublishInfo,
+        retries: u32,
+        started: Instant,
+        timeout: Duration,
+    ) -> Result<SendResult, ClientError> {
         let fault = &self.inner.fault;
         let mut last_broker: Option<&str> = None;
         let mut last_err = None;
@@ -402,7 +438,7 @@ impl DefaultMqProducer {
             tracing::debug!(error = %e, queue = %mq, attempt, retry, "send failed");
             self.inner.publish.invalidate(&p.topic);
             if !retry {
-                return not_stored_ok.map_or(Err(e), Ok);
+                return not_stored_ok.ok_or(e);
             }
             last_err = Some(e);
         }
@@ -543,11 +579,39 @@ impl DefaultMqProducer {
     /// connection. No retries (as Java); a broker that cannot be reached is an error and is
     /// put aside by the fault tolerance.
     pub async fn send_oneway(&self, msg: &Message) -> Result<(), ClientError> {
+        self.send_oneway_inner(msg, None::<fn(&[MessageQueue]) -> usize>)
+            .await
+    }
+
+    /// One-way send to the queue `select` picks (Java's `sendOneway(msg, selector, arg)`).
+    pub async fn send_oneway_with_selector<F>(
+        &self,
+        msg: &Message,
+        select: F,
+    ) -> Result<(), ClientError>
+    where
+        F: FnOnce(&[MessageQueue]) -> usize,
+    {
+        self.send_oneway_inner(msg, Some(select)).await
+    }
+
+    async fn send_oneway_inner<F>(
+        &self,
+        msg: &Message,
+        select: Option<F>,
+    ) -> Result<(), ClientError>
+    where
+        F: FnOnce(&[MessageQueue]) -> usize,
+    {
         let started = Instant::now();
         let p = self.prepare(msg)?;
         let info = self.publish_info(&p.topic, started).await?;
         let fault = &self.inner.fault;
-        let mq = &info.queues[fault.select(&info.queues, &info.counter, None)];
+        let index = match select {
+            Some(select) => select(&info.user_queues) % info.queues.len(),
+            None => fault.select(&info.queues, &info.counter, None),
+        };
+        let mq = &info.queues[index];
         let addr = info
             .master(&mq.broker_name)
             .ok_or_else(|| ClientError::NoRoute {

@@ -44,9 +44,6 @@ pub enum TemplateError {
     /// A received message did not decode as the asked type.
     #[error(transparent)]
     Decode(ListenerError),
-    /// The call did not finish in time.
-    #[error("no answer within {0:?}")]
-    Timeout(Duration),
     /// `receive` without a pull consumer configured.
     #[error("receive needs a pull consumer: set rocketmq.pull-consumer.group and rocketmq.pull-consumer.topic (or rocketmq.consumer.group/topic)")]
     NoPullConsumer,
@@ -131,10 +128,7 @@ impl RocketMqTemplate {
         timeout: Duration,
     ) -> Result<SendResult, TemplateError> {
         let msg = build(destination, payload)?;
-        tokio::time::timeout(timeout, self.inner.producer.send(&msg))
-            .await
-            .map_err(|_| TemplateError::Timeout(timeout))?
-            .map_err(Into::into)
+        Ok(self.inner.producer.send_with_timeout(&msg, timeout).await?)
     }
 
     /// A delayed message at `delay_level` (1 = 1s, 2 = 5s, 3 = 10s, … 18 = 2h), bounded by
@@ -147,10 +141,7 @@ impl RocketMqTemplate {
         delay_level: i32,
     ) -> Result<SendResult, TemplateError> {
         let msg = build(destination, payload)?.with_delay_time_level(delay_level);
-        tokio::time::timeout(timeout, self.inner.producer.send(&msg))
-            .await
-            .map_err(|_| TemplateError::Timeout(timeout))?
-            .map_err(Into::into)
+        Ok(self.inner.producer.send_with_timeout(&msg, timeout).await?)
     }
 
     /// RocketMQ 5.x timer message delivered `seconds` from now (`TIMER_DELAY_SEC`).
@@ -291,21 +282,19 @@ impl RocketMqTemplate {
         }
     }
 
-    /// Orderly send without waiting for its outcome (`sendOneWayOrderly`): the message is
-    /// validated and routed now, its answer is not awaited by the caller.
+    /// One-way send to the queue `hash_key` selects (`sendOneWayOrderly`).
     pub async fn send_one_way_orderly(
         &self,
         destination: &str,
         payload: impl IntoPayload,
         hash_key: &str,
     ) -> Result<(), TemplateError> {
-        let send = self.async_send_orderly(destination, payload, hash_key);
-        tokio::spawn(async move {
-            if let Err(e) = send.await {
-                tracing::warn!(error = %e, "one-way orderly send failed");
-            }
-        });
-        Ok(())
+        let msg = build(destination, payload)?;
+        Ok(self
+            .inner
+            .producer
+            .send_oneway_with_selector(&msg, select_by_hash_key(hash_key))
+            .await?)
     }
 
     /// Pulls the next messages of the configured pull consumer (`receive`), waiting up to the
