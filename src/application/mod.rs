@@ -104,12 +104,7 @@ impl Application {
         if let Some(pull) = self.template.pull_consumer() {
             pull.shutdown().await;
         }
-        self.template
-            .producer()
-            .instance()
-            .remoting()
-            .close_all()
-            .await;
+        self.template.producer().shutdown().await;
         if let Some(embedded) = self.embedded {
             embedded.shutdown().await;
             tracing::info!("embedded broker stopped");
