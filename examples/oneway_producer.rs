@@ -16,7 +16,7 @@ const MESSAGE_COUNT: i64 = 100;
 /// Messages stored in `topic` so far (sum of the queues' max offsets).
 async fn stored(admin: &MqAdmin, topic: &str) -> Result<i64, Box<dyn std::error::Error>> {
     let stats = admin.consume_stats("oneway_example_watch", topic).await?;
-    Ok(stats.iter().map(|(_, s)| s.broker_offset).sum())
+    Ok(stats.values().map(|s| s.broker_offset).sum())
 }
 
 #[tokio::main]

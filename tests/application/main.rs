@@ -3,7 +3,6 @@
 //! client on the other side. One test binary; each test starts only its own listeners.
 
 #[path = "../../rmq-broker/tests/common/mod.rs"]
-#[allow(dead_code)]
 mod common;
 
 mod delivery;

@@ -190,7 +190,8 @@ pub struct ConsumerConfig {
     /// Concurrent listeners: pulling on a queue pauses while the offsets it holds span more
     /// than this (a message stuck in the listener holds back the queue; 2000).
     pub consume_concurrently_max_span: i64,
-    /// Redeliveries before the DLQ; −1 means 16.
+    /// Redeliveries before the DLQ; −1 means 16 for concurrent listeners and "retry forever"
+    /// for orderly ones (as Java).
     pub max_reconsume_times: i32,
     /// Delay level of a failed message's redelivery: 0 lets the broker decide (3 +
     /// reconsume times), −1 sends it straight to the DLQ, > 0 is that level.
