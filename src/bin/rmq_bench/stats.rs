@@ -41,12 +41,12 @@ impl Samples {
     pub fn summary(mut self) -> Summary {
         self.0.sort_unstable();
         let v = &self.0;
-        let pct = |p: f64| -> f64 {
+        // Nearest rank, in integers: `per_100k` is the percentile × 1000 (99.9 → 99_900).
+        let pct = |per_100k: usize| -> f64 {
             if v.is_empty() {
                 return 0.0;
             }
-            // Nearest rank.
-            let rank = ((p / 100.0) * v.len() as f64).ceil() as usize;
+            let rank = (per_100k * v.len()).div_ceil(100_000);
             f64::from(v[rank.clamp(1, v.len()) - 1]) / 1000.0
         };
         let mean = if v.is_empty() {
@@ -57,9 +57,9 @@ impl Samples {
         Summary {
             count: v.len(),
             mean_ms: mean,
-            p50_ms: pct(50.0),
-            p99_ms: pct(99.0),
-            p999_ms: pct(99.9),
+            p50_ms: pct(50_000),
+            p99_ms: pct(99_000),
+            p999_ms: pct(99_900),
             max_ms: v.last().map_or(0.0, |&x| f64::from(x) / 1000.0),
         }
     }
