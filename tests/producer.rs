@@ -394,3 +394,36 @@ async fn binary_rocketmq_headers_are_accepted() {
     assert_eq!(stored, 3);
     b.shutdown().await;
 }
+
+#[tokio::test]
+async fn silent_name_server_fails_within_the_send_timeout() {
+    // Accepts connections and never answers.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let hold = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((s, _)) = listener.accept().await {
+            held.push(s);
+        }
+    });
+    let p = DefaultMqProducer::new(
+        ClientConfig {
+            name_server_addr: addr,
+            ..Default::default()
+        },
+        ProducerConfig {
+            send_msg_timeout: Duration::from_millis(500),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let started = Instant::now();
+    let err = p.send(&Message::new("p-silent", "x")).await.unwrap_err();
+    let took = started.elapsed();
+    assert!(took < Duration::from_millis(1500), "took {took:?}");
+    assert!(
+        matches!(&err, ClientError::NoRoute { reason, .. } if reason.contains("500 ms")),
+        "{err}"
+    );
+    hold.abort();
+}
