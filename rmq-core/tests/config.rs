@@ -362,3 +362,35 @@ fn enum_values_are_checked_with_key_file_and_line() {
         "{err}"
     );
 }
+
+#[test]
+fn camel_and_snake_case_keys_bind_like_spring() {
+    let dir = tempfile::tempdir().unwrap();
+    let main = write(
+        dir.path(),
+        "application.yml",
+        "rocketmq:\n  nameServer: 127.0.0.1:9876\n  producer:\n    group: g\n    sendMessageTimeout: 1234\n    retry_times_when_send_failed: 5\n  consumer:\n    listeners:\n      myGroup:\n        myTopic: false\n  pullConsumer:\n    pullBatchSize: 7\n    messageModel: BROADCASTING\n",
+    );
+    let config = load(&main).unwrap();
+    let rmq = config.rocketmq();
+    assert_eq!(rmq.name_server.as_deref(), Some("127.0.0.1:9876"));
+    assert_eq!(rmq.producer.send_message_timeout, 1234);
+    assert_eq!(rmq.producer.retry_times_when_send_failed, 5);
+    assert!(
+        !rmq.consumer.listener_enabled("myGroup", "myTopic"),
+        "group and topic names kept as written"
+    );
+    assert_eq!(rmq.pull_consumer.pull_batch_size, 7);
+
+    let bad = write(
+        dir.path(),
+        "bad.yml",
+        "rocketmq:\n  producer:\n    sendMessageTimeOut: 1\n",
+    );
+    let err = load(&bad).unwrap_err();
+    assert!(
+        matches!(&err, ConfigError::UnknownKey { key, origin: Origin::File { line: Some(3), .. }, .. }
+            if key == "rocketmq.producer.send-message-time-out"),
+        "{err}"
+    );
+}

@@ -17,7 +17,12 @@ pub fn line_of_key(text: &str, path: &[String]) -> Option<usize> {
             stack.pop();
         }
         stack.push((indent, key));
-        if stack.len() == path.len() && stack.iter().zip(path).all(|((_, k), p)| k == p) {
+        if stack.len() == path.len()
+            && stack
+                .iter()
+                .zip(path)
+                .all(|((_, k), p)| k == p || super::relaxed::kebab(k) == *p)
+        {
             return Some(index + 1);
         }
     }

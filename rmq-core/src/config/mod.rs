@@ -19,10 +19,11 @@ mod error;
 mod locate;
 mod placeholder;
 mod properties;
+mod relaxed;
 
 use std::path::{Path, PathBuf};
 
-use figment::providers::{Env, Format, Serialized, Yaml};
+use figment::providers::{Env, Serialized};
 use figment::value::Value;
 use figment::Figment;
 use serde::Deserialize;
@@ -263,7 +264,7 @@ fn scalar_text(value: &Value) -> Option<String> {
 /// Merges a YAML file; a missing one contributes nothing.
 fn merge_file(figment: Figment, path: &Path) -> Figment {
     if path.exists() {
-        figment.merge(Yaml::file_exact(path))
+        figment.merge(relaxed::RelaxedYaml::file(path))
     } else {
         figment
     }
