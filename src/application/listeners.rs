@@ -1,10 +1,8 @@
 //! From registered `#[rocketmq_listener]` handlers to running push consumers.
 
 use std::collections::BTreeMap;
-use std::panic::AssertUnwindSafe;
 use std::time::Duration;
 
-use futures_util::FutureExt;
 use rmq_core::client::consumer::MessageSelector;
 use rmq_core::client::{
     ClientConfig, ConsumeConcurrentlyStatus, ConsumeOrderlyStatus, ConsumerConfig,
@@ -158,18 +156,10 @@ pub fn check_groups(listeners: &[ResolvedListener]) -> Result<(), AppError> {
     Ok(())
 }
 
+/// One handler call. A panic is not caught here: the consumer underneath catches it and
+/// treats it as a failed call (RECONSUME_LATER, or a suspended queue when orderly).
 async fn call(handler: HandlerFn, msg: MessageExt) -> Result<(), String> {
-    match AssertUnwindSafe(handler(msg)).catch_unwind().await {
-        Ok(Ok(())) => Ok(()),
-        Ok(Err(e)) => Err(e.to_string()),
-        Err(panic) => Err(match panic.downcast_ref::<&str>() {
-            Some(s) => format!("handler panicked: {s}"),
-            None => match panic.downcast_ref::<String>() {
-                Some(s) => format!("handler panicked: {s}"),
-                None => "handler panicked".into(),
-            },
-        }),
-    }
+    handler(msg).await.map_err(|e| e.to_string())
 }
 
 /// Creates, subscribes and starts the push consumer of one listener.
