@@ -1,6 +1,5 @@
 //! `RemotingCommand`: one request or response of the remoting protocol.
 
-use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicI32, Ordering};
 
 use bytes::Bytes;
@@ -10,8 +9,7 @@ use super::language::{LanguageCode, SerializeType};
 use super::response_code::ResponseCode;
 use super::HeaderError;
 
-/// The custom header (`extFields`): string keys to string values.
-pub type ExtFields = BTreeMap<String, String>;
+use super::ext_fields::ExtFields;
 
 /// Flag bit 0: the command is a response.
 pub const FLAG_RESPONSE: i32 = 1;

@@ -5,44 +5,216 @@
 //! or an ordinal, and unknown keys are ignored.
 
 use bytes::{Buf, BufMut, Bytes, BytesMut};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::Value;
 
-use super::command::{ExtFields, RemotingCommand};
+use super::command::RemotingCommand;
+use super::ext_fields::{wire_key, ExtFields, ExtKey};
 use super::language::{LanguageCode, SerializeType};
 use super::ProtocolError;
 
-#[derive(Serialize)]
-struct JsonHeaderOut<'a> {
-    code: i32,
-    #[serde(rename = "extFields", skip_serializing_if = "ExtFields::is_empty")]
-    ext_fields: &'a ExtFields,
-    flag: i32,
-    language: &'static str,
-    opaque: i32,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    remark: Option<&'a str>,
-    #[serde(rename = "serializeTypeCurrentRPC")]
-    serialize_type: &'static str,
-    version: i32,
+/// The decoded JSON header: read straight into a [`RemotingCommand`], `extFields` entries
+/// inserted as they are parsed (no intermediate map, no `Value`s).
+struct JsonHeaderIn(RemotingCommand);
+
+/// The header keys the decoder knows; everything else is skipped.
+enum HeaderKey {
+    Code,
+    Language,
+    Version,
+    Opaque,
+    Flag,
+    Remark,
+    ExtFields,
+    Other,
 }
 
-#[derive(Deserialize)]
-struct JsonHeaderIn {
-    #[serde(default)]
-    code: i64,
-    #[serde(default)]
-    language: Option<Value>,
-    #[serde(default)]
-    version: i64,
-    #[serde(default)]
-    opaque: i64,
-    #[serde(default)]
-    flag: i64,
-    #[serde(default)]
-    remark: Option<String>,
-    #[serde(default, rename = "extFields")]
-    ext_fields: Option<std::collections::BTreeMap<String, ExtValue>>,
+impl<'de> Deserialize<'de> for HeaderKey {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = HeaderKey;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a header key")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<HeaderKey, E> {
+                Ok(match v {
+                    "code" => HeaderKey::Code,
+                    "language" => HeaderKey::Language,
+                    "version" => HeaderKey::Version,
+                    "opaque" => HeaderKey::Opaque,
+                    "flag" => HeaderKey::Flag,
+                    "remark" => HeaderKey::Remark,
+                    "extFields" => HeaderKey::ExtFields,
+                    _ => HeaderKey::Other,
+                })
+            }
+        }
+        d.deserialize_identifier(V)
+    }
+}
+
+/// `language`: a name (`"JAVA"`) or an ordinal; anything else is `Other`.
+struct LanguageIn(LanguageCode);
+
+impl<'de> Deserialize<'de> for LanguageIn {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = LanguageIn;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a language name or ordinal")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<LanguageIn, E> {
+                Ok(LanguageIn(LanguageCode::from_name(v)))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<LanguageIn, E> {
+                Ok(LanguageIn(LanguageCode::from_byte(v)))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<LanguageIn, E> {
+                Ok(LanguageIn(LanguageCode::from_byte(
+                    i64::try_from(v).unwrap_or(-1),
+                )))
+            }
+            fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<LanguageIn, E> {
+                Ok(LanguageIn(LanguageCode::Other))
+            }
+            fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<LanguageIn, E> {
+                Ok(LanguageIn(LanguageCode::Other))
+            }
+            fn visit_unit<E: serde::de::Error>(self) -> Result<LanguageIn, E> {
+                Ok(LanguageIn(LanguageCode::Other))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<LanguageIn, A::Error> {
+                while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+                Ok(LanguageIn(LanguageCode::Other))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<LanguageIn, A::Error> {
+                while map
+                    .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
+                    .is_some()
+                {}
+                Ok(LanguageIn(LanguageCode::Other))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// An `extFields` key, allocated only when it is not a one-letter key.
+struct KeyIn(ExtKey);
+
+impl<'de> Deserialize<'de> for KeyIn {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = KeyIn;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an extFields key")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<KeyIn, E> {
+                Ok(KeyIn(wire_key(v)))
+            }
+            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<KeyIn, E> {
+                Ok(KeyIn(if v.len() == 1 { wire_key(&v) } else { v.into() }))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+/// `extFields`: an object (entries with null values dropped) or null.
+struct ExtFieldsIn(ExtFields);
+
+impl<'de> Deserialize<'de> for ExtFieldsIn {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = ExtFieldsIn;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an extFields object")
+            }
+            fn visit_unit<E: serde::de::Error>(self) -> Result<ExtFieldsIn, E> {
+                Ok(ExtFieldsIn(ExtFields::new()))
+            }
+            fn visit_none<E: serde::de::Error>(self) -> Result<ExtFieldsIn, E> {
+                Ok(ExtFieldsIn(ExtFields::new()))
+            }
+            fn visit_some<D2: serde::Deserializer<'de>>(
+                self,
+                d: D2,
+            ) -> Result<ExtFieldsIn, D2::Error> {
+                d.deserialize_map(V)
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<ExtFieldsIn, A::Error> {
+                let mut fields = ExtFields::new();
+                while let Some(key) = map.next_key::<KeyIn>()? {
+                    if let ExtValue(Some(v)) = map.next_value()? {
+                        fields.insert(key.0, v);
+                    }
+                }
+                Ok(ExtFieldsIn(fields))
+            }
+        }
+        d.deserialize_option(V)
+    }
+}
+
+impl<'de> Deserialize<'de> for JsonHeaderIn {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = JsonHeaderIn;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a remoting command header object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<JsonHeaderIn, A::Error> {
+                let mut cmd = RemotingCommand {
+                    code: 0,
+                    language: LanguageCode::Other,
+                    version: 0,
+                    opaque: 0,
+                    flag: 0,
+                    remark: None,
+                    ext_fields: ExtFields::new(),
+                    body: Bytes::new(),
+                    serialize_type: SerializeType::Json,
+                };
+                while let Some(key) = map.next_key::<HeaderKey>()? {
+                    match key {
+                        HeaderKey::Code => cmd.code = map.next_value::<i64>()? as i32,
+                        HeaderKey::Language => cmd.language = map.next_value::<LanguageIn>()?.0,
+                        HeaderKey::Version => cmd.version = map.next_value::<i64>()? as i32,
+                        HeaderKey::Opaque => cmd.opaque = map.next_value::<i64>()? as i32,
+                        HeaderKey::Flag => cmd.flag = map.next_value::<i64>()? as i32,
+                        HeaderKey::Remark => {
+                            cmd.remark = map
+                                .next_value::<Option<String>>()?
+                                .filter(|r| !r.is_empty())
+                        }
+                        HeaderKey::ExtFields => cmd.ext_fields = map.next_value::<ExtFieldsIn>()?.0,
+                        HeaderKey::Other => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(JsonHeaderIn(cmd))
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 
 /// One `extFields` value as sent: a string, a number, a boolean or null.
@@ -108,47 +280,82 @@ impl<'de> Deserialize<'de> for ExtValue {
     }
 }
 
-/// Encodes the header of `cmd` as JSON into `dst`.
+/// Encodes the header of `cmd` as JSON into `dst`, byte for byte what `serde_json` writes
+/// for the header object (keys in this order, `extFields` and `remark` left out when empty).
 pub fn encode_json(cmd: &RemotingCommand, dst: &mut BytesMut) {
-    let out = JsonHeaderOut {
-        code: cmd.code,
-        ext_fields: &cmd.ext_fields,
-        flag: cmd.flag,
-        language: cmd.language.name(),
-        opaque: cmd.opaque,
-        remark: cmd.remark.as_deref(),
-        serialize_type: "JSON",
-        version: cmd.version,
-    };
-    // Serializing plain strings and integers into memory cannot fail.
-    serde_json::to_writer(dst.writer(), &out).expect("JSON header serialization is infallible");
+    let mut num = itoa::Buffer::new();
+    dst.put_slice(b"{\"code\":");
+    dst.put_slice(num.format(cmd.code).as_bytes());
+    if !cmd.ext_fields.is_empty() {
+        dst.put_slice(b",\"extFields\":{");
+        for (i, (k, v)) in cmd.ext_fields.iter().enumerate() {
+            if i > 0 {
+                dst.put_u8(b',');
+            }
+            put_json_str(dst, k);
+            dst.put_u8(b':');
+            put_json_str(dst, v);
+        }
+        dst.put_u8(b'}');
+    }
+    dst.put_slice(b",\"flag\":");
+    dst.put_slice(num.format(cmd.flag).as_bytes());
+    dst.put_slice(b",\"language\":");
+    put_json_str(dst, cmd.language.name());
+    dst.put_slice(b",\"opaque\":");
+    dst.put_slice(num.format(cmd.opaque).as_bytes());
+    if let Some(r) = cmd.remark.as_deref() {
+        dst.put_slice(b",\"remark\":");
+        put_json_str(dst, r);
+    }
+    dst.put_slice(b",\"serializeTypeCurrentRPC\":\"JSON\",\"version\":");
+    dst.put_slice(num.format(cmd.version).as_bytes());
+    dst.put_u8(b'}');
+}
+
+/// Writes `s` as a JSON string: `"` and `\\` escaped, control characters as `\n`-style short
+/// forms or `\u00xx`, everything else (UTF-8 included) as is.
+fn put_json_str(dst: &mut BytesMut, s: &str) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let bytes = s.as_bytes();
+    dst.reserve(bytes.len() + 2);
+    dst.put_u8(b'"');
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let short = match b {
+            b'"' => b'"',
+            b'\\' => b'\\',
+            b'\n' => b'n',
+            b'\r' => b'r',
+            b'\t' => b't',
+            0x08 => b'b',
+            0x0c => b'f',
+            0x00..=0x1f => 0,
+            _ => continue,
+        };
+        dst.put_slice(&bytes[start..i]);
+        start = i + 1;
+        if short != 0 {
+            dst.put_slice(&[b'\\', short]);
+        } else {
+            dst.put_slice(&[
+                b'\\',
+                b'u',
+                b'0',
+                b'0',
+                HEX[usize::from(b >> 4)],
+                HEX[usize::from(b & 0xf)],
+            ]);
+        }
+    }
+    dst.put_slice(&bytes[start..]);
+    dst.put_u8(b'"');
 }
 
 /// Decodes a JSON header (the body is attached by the frame codec).
 pub fn decode_json(header: &[u8]) -> Result<RemotingCommand, ProtocolError> {
     let h: JsonHeaderIn = serde_json::from_slice(header)?;
-    let language = match h.language {
-        Some(Value::String(s)) => LanguageCode::from_name(&s),
-        Some(Value::Number(n)) => LanguageCode::from_byte(n.as_i64().unwrap_or(7)),
-        _ => LanguageCode::Other,
-    };
-    let ext_fields = h
-        .ext_fields
-        .unwrap_or_default()
-        .into_iter()
-        .filter_map(|(k, v)| v.0.map(|v| (k, v)))
-        .collect();
-    Ok(RemotingCommand {
-        code: h.code as i32,
-        language,
-        version: h.version as i32,
-        opaque: h.opaque as i32,
-        flag: h.flag as i32,
-        remark: h.remark.filter(|r| !r.is_empty()),
-        ext_fields,
-        body: Bytes::new(),
-        serialize_type: SerializeType::Json,
-    })
+    Ok(h.0)
 }
 
 /// Encodes the header of `cmd` in the ROCKETMQ binary form into `dst`.
@@ -220,17 +427,15 @@ pub fn decode_binary(header: &[u8]) -> Result<RemotingCommand, ProtocolError> {
     let mut ext_fields = ExtFields::new();
     while !ext.is_empty() {
         let klen = take(&mut ext, 2, "ext key length truncated")?.get_u16() as usize;
-        let key = utf8(
-            take(&mut ext, klen, "ext key truncated")?,
-            "ext key is not UTF-8",
-        )?;
+        let key = std::str::from_utf8(take(&mut ext, klen, "ext key truncated")?)
+            .map_err(|_| ProtocolError::InvalidBinaryHeader("ext key is not UTF-8"))?;
         let vlen = take(&mut ext, 4, "ext value length truncated")?.get_u32() as usize;
         let val = utf8(
             take(&mut ext, vlen, "ext value truncated")?,
             "ext value is not UTF-8",
         )?;
         if !key.is_empty() && !val.is_empty() {
-            ext_fields.insert(key, val);
+            ext_fields.insert(wire_key(key), val);
         }
     }
     Ok(RemotingCommand {

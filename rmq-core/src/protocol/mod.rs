@@ -5,6 +5,7 @@ mod codec;
 mod codes_macro;
 mod command;
 mod error;
+mod ext_fields;
 pub mod header;
 mod header_codec;
 mod language;
@@ -13,8 +14,9 @@ mod request_code;
 mod response_code;
 
 pub use codec::{decode_frame, encode_command, RemotingCodec, MAX_FRAME_LENGTH};
-pub use command::{ExtFields, RemotingCommand, FLAG_ONEWAY, FLAG_RESPONSE, RMQ_VERSION};
+pub use command::{RemotingCommand, FLAG_ONEWAY, FLAG_RESPONSE, RMQ_VERSION};
 pub use error::{HeaderError, MessageDecodeError, ProtocolError};
+pub use ext_fields::{wire_key, ExtFields, ExtKey};
 pub use header::CommandHeader;
 pub use header_codec::{decode_binary, decode_json, encode_binary, encode_json};
 pub use language::{LanguageCode, SerializeType};

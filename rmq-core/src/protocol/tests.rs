@@ -143,7 +143,7 @@ fn binary_header_matches_reference_bytes() {
     cmd.version = 401;
     cmd.opaque = 7;
     cmd.serialize_type = SerializeType::RocketMq;
-    cmd.ext_fields.insert("topic".into(), "T1".into());
+    cmd.ext_fields.insert("topic", "T1");
     let mut out = BytesMut::new();
     encode_command(&cmd, &mut out);
     assert_eq!(out, expected);
@@ -234,4 +234,50 @@ fn response_extfields_are_strings() {
     assert_eq!(json["extFields"]["queueOffset"], "42");
     assert_eq!(json["opaque"], req.opaque);
     assert_eq!(json["flag"], 1);
+}
+
+#[test]
+fn json_header_is_what_serde_json_writes() {
+    // The hand-written encoder must write exactly serde_json's bytes: same key order, same
+    // escapes (properties carry \u0001 and \u0002 separators).
+    let mut cmd = RemotingCommand::request(RequestCode::SendMessageV2);
+    cmd.opaque = -5;
+    cmd.flag = 2;
+    cmd.remark = Some("a \"quoted\" \\ remark\n\twith\u{7f}ü and \u{1f}".into());
+    // Entries are written in insertion order; these are inserted sorted, as json! writes them.
+    cmd.ext_fields.insert("a", "group\r\u{8}\u{c}\u{0}");
+    cmd.ext_fields
+        .insert("e", "UNIQ_KEY\u{1}ABC\u{2}WAIT\u{1}true\u{2}");
+    cmd.ext_fields.insert("ключ", "значение");
+    let mut out = BytesMut::new();
+    encode_json(&cmd, &mut out);
+    let expected = serde_json::json!({
+        "code": cmd.code,
+        "extFields": cmd.ext_fields,
+        "flag": cmd.flag,
+        "language": cmd.language.name(),
+        "opaque": cmd.opaque,
+        "remark": cmd.remark,
+        "serializeTypeCurrentRPC": "JSON",
+        "version": cmd.version,
+    });
+    assert_eq!(std::str::from_utf8(&out).unwrap(), expected.to_string());
+    assert_eq!(
+        decode_json(&out).unwrap(),
+        RemotingCommand {
+            body: cmd.body.clone(),
+            ..cmd.clone()
+        }
+    );
+
+    // Without extFields and remark both keys are left out.
+    let bare = RemotingCommand::request(RequestCode::HeartBeat);
+    let mut out = BytesMut::new();
+    encode_json(&bare, &mut out);
+    let text = std::str::from_utf8(&out).unwrap();
+    assert!(
+        !text.contains("extFields") && !text.contains("remark"),
+        "{text}"
+    );
+    assert_eq!(decode_json(&out).unwrap(), bare);
 }

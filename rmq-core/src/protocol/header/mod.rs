@@ -3,7 +3,7 @@
 //! Values are read leniently (numbers from JSON numbers or strings, booleans from
 //! `"true"`/`"1"`/`true`) and always written as strings, as Java writes them.
 
-use super::command::ExtFields;
+use super::ExtFields;
 use super::HeaderError;
 
 mod admin;
@@ -130,11 +130,11 @@ macro_rules! header {
     (@ty req $ty:ty) => { $ty };
     (@ty opt $ty:ty) => { Option<$ty> };
     (@put req $out:ident, $key:literal, $v:expr) => {
-        $out.insert($key.to_owned(), $crate::protocol::header::HeaderValue::to_value($v));
+        $out.push_new($key, $crate::protocol::header::HeaderValue::to_value($v));
     };
     (@put opt $out:ident, $key:literal, $v:expr) => {
         if let Some(v) = $v {
-            $out.insert($key.to_owned(), $crate::protocol::header::HeaderValue::to_value(v));
+            $out.push_new($key, $crate::protocol::header::HeaderValue::to_value(v));
         }
     };
     (@get req $f:ident, $key:literal, $ty:ty) => { $crate::protocol::header::required::<$ty>($f, $key)? };
