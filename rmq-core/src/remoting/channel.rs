@@ -1,19 +1,21 @@
 //! One framed connection: a reader task, a writer task and the table of pending requests.
 
-use std::collections::HashMap;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
-use futures_util::{SinkExt, StreamExt};
+use bytes::BytesMut;
+use futures_util::{FutureExt, StreamExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, oneshot, Notify};
-use tokio_util::codec::{FramedRead, FramedWrite};
+use tokio_util::codec::FramedRead;
 
+use super::pending::{Pending, ResponseCallback, SWEEP_INTERVAL};
 use super::RemotingError;
-use crate::protocol::{RemotingCodec, RemotingCommand, ResponseCode};
+use crate::protocol::{encode_command, RemotingCodec, RemotingCommand, ResponseCode};
 
 /// Handles requests that arrive on a connection.
 pub trait RequestHandler: Send + Sync + 'static {
@@ -49,7 +51,7 @@ struct Inner {
     remote: SocketAddr,
     local: SocketAddr,
     tx: mpsc::Sender<RemotingCommand>,
-    pending: Mutex<HashMap<i32, oneshot::Sender<RemotingCommand>>>,
+    pending: Pending,
     closed: AtomicBool,
     closed_notify: Notify,
 }
@@ -123,6 +125,17 @@ impl Channel {
             .map_err(|_| RemotingError::ChannelClosed(self.inner.remote.to_string()))
     }
 
+    /// Queues a response, waiting for room only when the write queue is full.
+    async fn queue_response(&self, resp: RemotingCommand) {
+        match self.inner.tx.try_send(resp) {
+            Ok(()) => {}
+            Err(mpsc::error::TrySendError::Full(resp)) => {
+                let _ = self.inner.tx.send(resp).await;
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => {}
+        }
+    }
+
     /// Sends a request and waits for its response.
     pub async fn invoke(
         &self,
@@ -131,7 +144,7 @@ impl Channel {
     ) -> Result<RemotingCommand, RemotingError> {
         let opaque = request.opaque;
         let (tx, rx) = oneshot::channel();
-        self.lock_pending().insert(opaque, tx);
+        self.inner.pending.insert_task(opaque, tx);
         let result = async {
             self.send(request).await?;
             match tokio::time::timeout(timeout, rx).await {
@@ -144,19 +157,44 @@ impl Channel {
             }
         }
         .await;
-        self.lock_pending().remove(&opaque);
+        self.inner.pending.remove(opaque);
         result
+    }
+
+    /// Sends a request without waiting: `callback` is called with the response (by the
+    /// connection's reader, so it should be quick), or with a timeout after `timeout`, or
+    /// with `ChannelClosed`. It may be called before this returns, when the connection is
+    /// already closed.
+    pub fn invoke_with_callback(
+        &self,
+        request: RemotingCommand,
+        timeout: Duration,
+        callback: ResponseCallback,
+    ) {
+        let opaque = request.opaque;
+        self.inner
+            .pending
+            .insert_callback(opaque, timeout, callback);
+        match self.inner.tx.try_send(request) {
+            Ok(()) => {}
+            Err(mpsc::error::TrySendError::Full(request)) => {
+                let ch = self.clone();
+                tokio::spawn(async move {
+                    if let Err(e) = ch.send(request).await {
+                        ch.inner.pending.fail(opaque, e);
+                    }
+                });
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => self.inner.pending.fail(
+                opaque,
+                RemotingError::ChannelClosed(self.inner.remote.to_string()),
+            ),
+        }
     }
 
     /// Sends a oneway request.
     pub async fn invoke_oneway(&self, request: RemotingCommand) -> Result<(), RemotingError> {
         self.send(request.oneway()).await
-    }
-
-    fn lock_pending(
-        &self,
-    ) -> std::sync::MutexGuard<'_, HashMap<i32, oneshot::Sender<RemotingCommand>>> {
-        self.inner.pending.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Closes the connection: both tasks stop and pending calls fail.
@@ -167,13 +205,17 @@ impl Channel {
     fn mark_closed(&self) {
         self.inner.closed.store(true, Ordering::Release);
         self.inner.closed_notify.notify_waiters();
-        // Dropping the senders wakes every waiting invoke with ChannelClosed.
-        self.lock_pending().clear();
+        // Dropping the senders wakes every waiting invoke with ChannelClosed; callbacks are
+        // called with it.
+        self.inner.pending.close(&self.inner.remote.to_string());
     }
 }
 
 /// How many commands may queue for writing before senders wait.
 const WRITE_QUEUE: usize = 4096;
+
+/// How many bytes of queued commands the writer gathers into one write.
+const WRITE_BUFFER: usize = 256 * 1024;
 
 /// Starts the reader and writer tasks of a connection and returns its channel.
 pub fn spawn_connection<H: RequestHandler>(
@@ -191,7 +233,7 @@ pub fn spawn_connection<H: RequestHandler>(
             remote,
             local,
             tx,
-            pending: Mutex::new(HashMap::new()),
+            pending: Pending::default(),
             closed: AtomicBool::new(false),
             closed_notify: Notify::new(),
         }),
@@ -199,7 +241,8 @@ pub fn spawn_connection<H: RequestHandler>(
 
     let writer_channel = channel.clone();
     tokio::spawn(async move {
-        let mut sink = FramedWrite::new(write_half, RemotingCodec::default());
+        let mut write_half = write_half;
+        let mut buf = BytesMut::with_capacity(WRITE_BUFFER);
         loop {
             let cmd = tokio::select! {
                 cmd = rx.recv() => match cmd {
@@ -208,22 +251,40 @@ pub fn spawn_connection<H: RequestHandler>(
                 },
                 _ = writer_channel.closed() => break,
             };
-            if let Err(e) = sink.feed(cmd).await {
+            encode_command(&cmd, &mut buf);
+            drop(cmd);
+            // Everything else already queued goes out in the same write.
+            while buf.len() < WRITE_BUFFER {
+                match rx.try_recv() {
+                    Ok(cmd) => encode_command(&cmd, &mut buf),
+                    Err(_) => break,
+                }
+            }
+            if let Err(e) = write_half.write_all(&buf).await {
                 tracing::debug!(remote = %writer_channel.remote_addr(), error = %e, "write failed");
                 break;
             }
-            // Batch whatever else is queued into the same flush.
-            let mut failed = false;
-            while let Ok(cmd) = rx.try_recv() {
-                if let Err(e) = sink.feed(cmd).await {
-                    tracing::debug!(remote = %writer_channel.remote_addr(), error = %e, "write failed");
-                    failed = true;
-                    break;
-                }
+            buf.clear();
+            if buf.capacity() > 4 * WRITE_BUFFER {
+                buf = BytesMut::with_capacity(WRITE_BUFFER);
             }
-            if failed || sink.flush().await.is_err() {
-                break;
+        }
+    });
+
+    let sweeper_channel = channel.clone();
+    tokio::spawn(async move {
+        let ch = sweeper_channel;
+        let addr = ch.remote_addr().to_string();
+        loop {
+            tokio::select! {
+                _ = ch.inner.pending.callbacks_pending() => {}
+                _ = ch.closed() => break,
             }
+            tokio::select! {
+                _ = tokio::time::sleep(SWEEP_INTERVAL) => {}
+                _ = ch.closed() => break,
+            }
+            ch.inner.pending.expire(std::time::Instant::now(), &addr);
         }
     });
 
@@ -242,28 +303,35 @@ pub fn spawn_connection<H: RequestHandler>(
                     break;
                 }
                 Some(Ok(cmd)) if cmd.is_response() => {
-                    let waiter = reader_channel.lock_pending().remove(&cmd.opaque);
-                    match waiter {
-                        Some(w) => {
-                            let _ = w.send(cmd);
-                        }
-                        None => tracing::debug!(
-                            opaque = cmd.opaque,
-                            "response without a pending request"
-                        ),
+                    if let Err(cmd) = reader_channel.inner.pending.complete(cmd) {
+                        tracing::debug!(opaque = cmd.opaque, "response without a pending request");
                     }
                 }
                 Some(Ok(cmd)) => {
                     let h = handler.clone();
                     let ch = reader_channel.clone();
-                    tokio::spawn(async move {
+                    let mut handling = Box::pin(async move {
                         let oneway = cmd.is_oneway();
-                        if let Some(resp) = h.handle(ch.clone(), cmd).await {
-                            if !oneway {
-                                let _ = ch.send(resp).await;
-                            }
+                        match h.handle(ch.clone(), cmd).await {
+                            Some(resp) if !oneway => Some((ch, resp)),
+                            _ => None,
                         }
                     });
+                    // Most requests complete without waiting (a send under ASYNC_FLUSH, an
+                    // offset query): run them here, in order, and spawn only the ones that
+                    // wait (a flush, a held pull). A future polled once and then handed to
+                    // a task registers the task's waker on its next poll.
+                    match (&mut handling).now_or_never() {
+                        Some(Some((ch, resp))) => ch.queue_response(resp).await,
+                        Some(None) => {}
+                        None => {
+                            tokio::spawn(async move {
+                                if let Some((ch, resp)) = handling.await {
+                                    ch.queue_response(resp).await;
+                                }
+                            });
+                        }
+                    }
                 }
             }
         }

@@ -1,7 +1,7 @@
 //! A pool of outgoing connections, one per address, with timeouts and reconnects.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex as StdMutex};
 use std::time::Duration;
 
 use tokio::net::TcpStream;
@@ -16,7 +16,10 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 /// Outgoing connections keyed by `host:port`. Cheap to clone.
 pub struct RemotingClient<H: RequestHandler> {
     handler: Arc<H>,
-    channels: Arc<Mutex<HashMap<String, Channel>>>,
+    /// Open connections; looked up without waiting on every request.
+    channels: Arc<StdMutex<HashMap<String, Channel>>>,
+    /// Held while connecting, so one address gets one connection.
+    connecting: Arc<Mutex<()>>,
 }
 
 impl<H: RequestHandler> std::fmt::Debug for RemotingClient<H> {
@@ -30,6 +33,7 @@ impl<H: RequestHandler> Clone for RemotingClient<H> {
         RemotingClient {
             handler: self.handler.clone(),
             channels: self.channels.clone(),
+            connecting: self.connecting.clone(),
         }
     }
 }
@@ -39,17 +43,19 @@ impl<H: RequestHandler> RemotingClient<H> {
     pub fn new(handler: Arc<H>) -> Self {
         RemotingClient {
             handler,
-            channels: Arc::new(Mutex::new(HashMap::new())),
+            channels: Arc::default(),
+            connecting: Arc::default(),
         }
     }
 
     /// The open connection to `addr`, connecting when there is none.
     pub async fn channel(&self, addr: &str) -> Result<Channel, RemotingError> {
-        let mut channels = self.channels.lock().await;
-        if let Some(ch) = channels.get(addr) {
-            if !ch.is_closed() {
-                return Ok(ch.clone());
-            }
+        if let Some(ch) = self.open_channel(addr) {
+            return Ok(ch);
+        }
+        let _connecting = self.connecting.lock().await;
+        if let Some(ch) = self.open_channel(addr) {
+            return Ok(ch);
         }
         let connect = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(addr));
         let stream = match connect.await {
@@ -73,8 +79,20 @@ impl<H: RequestHandler> RemotingClient<H> {
                 source,
             }
         })?;
-        channels.insert(addr.to_owned(), ch.clone());
+        self.lock_channels().insert(addr.to_owned(), ch.clone());
         Ok(ch)
+    }
+
+    fn lock_channels(&self) -> std::sync::MutexGuard<'_, HashMap<String, Channel>> {
+        self.channels.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The open connection to `addr`, if there is one (never connects).
+    pub fn open_channel(&self, addr: &str) -> Option<Channel> {
+        self.lock_channels()
+            .get(addr)
+            .filter(|ch| !ch.is_closed())
+            .cloned()
     }
 
     /// Sends a request to `addr` and waits for the response.
@@ -84,13 +102,18 @@ impl<H: RequestHandler> RemotingClient<H> {
         request: RemotingCommand,
         timeout: Duration,
     ) -> Result<RemotingCommand, RemotingError> {
-        let ch = tokio::time::timeout(timeout, self.channel(addr))
-            .await
-            .map_err(|_| RemotingError::Timeout {
-                addr: addr.to_owned(),
-                timeout_ms: timeout.as_millis() as u64,
-            })??;
-        let result = ch.invoke(request, timeout).await;
+        let started = std::time::Instant::now();
+        let ch = match self.open_channel(addr) {
+            Some(ch) => ch,
+            None => tokio::time::timeout(timeout, self.channel(addr))
+                .await
+                .map_err(|_| RemotingError::Timeout {
+                    addr: addr.to_owned(),
+                    timeout_ms: timeout.as_millis() as u64,
+                })??,
+        };
+        let remaining = timeout.saturating_sub(started.elapsed());
+        let result = ch.invoke(request, remaining).await;
         if matches!(result, Err(RemotingError::ChannelClosed(_))) {
             self.forget(addr, &ch).await;
         }
@@ -108,7 +131,7 @@ impl<H: RequestHandler> RemotingClient<H> {
     }
 
     async fn forget(&self, addr: &str, ch: &Channel) {
-        let mut channels = self.channels.lock().await;
+        let mut channels = self.lock_channels();
         if channels.get(addr) == Some(ch) {
             channels.remove(addr);
         }
@@ -116,7 +139,8 @@ impl<H: RequestHandler> RemotingClient<H> {
 
     /// Closes every connection.
     pub async fn close_all(&self) {
-        for (_, ch) in self.channels.lock().await.drain() {
+        let channels: Vec<Channel> = self.lock_channels().drain().map(|(_, ch)| ch).collect();
+        for ch in channels {
             ch.close();
         }
     }

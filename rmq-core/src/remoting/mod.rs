@@ -1,16 +1,19 @@
 //! Remoting over TCP: framed connections shared by servers and clients.
 //!
 //! A [`Channel`] is one connection. Both sides may send requests on it; responses are matched
-//! to requests by `opaque`. Incoming requests go to a [`RequestHandler`], each on its own task,
-//! so a held (long-polling) request never blocks the connection, and a request whose peer
-//! closes right after sending it is still processed.
+//! to requests by `opaque`, either by a task awaiting them or by a callback. Incoming requests go
+//! to a [`RequestHandler`]: those that complete at once run in order on the connection's reader;
+//! those that wait (a flush, a held pull) continue on their own task, so they never block the
+//! connection, and a request whose peer closes right after sending it is still processed.
 
 mod channel;
 mod client;
 mod error;
+mod pending;
 mod server;
 
 pub use channel::{spawn_connection, Channel, RequestHandler, UnsupportedHandler};
 pub use client::RemotingClient;
 pub use error::RemotingError;
+pub use pending::ResponseCallback;
 pub use server::{serve, ServerHandle};
