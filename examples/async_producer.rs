@@ -66,7 +66,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Future form: the send runs in the background; await the handle for its result.
     let handle =
         producer.send_async(Message::new("Jodie_topic_1023", "Hello future").with_tags("TagA"));
-    let result = handle.await??;
+    let result = handle.await?;
     println!("future OK {}", result.msg_id);
 
     producer.shutdown().await;

@@ -237,7 +237,7 @@ async fn async_sends_with_future_and_callback() {
         .collect();
     let mut ids = std::collections::BTreeSet::new();
     for h in handles {
-        ids.insert(h.await.unwrap().unwrap().msg_id);
+        ids.insert(h.await.unwrap().msg_id);
     }
     assert_eq!(ids.len(), 50);
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();

@@ -22,6 +22,6 @@ pub use error::ClientError;
 pub use fault::LatencyFaultTolerance;
 pub use instance::{ClientConfig, ClientInstance};
 pub use namespace::{unwrap_namespace, wrap_namespace};
-pub use producer::{DefaultMqProducer, ProducerConfig};
+pub use producer::{DefaultMqProducer, ProducerConfig, SendFuture};
 pub use selector::{java_string_hash_code, select_by_hash_key};
 pub use send_result::{SendResult, SendStatus};

@@ -6,8 +6,11 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 
+mod async_send;
 mod batch;
 mod queue;
+
+pub use async_send::SendFuture;
 
 use super::fault::LatencyFaultTolerance;
 use super::publish::{PublishTable, TopicPublishInfo, AUTO_CREATE_TOPIC_KEY_TOPIC};
@@ -334,35 +337,9 @@ impl DefaultMqProducer {
             self.inner.config.retry_times_when_send_failed,
             started,
             timeout,
+            None,
         )
         .await
-    }
-
-    /// Starts a send in the background (retried `retry_times_when_send_async_failed`
-    /// times); await the handle for the result. Dropping the handle does not cancel it.
-    pub fn send_async(
-        &self,
-        msg: Message,
-    ) -> tokio::task::JoinHandle<Result<SendResult, ClientError>> {
-        let producer = self.clone();
-        tokio::spawn(async move { producer.send_async_inner(&msg).await })
-    }
-
-    /// Starts a send in the background and calls `callback` with the outcome.
-    pub fn send_async_with_callback<F>(&self, msg: Message, callback: F)
-    where
-        F: FnOnce(Result<SendResult, ClientError>) + Send + 'static,
-    {
-        let producer = self.clone();
-        tokio::spawn(async move { callback(producer.send_async_inner(&msg).await) });
-    }
-
-    async fn send_async_inner(&self, msg: &Message) -> Result<SendResult, ClientError> {
-        let started = Instant::now();
-        let p = self.prepare(msg)?;
-        let info = self.publish_info(&p.topic, started).await?;
-        let retries = self.inner.config.retry_times_when_send_async_failed;
-        self.send_default(&p, &info, retries, started).await
     }
 
     /// Java's `sendDefaultImpl`: pick a queue (fault tolerance, avoiding the last broker on
@@ -380,10 +357,13 @@ impl DefaultMqProducer {
             retries,
             started,
             self.inner.config.send_msg_timeout,
+            None,
         )
         .await
     }
 
+    /// `send_default` within `timeout`; the first attempt avoids `avoid` (the broker an
+    /// async send just failed on) when there is another.
     async fn send_default_within(
         &self,
         p: &Prepared,
@@ -391,9 +371,10 @@ impl DefaultMqProducer {
         retries: u32,
         started: Instant,
         timeout: Duration,
+        avoid: Option<&str>,
     ) -> Result<SendResult, ClientError> {
         let fault = &self.inner.fault;
-        let mut last_broker: Option<&str> = None;
+        let mut last_broker: Option<&str> = avoid;
         let mut last_err = None;
         let mut not_stored_ok = None;
         for attempt in 0..=retries {
@@ -421,23 +402,8 @@ impl DefaultMqProducer {
                 }
                 Err(e) => e,
             };
-            let retry = match &e {
-                ClientError::Remoting(_) => {
-                    fault.update(&mq.broker_name, latency, true);
-                    true
-                }
-                ClientError::Broker { code, .. } => {
-                    fault.update(&mq.broker_name, latency, true);
-                    RETRY_RESPONSE_CODES.iter().any(|c| c.code() == *code)
-                }
-                ClientError::NoRoute { .. } => {
-                    fault.update(&mq.broker_name, latency, false);
-                    true
-                }
-                _ => false,
-            };
+            let retry = self.failed_attempt(&e, &mq.broker_name, latency, &p.topic);
             tracing::debug!(error = %e, queue = %mq, attempt, retry, "send failed");
-            self.inner.publish.invalidate(&p.topic);
             if !retry {
                 return not_stored_ok.ok_or(e);
             }
@@ -447,6 +413,35 @@ impl DefaultMqProducer {
             return Ok(r);
         }
         Err(last_err.unwrap_or_else(|| timeout_error(&p.topic, timeout)))
+    }
+
+    /// Records a failed attempt on `broker` (fault table, route refresh) and tells whether
+    /// it may be retried: transport errors, Java's retry response codes, a missing route.
+    fn failed_attempt(
+        &self,
+        e: &ClientError,
+        broker: &str,
+        latency: Duration,
+        topic: &str,
+    ) -> bool {
+        let fault = &self.inner.fault;
+        let retry = match e {
+            ClientError::Remoting(_) => {
+                fault.update(broker, latency, true);
+                true
+            }
+            ClientError::Broker { code, .. } => {
+                fault.update(broker, latency, true);
+                RETRY_RESPONSE_CODES.iter().any(|c| c.code() == *code)
+            }
+            ClientError::NoRoute { .. } => {
+                fault.update(broker, latency, false);
+                true
+            }
+            _ => false,
+        };
+        self.inner.publish.invalidate(topic);
+        retry
     }
 
     /// One attempt on one queue.

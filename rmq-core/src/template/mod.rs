@@ -203,12 +203,7 @@ impl RocketMqTemplate {
         payload: impl IntoPayload,
     ) -> impl Future<Output = Result<SendResult, TemplateError>> + Send + 'static {
         let started = build(destination, payload).map(|msg| self.inner.producer.send_async(msg));
-        async move {
-            match started?.await {
-                Ok(result) => Ok(result?),
-                Err(_) => Err(TemplateError::Cancelled),
-            }
-        }
+        async move { Ok(started?.await?) }
     }
 
     /// Sends in the background and calls `callback` with the outcome (`asyncSend` with a
