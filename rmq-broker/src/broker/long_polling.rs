@@ -1,7 +1,8 @@
 //! Held (long-polling) pull requests, woken when a message arrives on their queue.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use rmq_core::protocol::body::SubscriptionData;
@@ -35,6 +36,8 @@ pub type Arrival = (String, i32, i64, i64);
 #[derive(Debug, Default)]
 pub struct PullRequestHoldService {
     held: Mutex<HashMap<QueueKey, Vec<HeldPull>>>,
+    /// How many are held, read without the lock by [`ArrivalForwarder`].
+    count: Arc<AtomicUsize>,
 }
 
 impl PullRequestHoldService {
@@ -42,12 +45,29 @@ impl PullRequestHoldService {
         self.held.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Parks a request.
+    /// Parks a request. The caller checks the queue once more afterwards: an arrival that
+    /// saw no held request before this was not forwarded.
     pub fn suspend(&self, topic: &str, queue_id: i32, pull: HeldPull) {
-        self.lock()
-            .entry((topic.to_owned(), queue_id))
+        let mut held = self.lock();
+        held.entry((topic.to_owned(), queue_id))
             .or_default()
             .push(pull);
+        self.count.fetch_add(1, Ordering::SeqCst);
+    }
+
+    fn taken(&self, pulls: Vec<HeldPull>) -> Vec<HeldPull> {
+        if !pulls.is_empty() {
+            self.count.fetch_sub(pulls.len(), Ordering::SeqCst);
+        }
+        pulls
+    }
+
+    /// A forwarder of store arrivals to `tx` that skips them while nothing is held.
+    pub fn forwarder(&self, tx: mpsc::UnboundedSender<Arrival>) -> ArrivalForwarder {
+        ArrivalForwarder {
+            tx,
+            held: self.count.clone(),
+        }
     }
 
     /// Removes the requests of a queue that a new message at `queue_offset` with `tags_code`
@@ -67,7 +87,7 @@ impl PullRequestHoldService {
             queue_offset >= p.queue_offset && p.subscription.matches_code(tags_code)
         });
         *list = keep;
-        wake
+        self.taken(wake)
     }
 
     /// Removes requests past their deadline, or whose queue now has data beyond their offset.
@@ -83,12 +103,13 @@ impl PullRequestHoldService {
             out.extend(wake);
         }
         held.retain(|_, l| !l.is_empty());
-        out
+        self.taken(out)
     }
 
     /// Removes every held request (shutdown).
     pub fn take_all(&self) -> Vec<HeldPull> {
-        self.lock().drain().flat_map(|(_, l)| l).collect()
+        let all = self.lock().drain().flat_map(|(_, l)| l).collect();
+        self.taken(all)
     }
 
     /// How many requests are held.
@@ -104,12 +125,21 @@ impl PullRequestHoldService {
 
 /// Forwards store arrivals to the long-polling task.
 #[derive(Debug)]
-pub struct ArrivalForwarder(pub mpsc::UnboundedSender<Arrival>);
+pub struct ArrivalForwarder {
+    tx: mpsc::UnboundedSender<Arrival>,
+    held: Arc<AtomicUsize>,
+}
 
 impl MessageArrivingListener for ArrivalForwarder {
     fn arriving(&self, topic: &str, queue_id: i32, queue_offset: i64, tags_code: i64) {
+        // The queue's max offset is already updated; a pull suspended after this load
+        // finds the message when it checks the queue once more.
+        std::sync::atomic::fence(Ordering::SeqCst);
+        if self.held.load(Ordering::SeqCst) == 0 {
+            return;
+        }
         let _ = self
-            .0
+            .tx
             .send((topic.to_owned(), queue_id, queue_offset, tags_code));
     }
 }

@@ -141,7 +141,8 @@ impl BrokerInner {
             .clone()
     }
 
-    async fn register_all(&self) {
+    /// Registers with every name server (the full topic table).
+    pub(crate) async fn register_all(&self) {
         let mut wrapper = self.topics.wrapper();
         let broker_perm = self.config.broker_permission;
         if broker_perm & (PERM_READ | PERM_WRITE) != PERM_READ | PERM_WRITE {
@@ -324,7 +325,8 @@ impl Broker {
         store_cfg.store_host = store_host;
         let store = Arc::new(MessageStore::open(store_cfg)?);
         let (arrival_tx, arrival_rx) = mpsc::unbounded_channel();
-        store.set_arriving_listener(Arc::new(ArrivalForwarder(arrival_tx)));
+        let holds = PullRequestHoldService::default();
+        store.set_arriving_listener(Arc::new(holds.forwarder(arrival_tx)));
         let inner = Arc::new(BrokerInner {
             broker_addr: store_host.to_string(),
             store_host,
@@ -335,7 +337,7 @@ impl Broker {
             consumers: ConsumerManager::default(),
             producers: ProducerManager::default(),
             locks: RebalanceLockManager::default(),
-            holds: PullRequestHoldService::default(),
+            holds,
             schedule: ScheduleMessageService::load(&config)?,
             stats: BrokerStats::default(),
             started: Instant::now(),

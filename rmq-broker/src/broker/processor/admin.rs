@@ -17,7 +17,7 @@ use crate::broker::{
 };
 
 /// UPDATE_AND_CREATE_TOPIC (17).
-pub fn create_topic(b: &BrokerInner, req: &RemotingCommand) -> Option<RemotingCommand> {
+pub async fn create_topic(b: &BrokerInner, req: &RemotingCommand) -> Option<RemotingCommand> {
     let h = header_or_reply!(req, CreateTopicRequestHeader);
     if let Err(e) = validate_topic(&h.topic) {
         return Some(req.error_to(ResponseCode::SystemError, e));
@@ -57,7 +57,9 @@ pub fn create_topic(b: &BrokerInner, req: &RemotingCommand) -> Option<RemotingCo
         return Some(req.error_to(ResponseCode::SystemError, e.to_string()));
     }
     tracing::info!(topic = %h.topic, read = h.read_queue_nums, write = h.write_queue_nums, "topic created or updated");
-    b.trigger_register();
+    // As Java (registerIncrementBrokerData): the name servers know the topic before the
+    // answer, so a route lookup right after it finds this broker.
+    b.register_all().await;
     Some(req.success_to())
 }
 

@@ -86,7 +86,7 @@ pub async fn dispatch(
         C::ConsumerSendMsgBack => send_back::consumer_send_msg_back(b, &req).await,
         C::ViewMessageById => query_message::view_message_by_id(b, &req),
         C::QueryMessage => query_message::query_message(b, &req),
-        C::UpdateAndCreateTopic => admin::create_topic(b, &req),
+        C::UpdateAndCreateTopic => admin::create_topic(b, &req).await,
         C::DeleteTopicInBroker => admin::delete_topic(b, &req).await,
         C::GetAllTopicConfig => admin::all_topic_config(b, &req),
         C::GetBrokerRuntimeInfo => admin::runtime_info(b, &req),
