@@ -13,8 +13,8 @@ pub enum ProtocolError {
     #[error("unknown serialize type {0}")]
     UnknownSerializeType(u8),
     /// The JSON header does not parse.
-    #[error("invalid JSON header: {0}")]
-    InvalidJson(#[from] serde_json::Error),
+    #[error("invalid JSON header at byte {offset}: {reason}")]
+    InvalidJsonHeader { offset: usize, reason: &'static str },
     /// The binary header is truncated or holds invalid UTF-8.
     #[error("invalid ROCKETMQ header: {0}")]
     InvalidBinaryHeader(&'static str),

@@ -206,7 +206,7 @@ fn malformed_frames_are_errors() {
     let mut buf = BytesMut::from(&[0u8, 0, 0, 6, 0, 0, 0, 2, b'{', b'x'][..]);
     assert!(matches!(
         codec.decode(&mut buf),
-        Err(ProtocolError::InvalidJson(_))
+        Err(ProtocolError::InvalidJsonHeader { .. })
     ));
     // Truncated binary header.
     let mut buf = BytesMut::from(&[0u8, 0, 0, 6, 1, 0, 0, 2, 0, 1][..]);

@@ -51,10 +51,24 @@ pub fn decode_properties(s: &str) -> HashMap<String, String> {
 
 /// Looks one property up without building a map.
 pub fn find_property<'a>(s: &'a str, key: &str) -> Option<&'a str> {
-    s.split(PROPERTY_SEPARATOR).find_map(|pair| {
-        let (k, v) = pair.split_once(NAME_VALUE_SEPARATOR)?;
-        (k == key).then_some(v)
-    })
+    let bytes = s.as_bytes();
+    let key = key.as_bytes();
+    let mut start = 0;
+    while start < bytes.len() {
+        let end = memchr::memchr(PROPERTY_SEPARATOR as u8, &bytes[start..])
+            .map_or(bytes.len(), |i| start + i);
+        let pair = &bytes[start..end];
+        // The key is what precedes the pair's first name-value separator.
+        if pair.len() > key.len()
+            && pair[key.len()] == NAME_VALUE_SEPARATOR as u8
+            && &pair[..key.len()] == key
+        {
+            // Both separators are ASCII, so these are char boundaries.
+            return Some(&s[start + key.len() + 1..end]);
+        }
+        start = end + 1;
+    }
+    None
 }
 
 /// Appends one pair to a properties string.
