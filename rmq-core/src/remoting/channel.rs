@@ -214,6 +214,9 @@ impl Channel {
 /// How many commands may queue for writing before senders wait.
 const WRITE_QUEUE: usize = 4096;
 
+/// How many responses the reader gathers before handing them to the writer.
+const MAX_ANSWER_BATCH: usize = 64;
+
 /// How many bytes of queued commands the writer gathers into one write.
 const WRITE_BUFFER: usize = 256 * 1024;
 
@@ -291,10 +294,26 @@ pub fn spawn_connection<H: RequestHandler>(
     let reader_channel = channel.clone();
     tokio::spawn(async move {
         let mut frames = FramedRead::new(read_half, RemotingCodec::default());
+        // Responses of the requests read in one go, handed to the writer together once no
+        // further frame is ready: one writer wake-up and one write for the lot.
+        let mut answers: Vec<RemotingCommand> = Vec::new();
         loop {
-            let next = tokio::select! {
-                next = frames.next() => next,
-                _ = reader_channel.closed() => break,
+            let ready = if answers.len() < MAX_ANSWER_BATCH {
+                (&mut frames.next()).now_or_never()
+            } else {
+                None
+            };
+            let next = match ready {
+                Some(next) => next,
+                None => {
+                    for resp in answers.drain(..) {
+                        reader_channel.queue_response(resp).await;
+                    }
+                    tokio::select! {
+                        next = frames.next() => next,
+                        _ = reader_channel.closed() => break,
+                    }
+                }
             };
             match next {
                 None => break,
@@ -322,7 +341,7 @@ pub fn spawn_connection<H: RequestHandler>(
                     // wait (a flush, a held pull). A future polled once and then handed to
                     // a task registers the task's waker on its next poll.
                     match (&mut handling).now_or_never() {
-                        Some(Some((ch, resp))) => ch.queue_response(resp).await,
+                        Some(Some((_, resp))) => answers.push(resp),
                         Some(None) => {}
                         None => {
                             tokio::spawn(async move {
@@ -334,6 +353,9 @@ pub fn spawn_connection<H: RequestHandler>(
                     }
                 }
             }
+        }
+        for resp in answers {
+            reader_channel.queue_response(resp).await;
         }
         reader_channel.mark_closed();
         handler.on_close(&reader_channel);
