@@ -73,6 +73,18 @@ impl RemotingCommand {
         cmd
     }
 
+    /// A new request carrying a typed header, its strings moved in.
+    pub fn request_with_owned_header(code: impl Into<i32>, header: impl CommandHeader) -> Self {
+        let mut cmd = Self::request(code);
+        header.into_fields(&mut cmd.ext_fields);
+        cmd
+    }
+
+    /// Takes a typed header out of `extFields`, moving its strings out.
+    pub fn take_header<H: CommandHeader>(&mut self) -> Result<H, HeaderError> {
+        H::take_from(&mut self.ext_fields)
+    }
+
     /// A response to `self` with the given code; it copies the opaque and the serialize type.
     pub fn response_to(&self, code: impl Into<i32>) -> Self {
         RemotingCommand {

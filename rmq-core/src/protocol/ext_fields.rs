@@ -22,8 +22,34 @@ pub struct ExtFields {
 /// The one-letter keys of `SendMessageRequestHeaderV2` (and any other one-letter key).
 const LETTERS: &str = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
 
-/// A received key: one ASCII letter maps to a static string, anything else is owned.
+/// Keys of frequent headers (send and pull responses, offsets), kept static when received.
+const COMMON_KEYS: [&str; 16] = [
+    "msgId",
+    "queueId",
+    "queueOffset",
+    "MSG_REGION",
+    "TRACE_ON",
+    "transactionId",
+    "topic",
+    "consumerGroup",
+    "offset",
+    "commitOffset",
+    "nextBeginOffset",
+    "minOffset",
+    "maxOffset",
+    "suggestWhichBrokerId",
+    "brokerName",
+    "clientId",
+];
+
+/// A received key: one ASCII letter or a common key maps to a static string, anything else
+/// is owned.
 pub fn wire_key(key: &str) -> ExtKey {
+    if key.len() > 1 {
+        if let Some(k) = COMMON_KEYS.iter().find(|k| **k == key) {
+            return Cow::Borrowed(k);
+        }
+    }
     match key.as_bytes() {
         [b] if b.is_ascii_alphabetic() => {
             let i = if b.is_ascii_lowercase() {
@@ -56,7 +82,7 @@ impl ExtFields {
     pub fn insert(&mut self, key: impl Into<ExtKey>, value: impl Into<String>) -> Option<String> {
         let key = key.into();
         let value = value.into();
-        match self.entries.iter_mut().find(|(k, _)| *k == key) {
+        match self.entries.iter_mut().rev().find(|(k, _)| *k == key) {
             Some((_, v)) => Some(std::mem::replace(v, value)),
             None => {
                 self.entries.push((key, value));
@@ -65,19 +91,39 @@ impl ExtFields {
         }
     }
 
-    /// Appends an entry whose key is known not to be present yet (typed headers write each
-    /// key once into a fresh header); falls back to [`insert`](Self::insert) otherwise.
-    pub(crate) fn push_new(&mut self, key: &'static str, value: String) {
-        if self.entries.iter().any(|(k, _)| k == key) {
-            self.insert(key, value);
-        } else {
+    /// Sets a typed header's field: appended as is when the header was empty before the
+    /// typed header started writing (`fresh`: each of its keys is new), inserted otherwise.
+    pub(crate) fn put_field(&mut self, fresh: bool, key: &'static str, value: String) {
+        if fresh {
             self.entries.push((Cow::Borrowed(key), value));
+        } else {
+            self.insert(key, value);
         }
+    }
+
+    /// Appends a received entry without looking for an earlier one with the same key (a
+    /// peer sends each key once; should one repeat, lookups find the last, as a JSON map
+    /// keeps the last).
+    pub(crate) fn push_received(&mut self, key: ExtKey, value: String) {
+        self.entries.push((key, value));
     }
 
     /// The value of `key`.
     pub fn get(&self, key: &str) -> Option<&String> {
-        self.entries.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+        self.entries
+            .iter()
+            .rev()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v)
+    }
+
+    /// Moves the value of `key` out, leaving the entry with an empty value.
+    pub fn take_value(&mut self, key: &str) -> Option<String> {
+        self.entries
+            .iter_mut()
+            .rev()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| std::mem::take(v))
     }
 
     /// Whether `key` is present.
@@ -87,8 +133,10 @@ impl ExtFields {
 
     /// Removes `key`, returning its value.
     pub fn remove(&mut self, key: &str) -> Option<String> {
-        let i = self.entries.iter().position(|(k, _)| k == key)?;
-        Some(self.entries.remove(i).1)
+        let i = self.entries.iter().rposition(|(k, _)| k == key)?;
+        let value = self.entries.remove(i).1;
+        self.entries.retain(|(k, _)| k != key);
+        Some(value)
     }
 
     /// The number of entries.
@@ -196,7 +244,8 @@ mod tests {
     fn one_letter_wire_keys_are_static() {
         assert!(matches!(wire_key("a"), Cow::Borrowed("a")));
         assert!(matches!(wire_key("Z"), Cow::Borrowed("Z")));
-        assert!(matches!(wire_key("topic"), Cow::Owned(ref s) if s == "topic"));
+        assert!(matches!(wire_key("topic"), Cow::Borrowed("topic")));
+        assert!(matches!(wire_key("topics"), Cow::Owned(ref s) if s == "topics"));
         assert!(matches!(wire_key("é"), Cow::Owned(_)));
     }
 }

@@ -26,6 +26,15 @@ pub trait CommandHeader: Sized {
     fn write_to(&self, out: &mut ExtFields);
     /// Reads the fields; a missing required field or an unparsable value is an error.
     fn read_from(fields: &ExtFields) -> Result<Self, HeaderError>;
+    /// Like [`read_from`](Self::read_from), moving string values out of `fields` (they are
+    /// left empty) instead of copying them.
+    fn take_from(fields: &mut ExtFields) -> Result<Self, HeaderError> {
+        Self::read_from(fields)
+    }
+    /// Like [`write_to`](Self::write_to), moving string values instead of copying them.
+    fn into_fields(self, out: &mut ExtFields) {
+        self.write_to(out);
+    }
 }
 
 /// One scalar type that can travel in `extFields`.
@@ -34,11 +43,26 @@ pub trait HeaderValue: Sized {
     fn parse_value(s: &str) -> Option<Self>;
     /// The wire string.
     fn to_value(&self) -> String;
+    /// Parses an owned wire string (a `String` keeps it as it is); gives it back when it
+    /// does not parse.
+    fn from_owned(s: String) -> Result<Self, String> {
+        Self::parse_value(&s).ok_or(s)
+    }
+    /// The wire string, by value (a `String` is moved).
+    fn into_value(self) -> String {
+        self.to_value()
+    }
 }
 
 impl HeaderValue for String {
     fn parse_value(s: &str) -> Option<Self> {
         Some(s.to_owned())
+    }
+    fn from_owned(s: String) -> Result<Self, String> {
+        Ok(s)
+    }
+    fn into_value(self) -> String {
+        self
     }
     fn to_value(&self) -> String {
         self.clone()
@@ -104,6 +128,28 @@ pub fn optional<T: HeaderValue>(
     }
 }
 
+/// Takes a required field out of `f`.
+pub fn take_required<T: HeaderValue>(
+    f: &mut ExtFields,
+    key: &'static str,
+) -> Result<T, HeaderError> {
+    let raw = f.take_value(key).ok_or(HeaderError::Missing(key))?;
+    T::from_owned(raw).map_err(|value| HeaderError::Invalid { key, value })
+}
+
+/// Takes an optional field out of `f`.
+pub fn take_optional<T: HeaderValue>(
+    f: &mut ExtFields,
+    key: &'static str,
+) -> Result<Option<T>, HeaderError> {
+    match f.take_value(key) {
+        None => Ok(None),
+        Some(raw) => T::from_owned(raw)
+            .map(Some)
+            .map_err(|value| HeaderError::Invalid { key, value }),
+    }
+}
+
 /// Defines a header struct whose fields map to named `extFields` keys.
 ///
 /// `req` fields must be present; `opt` fields become `Option<T>`.
@@ -117,7 +163,14 @@ macro_rules! header {
 
         impl $crate::protocol::header::CommandHeader for $name {
             fn write_to(&self, out: &mut $crate::protocol::ExtFields) {
-                $(header!(@put $kind out, $key, &self.$field);)*
+                // Into an empty header every key is new: no lookups.
+                let fresh = out.is_empty();
+                $(header!(@put $kind out, fresh, $key, &self.$field);)*
+            }
+
+            fn into_fields(self, out: &mut $crate::protocol::ExtFields) {
+                let fresh = out.is_empty();
+                $(header!(@move $kind out, fresh, $key, self.$field);)*
             }
 
             fn read_from(f: &$crate::protocol::ExtFields) -> Result<Self, $crate::protocol::HeaderError> {
@@ -125,18 +178,34 @@ macro_rules! header {
                     $($field: header!(@get $kind f, $key, $ty),)*
                 })
             }
+
+            fn take_from(f: &mut $crate::protocol::ExtFields) -> Result<Self, $crate::protocol::HeaderError> {
+                Ok(Self {
+                    $($field: header!(@take $kind f, $key, $ty),)*
+                })
+            }
         }
     };
     (@ty req $ty:ty) => { $ty };
     (@ty opt $ty:ty) => { Option<$ty> };
-    (@put req $out:ident, $key:literal, $v:expr) => {
-        $out.push_new($key, $crate::protocol::header::HeaderValue::to_value($v));
+    (@put req $out:ident, $fresh:ident, $key:literal, $v:expr) => {
+        $out.put_field($fresh, $key, $crate::protocol::header::HeaderValue::to_value($v));
     };
-    (@put opt $out:ident, $key:literal, $v:expr) => {
+    (@put opt $out:ident, $fresh:ident, $key:literal, $v:expr) => {
         if let Some(v) = $v {
-            $out.push_new($key, $crate::protocol::header::HeaderValue::to_value(v));
+            $out.put_field($fresh, $key, $crate::protocol::header::HeaderValue::to_value(v));
         }
     };
+    (@move req $out:ident, $fresh:ident, $key:literal, $v:expr) => {
+        $out.put_field($fresh, $key, $crate::protocol::header::HeaderValue::into_value($v));
+    };
+    (@move opt $out:ident, $fresh:ident, $key:literal, $v:expr) => {
+        if let Some(v) = $v {
+            $out.put_field($fresh, $key, $crate::protocol::header::HeaderValue::into_value(v));
+        }
+    };
+    (@take req $f:ident, $key:literal, $ty:ty) => { $crate::protocol::header::take_required::<$ty>($f, $key)? };
+    (@take opt $f:ident, $key:literal, $ty:ty) => { $crate::protocol::header::take_optional::<$ty>($f, $key)? };
     (@get req $f:ident, $key:literal, $ty:ty) => { $crate::protocol::header::required::<$ty>($f, $key)? };
     (@get opt $f:ident, $key:literal, $ty:ty) => { $crate::protocol::header::optional::<$ty>($f, $key)? };
 }

@@ -95,6 +95,15 @@ impl SendMessageRequestHeader {
             Self::read_from(fields)
         }
     }
+
+    /// [`read_any`](Self::read_any), moving the strings out of `fields`.
+    pub fn take_any(fields: &mut ExtFields) -> Result<Self, HeaderError> {
+        if fields.contains_key("a") {
+            SendMessageRequestHeaderV2::take_from(fields).map(Into::into)
+        } else {
+            Self::take_from(fields)
+        }
+    }
 }
 
 header! {

@@ -84,7 +84,7 @@ pub fn decode_binary(header: &[u8]) -> Result<RemotingCommand, ProtocolError> {
             "ext value is not UTF-8",
         )?;
         if !key.is_empty() && !val.is_empty() {
-            ext_fields.insert(wire_key(key), val);
+            ext_fields.push_received(wire_key(key), val);
         }
     }
     Ok(RemotingCommand {

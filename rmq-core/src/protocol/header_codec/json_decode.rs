@@ -172,7 +172,7 @@ impl<'a> Parser<'a> {
                 Scalar::Null => return Ok(()),
                 Scalar::Nested(raw) => compact_json(raw),
             };
-            fields.insert(wire_key(key), value);
+            fields.push_received(wire_key(key), value);
             Ok(())
         })?;
         Ok(fields)

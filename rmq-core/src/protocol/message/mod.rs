@@ -17,8 +17,8 @@ pub use batch::{batch_entry_size, decode_batch, encode_batch_entry, BatchEntry};
 pub use compress::{compress, decompress};
 pub use msg_id::{decode_offset_msg_id, new_uniq_id, offset_msg_id};
 pub use properties::{
-    decode_properties, encode_properties, find_property, keys, push_property, remove_property,
-    set_property, NAME_VALUE_SEPARATOR, PROPERTY_SEPARATOR,
+    decode_properties, encode_properties, find_property, keys, property_pairs, push_property,
+    remove_property, set_property, NAME_VALUE_SEPARATOR, PROPERTY_SEPARATOR,
 };
 pub use stored::{
     body_crc, decode_record, encode_record, peek_size_and_magic, record_size, RecordFields,

@@ -49,26 +49,30 @@ pub fn decode_properties(s: &str) -> HashMap<String, String> {
     map
 }
 
+/// The `key`/`value` pairs of a properties string in order (pairs without a name-value
+/// separator are skipped; the key is what precedes the first one).
+pub fn property_pairs(s: &str) -> impl Iterator<Item = (&str, &str)> {
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    std::iter::from_fn(move || {
+        while start < bytes.len() {
+            let end = memchr::memchr(PROPERTY_SEPARATOR as u8, &bytes[start..])
+                .map_or(bytes.len(), |i| start + i);
+            let pair_start = start;
+            start = end + 1;
+            if let Some(i) = memchr::memchr(NAME_VALUE_SEPARATOR as u8, &bytes[pair_start..end]) {
+                // Both separators are ASCII, so these are char boundaries.
+                let sep = pair_start + i;
+                return Some((&s[pair_start..sep], &s[sep + 1..end]));
+            }
+        }
+        None
+    })
+}
+
 /// Looks one property up without building a map.
 pub fn find_property<'a>(s: &'a str, key: &str) -> Option<&'a str> {
-    let bytes = s.as_bytes();
-    let key = key.as_bytes();
-    let mut start = 0;
-    while start < bytes.len() {
-        let end = memchr::memchr(PROPERTY_SEPARATOR as u8, &bytes[start..])
-            .map_or(bytes.len(), |i| start + i);
-        let pair = &bytes[start..end];
-        // The key is what precedes the pair's first name-value separator.
-        if pair.len() > key.len()
-            && pair[key.len()] == NAME_VALUE_SEPARATOR as u8
-            && &pair[..key.len()] == key
-        {
-            // Both separators are ASCII, so these are char boundaries.
-            return Some(&s[start + key.len() + 1..end]);
-        }
-        start = end + 1;
-    }
-    None
+    property_pairs(s).find_map(|(k, v)| (k == key).then_some(v))
 }
 
 /// Appends one pair to a properties string.
