@@ -2,8 +2,8 @@
 //! entry and its index entries.
 
 use rmq_core::protocol::message::{
-    keys, tags_hash_code, transaction_type, RecordView, NAME_VALUE_SEPARATOR, PROPERTY_SEPARATOR,
-    TRANSACTION_PREPARED_TYPE, TRANSACTION_ROLLBACK_TYPE,
+    keys, property_pairs, tags_hash_code, transaction_type, RecordView, TRANSACTION_PREPARED_TYPE,
+    TRANSACTION_ROLLBACK_TYPE,
 };
 
 use super::config::ParsedConfig;
@@ -60,10 +60,7 @@ pub struct DispatchProps<'a> {
 impl<'a> DispatchProps<'a> {
     pub fn scan(properties: &'a str) -> Self {
         let mut p = DispatchProps::default();
-        for pair in properties.split(PROPERTY_SEPARATOR) {
-            let Some((k, v)) = pair.split_once(NAME_VALUE_SEPARATOR) else {
-                continue;
-            };
+        for (k, v) in property_pairs(properties) {
             let slot = match k {
                 keys::TAGS => &mut p.tags,
                 keys::KEYS => &mut p.keys,

@@ -62,15 +62,15 @@ pub(crate) use body_or_reply;
 pub async fn dispatch(
     b: &Arc<BrokerInner>,
     ch: &Channel,
-    req: RemotingCommand,
+    mut req: RemotingCommand,
 ) -> Option<RemotingCommand> {
     use RequestCode as C;
     let Some(code) = RequestCode::from_code(req.code) else {
         return Some(not_supported(&req));
     };
     match code {
-        C::SendMessage | C::SendMessageV2 => send_message::send(b, ch, &req).await,
-        C::SendBatchMessage => send_message::send_batch(b, ch, &req).await,
+        C::SendMessage | C::SendMessageV2 => send_message::send(b, ch, &mut req).await,
+        C::SendBatchMessage => send_message::send_batch(b, ch, &mut req).await,
         C::PullMessage | C::LitePullMessage => pull_message::pull(b, ch, &req, true).await,
         C::QueryConsumerOffset => consumer_offset::query_consumer_offset(b, &req),
         C::UpdateConsumerOffset => consumer_offset::update_consumer_offset(b, &req),

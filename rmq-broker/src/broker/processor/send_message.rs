@@ -124,8 +124,8 @@ fn check_body(b: &BrokerInner, body_len: usize, properties: &str) -> Result<(), 
 }
 
 /// Adds the broker's properties (CLUSTER, a UNIQ_KEY when the client set none).
-fn broker_properties(b: &BrokerInner, props: &str) -> String {
-    let mut out = props.to_owned();
+fn broker_properties(b: &BrokerInner, props: String) -> String {
+    let mut out = props;
     if find_property(&out, keys::UNIQ_CLIENT_MESSAGE_ID_KEYIDX).is_none() {
         push_property(
             &mut out,
@@ -217,11 +217,11 @@ fn store_failure(status: PutMessageStatus, remark: Option<String>) -> Option<Ref
 fn send_response(
     b: &BrokerInner,
     req: &RemotingCommand,
-    result: &PutMessageResult,
+    result: PutMessageResult,
     uniq_id: Option<String>,
     queue_id: i32,
 ) -> RemotingCommand {
-    if let Some((code, remark)) = store_failure(result.status, result.remark.clone()) {
+    if let Some((code, remark)) = store_failure(result.status, result.remark) {
         return req.error_to(code, remark);
     }
     let code = if result.status == PutMessageStatus::FlushDiskTimeout {
@@ -233,13 +233,20 @@ fn send_response(
         result.messages.len() as u64,
         std::sync::atomic::Ordering::Relaxed,
     );
-    let msg_id = result
-        .messages
-        .iter()
-        .map(|m| m.offset_msg_id.as_str())
-        .collect::<Vec<_>>()
-        .join(",");
     let queue_offset = result.messages.first().map_or(0, |m| m.queue_offset);
+    let mut messages = result.messages.into_iter();
+    let msg_id = match (messages.next(), messages.len()) {
+        (Some(only), 0) => only.offset_msg_id,
+        (Some(first), _) => {
+            let mut ids = first.offset_msg_id;
+            for m in messages {
+                ids.push(',');
+                ids.push_str(&m.offset_msg_id);
+            }
+            ids
+        }
+        (None, _) => String::new(),
+    };
     req.response_to(code)
         .with_header(&SendMessageResponseHeader {
             msg_id,
@@ -248,7 +255,7 @@ fn send_response(
             transaction_id: uniq_id,
             batch_uniq_id: None,
             msg_region: Some(b.config.region_id.clone()),
-            trace_on: Some(b.config.trace_on.to_string()),
+            trace_on: Some(if b.config.trace_on { "true" } else { "false" }.to_owned()),
         })
 }
 
@@ -257,9 +264,9 @@ fn refuse(req: &RemotingCommand, (code, remark): Refusal) -> Option<RemotingComm
     Some(req.error_to(code, remark))
 }
 
-/// The send header under either key set.
-fn read_header(req: &RemotingCommand) -> Result<SendMessageRequestHeader, Refusal> {
-    SendMessageRequestHeader::read_any(&req.ext_fields)
+/// The send header under either key set, its strings moved out of the request.
+fn read_header(req: &mut RemotingCommand) -> Result<SendMessageRequestHeader, Refusal> {
+    SendMessageRequestHeader::take_any(&mut req.ext_fields)
         .map_err(|e| (ResponseCode::SystemError, e.to_string()))
 }
 
@@ -267,20 +274,20 @@ fn read_header(req: &RemotingCommand) -> Result<SendMessageRequestHeader, Refusa
 pub async fn send(
     b: &Arc<BrokerInner>,
     ch: &Channel,
-    req: &RemotingCommand,
+    req: &mut RemotingCommand,
 ) -> Option<RemotingCommand> {
-    let h = match read_header(req) {
+    let mut h = match read_header(req) {
         Ok(h) => h,
         Err(r) => return refuse(req, r),
     };
     if h.batch == Some(true) {
-        return send_batch(b, ch, req).await;
+        return batch_with_header(b, ch, req, h).await;
     }
     let queue_id = match check_and_prepare(b, &h) {
         Ok(q) => q,
         Err(r) => return refuse(req, r),
     };
-    let props = h.properties.clone().unwrap_or_default();
+    let props = h.properties.take().unwrap_or_default();
     if let Err(r) = check_body(b, req.body.len(), &props) {
         return refuse(req, r);
     }
@@ -314,7 +321,7 @@ pub async fn send(
             ),
         );
     }
-    let properties = broker_properties(b, &props);
+    let properties = broker_properties(b, props);
     let uniq_id =
         find_property(&properties, keys::UNIQ_CLIENT_MESSAGE_ID_KEYIDX).map(str::to_owned);
     let mut msg = MessageInner {
@@ -341,19 +348,27 @@ pub async fn send(
     } else {
         queue_id
     };
-    Some(send_response(b, req, &result, uniq_id, shown_queue))
+    Some(send_response(b, req, result, uniq_id, shown_queue))
 }
 
 /// Handles SEND_BATCH_MESSAGE: the body holds several messages for one topic and queue.
 pub async fn send_batch(
     b: &Arc<BrokerInner>,
     ch: &Channel,
-    req: &RemotingCommand,
+    req: &mut RemotingCommand,
 ) -> Option<RemotingCommand> {
-    let h = match read_header(req) {
-        Ok(h) => h,
-        Err(r) => return refuse(req, r),
-    };
+    match read_header(req) {
+        Ok(h) => batch_with_header(b, ch, req, h).await,
+        Err(r) => refuse(req, r),
+    }
+}
+
+async fn batch_with_header(
+    b: &Arc<BrokerInner>,
+    ch: &Channel,
+    req: &RemotingCommand,
+    h: SendMessageRequestHeader,
+) -> Option<RemotingCommand> {
     if h.topic.starts_with(RETRY_GROUP_TOPIC_PREFIX) {
         return refuse(
             req,
@@ -414,7 +429,7 @@ pub async fn send_batch(
             queue_id,
             flag: entry.flag,
             body: Bytes::clone(&entry.body),
-            properties: broker_properties(b, &entry.properties),
+            properties: broker_properties(b, entry.properties.to_string()),
             sys_flag: h.sys_flag,
             born_timestamp: h.born_timestamp,
             born_host,
@@ -428,5 +443,5 @@ pub async fn send_batch(
         .as_deref()
         .and_then(|p| find_property(p, keys::UNIQ_CLIENT_MESSAGE_ID_KEYIDX))
         .map(str::to_owned);
-    Some(send_response(b, req, &result, wrapper_id, queue_id))
+    Some(send_response(b, req, result, wrapper_id, queue_id))
 }
