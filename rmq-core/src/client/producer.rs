@@ -301,7 +301,7 @@ impl DefaultMqProducer {
         } else {
             RequestCode::SendMessageV2
         };
-        let mut cmd = RemotingCommand::request_with_header(code, &h).with_body(p.body.clone());
+        let mut cmd = RemotingCommand::request_with_owned_header(code, h).with_body(p.body.clone());
         cmd.serialize_type = self.inner.config.serialize_type;
         cmd
     }
@@ -471,7 +471,7 @@ impl DefaultMqProducer {
     fn send_result(
         &self,
         addr: &str,
-        resp: RemotingCommand,
+        mut resp: RemotingCommand,
         mq: &MessageQueue,
         msg_id: String,
     ) -> Result<SendResult, ClientError> {
@@ -488,11 +488,10 @@ impl DefaultMqProducer {
                 })
             }
         };
-        let h: SendMessageResponseHeader =
-            resp.decode_header().map_err(|e| ClientError::Decode {
-                what: "SendMessageResponseHeader",
-                detail: e.to_string(),
-            })?;
+        let h: SendMessageResponseHeader = resp.take_header().map_err(|e| ClientError::Decode {
+            what: "SendMessageResponseHeader",
+            detail: e.to_string(),
+        })?;
         Ok(SendResult {
             send_status: status,
             msg_id,

@@ -1,4 +1,5 @@
-//! One framed connection: a reader task, a writer task and the table of pending requests.
+//! One framed connection: a reader task, a writer task, the table of pending requests and a
+//! sweeper that times out callback waiters.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -20,6 +21,10 @@ use crate::protocol::{encode_command, RemotingCodec, RemotingCommand, ResponseCo
 /// Handles requests that arrive on a connection.
 pub trait RequestHandler: Send + Sync + 'static {
     /// Processes one request. Return `None` to send nothing (oneway, or answered later).
+    ///
+    /// The future is first polled on the connection's reader: when it completes then, the
+    /// next request is read only afterwards, so it must not block the thread; when it waits
+    /// (on a flush, a lock, a timer), it continues on a task of its own.
     fn handle(
         &self,
         channel: Channel,
@@ -214,8 +219,11 @@ impl Channel {
 /// How many commands may queue for writing before senders wait.
 const WRITE_QUEUE: usize = 4096;
 
-/// How many responses the reader gathers before handing them to the writer.
-const MAX_ANSWER_BATCH: usize = 64;
+/// The reader's initial buffer: many small frames per read.
+const READ_BUFFER: usize = 64 * 1024;
+
+/// How many frames the reader handles before it lets other tasks run.
+const FRAMES_PER_TURN: usize = 32;
 
 /// How many bytes of queued commands the writer gathers into one write.
 const WRITE_BUFFER: usize = 256 * 1024;
@@ -293,19 +301,31 @@ pub fn spawn_connection<H: RequestHandler>(
 
     let reader_channel = channel.clone();
     tokio::spawn(async move {
-        let mut frames = FramedRead::new(read_half, RemotingCodec::default());
+        let mut frames =
+            FramedRead::with_capacity(read_half, RemotingCodec::default(), READ_BUFFER);
         // Responses of the requests read in one go, handed to the writer together once no
         // further frame is ready: one writer wake-up and one write for the lot.
         let mut answers: Vec<RemotingCommand> = Vec::new();
+        let mut since_yield = 0;
         loop {
-            let ready = if answers.len() < MAX_ANSWER_BATCH {
-                (&mut frames.next()).now_or_never()
-            } else {
-                None
-            };
-            let next = match ready {
-                Some(next) => next,
+            if since_yield >= FRAMES_PER_TURN {
+                // Let the tasks this batch woke (the writer with its answers, senders whose
+                // callbacks ran) go before reading on: a woken task waits in this worker's
+                // LIFO slot, which no other worker may take, until this task yields. Without
+                // this, a full window of requests and answers would ping-pong as one batch.
+                since_yield = 0;
+                for resp in answers.drain(..) {
+                    reader_channel.queue_response(resp).await;
+                }
+                tokio::task::yield_now().await;
+            }
+            let next = match (&mut frames.next()).now_or_never() {
+                Some(next) => {
+                    since_yield += 1;
+                    next
+                }
                 None => {
+                    since_yield = 0;
                     for resp in answers.drain(..) {
                         reader_channel.queue_response(resp).await;
                     }

@@ -92,7 +92,8 @@ impl DefaultMqProducer {
         callback: Callback,
     ) {
         let timeout = self.inner.config.send_msg_timeout;
-        let remaining = timeout.saturating_sub(started.elapsed());
+        let begin = Instant::now();
+        let remaining = timeout.saturating_sub(begin - started);
         let mq = info.queues[self.inner.fault.select(&info.queues, &info.counter, None)].clone();
         let channel = info
             .master(&mq.broker_name)
@@ -107,7 +108,6 @@ impl DefaultMqProducer {
         let addr = addr.to_owned();
         let req = self.request(&p, &mq);
         let producer = self.clone();
-        let begin = Instant::now();
         channel.invoke_with_callback(
             req,
             remaining,
