@@ -33,9 +33,10 @@ pub const SEND_TIME_PROPERTY: &str = "BENCH_SEND_US";
     version
 )]
 struct Cli {
-    /// Tokio worker threads (default: one per core).
-    #[arg(long, global = true)]
-    workers: Option<usize>,
+    /// Tokio worker threads. One by default: the broker under test usually shares the
+    /// machine, and one thread drives a connection with the fewest cross-thread wake-ups.
+    #[arg(long, global = true, default_value_t = 1)]
+    workers: usize,
     #[command(subcommand)]
     command: Command,
 }
@@ -163,9 +164,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let mut rt = tokio::runtime::Builder::new_multi_thread();
     rt.enable_all();
-    if let Some(n) = cli.workers {
-        rt.worker_threads(n.max(1));
-    }
+    rt.worker_threads(cli.workers.max(1));
     let rt = match rt.build() {
         Ok(rt) => rt,
         Err(e) => {

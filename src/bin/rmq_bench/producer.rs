@@ -1,12 +1,12 @@
 //! `rmq-bench producer`: sync, async, oneway or batch sends for a fixed time, optionally at a
 //! fixed rate; prints TPS and send latency percentiles.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use rmq::client::{ClientConfig, ClientError, DefaultMqProducer, Message, ProducerConfig};
 use rmq::protocol::SerializeType;
-use tokio::sync::{mpsc, Semaphore};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::stats::{now_us, reporter, Counters, Samples};
 use super::{Mode, ProducerArgs, Serialize, SEND_TIME_PROPERTY};
@@ -95,12 +95,9 @@ impl Load {
         samples
     }
 
-    /// One task issuing async sends, at most `--in-flight` outstanding over all tasks.
-    async fn issue_async(
-        self: Arc<Self>,
-        permits: Arc<Semaphore>,
-        done_tx: mpsc::UnboundedSender<(Instant, Instant, bool)>,
-    ) {
+    /// One task issuing async sends, at most `--in-flight` outstanding over all tasks; a
+    /// send's callback records it and gives its permit back.
+    async fn issue_async(self: Arc<Self>, permits: Arc<Semaphore>, samples: Arc<Mutex<Samples>>) {
         let pace = self.pace();
         let mut next = Instant::now();
         loop {
@@ -117,15 +114,31 @@ impl Load {
                 }
                 next += pace;
             }
-            let tx = done_tx.clone();
-            let begin = Instant::now();
-            self.producer
-                .send_async_with_callback(self.message(), move |r| {
-                    let done = Instant::now();
-                    drop(permit);
-                    let _ = tx.send((begin, done, r.is_ok()));
-                });
+            self.clone().send_async(permit, samples.clone());
         }
+    }
+
+    /// One async send.
+    fn send_async(self: Arc<Self>, permit: OwnedSemaphorePermit, samples: Arc<Mutex<Samples>>) {
+        let begin = Instant::now();
+        let load = self.clone();
+        self.producer
+            .send_async_with_callback(self.message(), move |r| {
+                let done = Instant::now();
+                let ok = r.is_ok();
+                if load.window.counts(begin, done) {
+                    if ok {
+                        load.counters.ok(1);
+                        samples
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .record(done - begin);
+                    } else {
+                        load.counters.failed();
+                    }
+                }
+                drop(permit);
+            });
     }
 }
 
@@ -188,41 +201,21 @@ pub async fn run(args: ProducerArgs) -> Result<(), ClientError> {
     if args.mode == Mode::Async {
         let in_flight = args.in_flight.max(1);
         let permits = Arc::new(Semaphore::new(in_flight));
-        let (tx, mut rx) = mpsc::unbounded_channel();
+        let recorded = Arc::new(Mutex::new(Samples::with_capacity(1 << 20)));
         let tasks: Vec<_> = (0..args.threads.max(1))
-            .map(|_| tokio::spawn(load.clone().issue_async(permits.clone(), tx.clone())))
+            .map(|_| tokio::spawn(load.clone().issue_async(permits.clone(), recorded.clone())))
             .collect();
-        drop(tx);
-        let collector = {
-            let counters = counters.clone();
-            tokio::spawn(async move {
-                let mut s = Samples::with_capacity(1 << 20);
-                while let Some((begin, done, ok)) = rx.recv().await {
-                    if window.counts(begin, done) {
-                        if ok {
-                            counters.ok(1);
-                            s.record(done - begin);
-                        } else {
-                            counters.failed();
-                        }
-                    }
-                }
-                s
-            })
-        };
         for t in tasks {
             let _ = t.await;
         }
-        // Every outstanding send answers (or times out) before the collector ends.
+        // Every outstanding send answers (or times out) and gives its permit back.
         let all = u32::try_from(in_flight).unwrap_or(u32::MAX);
         let _ = tokio::time::timeout(
             Duration::from_millis(args.timeout_ms * 4),
             permits.acquire_many(all),
         )
         .await;
-        if let Ok(s) = collector.await {
-            samples = s;
-        }
+        samples = std::mem::take(&mut *recorded.lock().unwrap_or_else(|e| e.into_inner()));
     } else {
         let tasks: Vec<_> = (0..args.threads.max(1))
             .map(|_| tokio::spawn(load.clone().sequential()))
