@@ -73,6 +73,11 @@ pub struct BrokerConfig {
     pub sync_flush_timeout: u64,
     /// `traceOn` (true).
     pub trace_on: bool,
+    /// `serverWorkerThreads`: threads of the `rmq-broker` binary's runtime, which reads,
+    /// processes and answers requests (0 = half the cores, at least one: the store's flush,
+    /// warm-up and clean-up threads and the page cache take the rest). Not used by the
+    /// embedded broker, which runs on the application's runtime.
+    pub server_worker_threads: usize,
     /// `regionId` (DefaultRegion).
     pub region_id: String,
     /// `clusterTopicEnable` (true).
@@ -118,6 +123,7 @@ impl Default for BrokerConfig {
             flush_interval_commit_log: 500,
             sync_flush_timeout: 5000,
             trace_on: true,
+            server_worker_threads: 0,
             region_id: "DefaultRegion".into(),
             cluster_topic_enable: true,
             broker_topic_enable: true,
@@ -170,6 +176,14 @@ fn parse_num<T: std::str::FromStr>(v: &str) -> Result<T, &'static str> {
 }
 
 impl BrokerConfig {
+    /// The runtime threads `serverWorkerThreads` asks for (0 resolved against the cores).
+    pub fn runtime_workers(&self) -> usize {
+        match self.server_worker_threads {
+            0 => std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1)),
+            n => n,
+        }
+    }
+
     /// Loads a `broker.conf` file over the defaults.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
@@ -287,6 +301,7 @@ impl BrokerConfig {
             "flushIntervalCommitLog" => self.flush_interval_commit_log = parse_num(v).map_err(e)?,
             "syncFlushTimeout" => self.sync_flush_timeout = parse_num(v).map_err(e)?,
             "traceOn" => self.trace_on = parse_bool(v).map_err(e)?,
+            "serverWorkerThreads" => self.server_worker_threads = parse_num(v).map_err(e)?,
             "regionId" => self.region_id = v.to_owned(),
             "clusterTopicEnable" => self.cluster_topic_enable = parse_bool(v).map_err(e)?,
             "brokerTopicEnable" => self.broker_topic_enable = parse_bool(v).map_err(e)?,
@@ -431,6 +446,15 @@ autoCreateTopicEnable=true\nbrokerIP1 = 127.0.0.1\n";
         let mut c = BrokerConfig::default();
         c.apply_properties("noSuchKey=1\nbrokerIP2=1.2.3.4\n", Path::new("b.conf"))
             .unwrap();
+    }
+
+    #[test]
+    fn server_worker_threads_sizes_the_runtime() {
+        let mut c = BrokerConfig::default();
+        assert!(c.runtime_workers() >= 1);
+        assert_eq!(c.set("serverWorkerThreads", "3"), Ok(true));
+        assert_eq!(c.runtime_workers(), 3);
+        assert!(c.set("serverWorkerThreads", "many").is_err());
     }
 
     #[test]

@@ -144,10 +144,20 @@ fn main() -> ExitCode {
         .with_ansi(false)
         .init();
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    builder.enable_all();
+    match &cli.command {
+        // An unreadable file is reported by `run`, with the rest of the configuration.
+        Command::Broker { config, .. } | Command::Standalone { config, .. } => {
+            let workers = load_config(config.as_ref()).map_or_else(
+                |_| BrokerConfig::default().runtime_workers(),
+                |c| c.runtime_workers(),
+            );
+            builder.worker_threads(workers);
+        }
+        Command::Namesrv { .. } => {}
+    }
+    let runtime = match builder.build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("rmq-broker: cannot start the runtime: {e}");
