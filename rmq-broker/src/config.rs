@@ -57,6 +57,8 @@ pub struct BrokerConfig {
     pub mapped_file_size_consume_queue: u64,
     /// `diskMaxUsedSpaceRatio` (75).
     pub disk_max_used_space_ratio: u32,
+    /// `diskSpaceWarningLevelRatio` (0.90): above this disk usage writes are refused.
+    pub disk_space_warning_level_ratio: f64,
     /// `defaultTopicQueueNums` (8).
     pub default_topic_queue_nums: i32,
     /// `brokerPermission` (6).
@@ -115,6 +117,7 @@ impl Default for BrokerConfig {
             mapped_file_size_commit_log: 1024 * 1024 * 1024,
             mapped_file_size_consume_queue: 300_000 * 20,
             disk_max_used_space_ratio: 75,
+            disk_space_warning_level_ratio: 0.90,
             default_topic_queue_nums: 8,
             broker_permission: 6,
             register_name_server_period: 30_000,
@@ -290,6 +293,13 @@ impl BrokerConfig {
                     return Err("a percentage 10..95".into());
                 }
             }
+            "diskSpaceWarningLevelRatio" => {
+                let r: f64 = parse_num(v).map_err(e)?;
+                if !(0.0..=1.0).contains(&r) {
+                    return Err("a fraction 0.0..1.0".into());
+                }
+                self.disk_space_warning_level_ratio = r;
+            }
             "defaultTopicQueueNums" => self.default_topic_queue_nums = parse_num(v).map_err(e)?,
             "brokerPermission" => self.broker_permission = parse_num(v).map_err(e)?,
             "registerNameServerPeriod" => {
@@ -331,6 +341,7 @@ impl BrokerConfig {
             delete_when: self.delete_when.clone(),
             file_reserved_time_hours: self.file_reserved_time,
             disk_max_used_space_ratio: self.disk_max_used_space_ratio,
+            disk_space_warning_level_ratio: self.disk_space_warning_level_ratio,
             message_delay_level: self.message_delay_level.clone(),
             store_host: std::net::SocketAddr::new(self.broker_ip1, self.listen_port),
             warm_mapped_file_enable: self.warm_mapped_file_enable,

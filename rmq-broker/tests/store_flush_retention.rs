@@ -294,3 +294,46 @@ async fn unreadable_entries_report_found_null_and_removing() {
         (GetMessageStatus::MessageWasRemoving, 60)
     );
 }
+
+#[tokio::test]
+async fn writes_are_refused_above_the_disk_space_warning_level() {
+    // Any disk in use is "fuller than 0", and short of u64::MAX free bytes: the store
+    // refuses the write with a remark naming the limit instead of writing into a sparse
+    // segment that a full disk could not back.
+    let dir = tempfile::tempdir().unwrap();
+    let store = MessageStore::open_with(
+        StoreConfig {
+            disk_space_warning_level_ratio: 0.0,
+            ..config(dir.path(), 1 << 20, FlushDiskType::AsyncFlush)
+        },
+        StoreOptions {
+            min_free_bytes: Some(u64::MAX),
+            ..opts()
+        },
+    )
+    .unwrap();
+    let r = store
+        .put_message(MessageInner::new("Full", 0, vec![1; 100]))
+        .await;
+    assert_eq!(r.status, PutMessageStatus::ServiceNotAvailable, "{r:?}");
+    let remark = r.remark.unwrap_or_default();
+    assert!(remark.contains("diskSpaceWarningLevelRatio"), "{remark}");
+    assert_eq!(store.max_offset_in_queue("Full", 0), 0);
+    store.shutdown();
+
+    // With room for two segments left, a full-looking disk still takes writes.
+    let dir = tempfile::tempdir().unwrap();
+    let store = MessageStore::open_with(
+        StoreConfig {
+            disk_space_warning_level_ratio: 0.0,
+            ..config(dir.path(), 1 << 20, FlushDiskType::AsyncFlush)
+        },
+        opts(),
+    )
+    .unwrap();
+    let r = store
+        .put_message(MessageInner::new("Full", 0, vec![1; 100]))
+        .await;
+    assert_eq!(r.status, PutMessageStatus::PutOk, "{r:?}");
+    store.shutdown();
+}

@@ -82,6 +82,7 @@ pub fn spawn_housekeeping(
             while ticker.wait(flush_every.min(clean_every)) {
                 if last_flush.elapsed() >= flush_every {
                     last_flush = std::time::Instant::now();
+                    inner.check_disk_space();
                     if let Err(e) = inner.flush_logics_and_checkpoint(false) {
                         tracing::warn!(error = %e, "periodic consume queue flush failed");
                     }

@@ -59,6 +59,7 @@ impl fmt::Display for FlushDiskType {
 /// | `delete_when` | `"04"` (local hours, `;`-separated) |
 /// | `file_reserved_time_hours` | 72 |
 /// | `disk_max_used_space_ratio` | 75 |
+/// | `disk_space_warning_level_ratio` | 0.90 |
 /// | `message_delay_level` | `1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m 10m 20m 30m 1h 2h` |
 /// | `store_host` | `127.0.0.1:10911` |
 /// | `warm_mapped_file_enable` | true |
@@ -85,6 +86,11 @@ pub struct StoreConfig {
     pub file_reserved_time_hours: u64,
     /// Above this disk usage (percent) expired segments are deleted at any hour.
     pub disk_max_used_space_ratio: u32,
+    /// Above this disk usage (a fraction), while the free space is also short of two
+    /// commit-log segments ([`StoreOptions::min_free_bytes`]), the store refuses writes with
+    /// `ServiceNotAvailable` (Java's `diskSpaceWarningLevelRatio`) instead of filling the
+    /// disk: a write into a sparse mapped segment on a full disk would kill the process.
+    pub disk_space_warning_level_ratio: f64,
     /// Delay of each level, 1-based, units `s`, `m`, `h`, `d`.
     pub message_delay_level: String,
     /// The broker address written into every record (and into offset msgIds).
@@ -111,6 +117,9 @@ pub struct StoreOptions {
     pub max_hash_slot_num: u32,
     /// Entries per index file.
     pub max_index_num: u32,
+    /// Writes are refused only while the disk is also this short of free bytes (`None`:
+    /// two commit-log segments, what the segment being written and the next may still need).
+    pub min_free_bytes: Option<u64>,
 }
 
 impl Default for StoreOptions {
@@ -120,6 +129,7 @@ impl Default for StoreOptions {
             clean_resource_interval_ms: 10_000,
             max_hash_slot_num: 5_000_000,
             max_index_num: 20_000_000,
+            min_free_bytes: None,
         }
     }
 }
@@ -140,6 +150,7 @@ impl Default for StoreConfig {
             delete_when: "04".to_owned(),
             file_reserved_time_hours: 72,
             disk_max_used_space_ratio: 75,
+            disk_space_warning_level_ratio: 0.90,
             message_delay_level: "1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m 10m 20m 30m 1h 2h"
                 .to_owned(),
             store_host: SocketAddr::from((Ipv4Addr::LOCALHOST, 10911)),

@@ -93,6 +93,8 @@ pub(crate) struct StoreInner {
     ticker: Arc<Ticker>,
     listener: RwLock<Option<Arc<dyn MessageArrivingListener>>>,
     shut_down: AtomicBool,
+    /// The disk holding the store is fuller than `disk_space_warning_level_ratio`.
+    disk_full: AtomicBool,
     msg_id_prefix: put::MsgIdPrefix,
     /// The last checkpoint written, to skip rewriting an unchanged one.
     last_checkpoint: Mutex<Option<Checkpoint>>,
@@ -101,6 +103,42 @@ pub(crate) struct StoreInner {
 impl StoreInner {
     fn is_shut_down(&self) -> bool {
         self.shut_down.load(Ordering::Acquire)
+    }
+
+    /// Reads the disk usage and refuses or accepts writes accordingly (logged on change).
+    fn check_disk_space(&self) {
+        let (ratio, free) = sys::disk_usage(&self.config.store_path_root_dir);
+        let min_free = self
+            .opts
+            .min_free_bytes
+            .unwrap_or_else(|| self.config.mapped_file_size_commit_log.saturating_mul(2));
+        let full = ratio > self.config.disk_space_warning_level_ratio && free < min_free;
+        if self.disk_full.swap(full, Ordering::AcqRel) != full {
+            if full {
+                tracing::error!(
+                    ratio,
+                    free,
+                    limit = self.config.disk_space_warning_level_ratio,
+                    "disk almost full: the message store refuses writes"
+                );
+            } else {
+                tracing::info!(
+                    ratio,
+                    "disk usage back under the limit: writes accepted again"
+                );
+            }
+        }
+    }
+
+    /// Why writes are refused for lack of disk space, if they are.
+    fn disk_full_remark(&self) -> Option<String> {
+        if !self.disk_full.load(Ordering::Acquire) {
+            return None;
+        }
+        Some(format!(
+            "the disk holding the store is fuller than diskSpaceWarningLevelRatio {:.2} and short of free space for the commit log: the message store is not writeable",
+            self.config.disk_space_warning_level_ratio
+        ))
     }
 
     /// Drops the mapped pages of every store file from the process (idle store).
@@ -275,10 +313,12 @@ impl MessageStore {
             ticker: Arc::new(Ticker::default()),
             listener: RwLock::new(None),
             shut_down: AtomicBool::new(false),
+            disk_full: AtomicBool::new(false),
             msg_id_prefix,
             last_checkpoint: Mutex::new(None),
         });
         inner.flush_logics_and_checkpoint(false)?;
+        inner.check_disk_space();
         let spawn_err = |e: std::io::Error| StoreError::io("spawn thread for", &root, None, e);
         let mut threads = vec![flush.spawn(commit_log.clone()).map_err(spawn_err)?];
         if warm_mode != WarmMode::Off {

@@ -43,6 +43,9 @@ fn check(inner: &StoreInner, msgs: &[MessageInner]) -> Result<Vec<(u32, usize)>,
             "message store is shut down",
         ));
     }
+    if let Some(remark) = inner.disk_full_remark() {
+        return Err(PutMessageResult::failed(ServiceNotAvailable, remark));
+    }
     if !valid_topic(&first.topic) || first.queue_id < 0 {
         return Err(PutMessageResult::failed(
             MessageIllegal,

@@ -42,6 +42,23 @@ pub fn list_offset_files(dir: &Path) -> Result<Vec<(u64, PathBuf)>, StoreError> 
     Ok(out)
 }
 
+/// Used fraction (0..=1) and bytes available to this process on the filesystem holding
+/// `path`; `(0.0, u64::MAX)` when it cannot be read.
+pub fn disk_usage(path: &Path) -> (f64, u64) {
+    let Ok(c) = std::ffi::CString::new(path.as_os_str().as_bytes()) else {
+        return (0.0, u64::MAX);
+    };
+    // SAFETY: `statvfs` only writes into the zeroed struct we pass; `c` is NUL-terminated.
+    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+    let rc = unsafe { libc::statvfs(c.as_ptr(), &mut st) };
+    if rc != 0 || st.f_blocks == 0 {
+        return (0.0, u64::MAX);
+    }
+    let used = st.f_blocks.saturating_sub(st.f_bfree) as f64;
+    let free = (st.f_bavail as u64).saturating_mul(st.f_frsize as u64);
+    (used / st.f_blocks as f64, free)
+}
+
 /// Used fraction (0..=1) of the filesystem holding `path`.
 pub fn disk_used_ratio(path: &Path) -> f64 {
     let Ok(c) = std::ffi::CString::new(path.as_os_str().as_bytes()) else {
