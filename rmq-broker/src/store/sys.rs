@@ -59,19 +59,9 @@ pub fn disk_usage(path: &Path) -> (f64, u64) {
     (used / st.f_blocks as f64, free)
 }
 
-/// Used fraction (0..=1) of the filesystem holding `path`.
+/// Used fraction (0..=1) of the filesystem holding `path` (0 when it cannot be read).
 pub fn disk_used_ratio(path: &Path) -> f64 {
-    let Ok(c) = std::ffi::CString::new(path.as_os_str().as_bytes()) else {
-        return 0.0;
-    };
-    // SAFETY: `statvfs` only writes into the zeroed struct we pass; `c` is NUL-terminated.
-    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
-    let rc = unsafe { libc::statvfs(c.as_ptr(), &mut st) };
-    if rc != 0 || st.f_blocks == 0 {
-        return 0.0;
-    }
-    let used = st.f_blocks.saturating_sub(st.f_bfree) as f64;
-    used / st.f_blocks as f64
+    disk_usage(path).0
 }
 
 /// Deallocates `[offset, offset + len)` of `file` so it reads back as zeros, keeping the file

@@ -2,7 +2,6 @@
 
 use std::sync::Arc;
 
-use bytes::Bytes;
 use rand::Rng;
 use rmq_core::protocol::body::{PERM_READ, PERM_WRITE};
 use rmq_core::protocol::header::{SendMessageRequestHeader, SendMessageResponseHeader};
@@ -428,8 +427,8 @@ async fn batch_with_header(
             topic: h.topic.clone(),
             queue_id,
             flag: entry.flag,
-            body: Bytes::clone(&entry.body),
-            properties: broker_properties(b, entry.properties.to_string()),
+            body: entry.body,
+            properties: broker_properties(b, entry.properties),
             sys_flag: h.sys_flag,
             born_timestamp: h.born_timestamp,
             born_host,
