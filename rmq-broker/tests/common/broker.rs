@@ -398,11 +398,16 @@ pub const REQUEST_GET_ROUTEINFO_BY_TOPIC: i32 = 105;
 
 /// Sends one JSON-header remoting request to `addr` on a fresh connection and returns the
 /// response header as JSON (`code`, `remark`, `extFields`, ...). Panics on I/O errors.
+pub fn remoting_request(addr: &str, code: i32, ext_fields: &[(&str, &str)]) -> Value {
+    remoting_call(addr, code, ext_fields).0
+}
+
+/// Like [`remoting_request`], and also returns the response body.
 ///
 /// ```text
 /// frame = length:u32 BE (of the rest) | header length:u32 BE (high byte 0 = JSON) | header | body
 /// ```
-pub fn remoting_request(addr: &str, code: i32, ext_fields: &[(&str, &str)]) -> Value {
+pub fn remoting_call(addr: &str, code: i32, ext_fields: &[(&str, &str)]) -> (Value, Vec<u8>) {
     use std::io::Write;
 
     let fields: serde_json::Map<String, Value> = ext_fields
@@ -437,6 +442,7 @@ pub fn remoting_request(addr: &str, code: i32, ext_fields: &[(&str, &str)]) -> V
         rest[0], 0,
         "request {code} to {addr}: the response header is not JSON"
     );
-    serde_json::from_slice(&rest[4..4 + header_len])
-        .unwrap_or_else(|e| panic!("request {code} to {addr}: bad response header: {e}"))
+    let header = serde_json::from_slice(&rest[4..4 + header_len])
+        .unwrap_or_else(|e| panic!("request {code} to {addr}: bad response header: {e}"));
+    (header, rest[4 + header_len..].to_vec())
 }

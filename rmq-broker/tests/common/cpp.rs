@@ -13,6 +13,8 @@ use super::*;
 
 /// The outcome of one driver run.
 pub struct CppRun {
+    /// The driver: `cpp_client.py` or `JavaClient`.
+    pub program: &'static str,
     /// The driver's arguments (after the script path).
     pub args: Vec<String>,
     /// The exit status (0 = the driver's expectations were met).
@@ -40,7 +42,7 @@ impl CppRun {
     /// Panics with the whole run (args, status, summary, stderr) unless the exit status was 0.
     #[track_caller]
     pub fn assert_ok(&self) -> &CppRun {
-        assert!(self.ok(), "C++ client driver failed:\n{self}");
+        assert!(self.ok(), "{} driver failed:\n{self}", self.program);
         self
     }
 
@@ -99,7 +101,7 @@ impl fmt::Display for CppRun {
             summary.truncate(cut);
             summary.push('…');
         }
-        writeln!(f, "cpp_client.py {}", self.args.join(" "))?;
+        writeln!(f, "{} {}", self.program, self.args.join(" "))?;
         writeln!(
             f,
             "  exit: {} after {:.1?}{}",
@@ -137,6 +139,7 @@ impl fmt::Debug for CppRun {
 /// A driver running in the background (e.g. a consumer that must be up before a producer
 /// sends). Killed on drop if still running.
 pub struct CppChild {
+    program: &'static str,
     args: Vec<String>,
     child: Option<Child>,
     stdout: Arc<Output>,
@@ -214,6 +217,7 @@ impl CppChild {
         self.stderr
             .wait_until(drained, |s| (s.open_streams == 0).then_some(()));
         let mut run = CppRun {
+            program: self.program,
             args: std::mem::take(&mut self.args),
             status,
             summary: Value::Null,
@@ -258,26 +262,26 @@ pub fn cpp(args: &[&str]) -> CppRun {
 /// (or use [`BrokerProcess::cpp_spawn`]).
 pub fn cpp_spawn(args: &[&str]) -> CppChild {
     let python = interop_python();
-    let mut child = Command::new(&python)
-        .arg(driver_script())
+    let mut cmd = Command::new(&python);
+    cmd.arg(driver_script()).env("PYTHONUNBUFFERED", "1");
+    spawn_driver(cmd, "cpp_client.py", args)
+}
+
+/// Starts a driver (`cmd` + `args`) whose stdout is JSON lines ending with a summary line.
+pub fn spawn_driver(mut cmd: Command, program: &'static str, args: &[&str]) -> CppChild {
+    let mut child = cmd
         .args(args)
-        .env("PYTHONUNBUFFERED", "1")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .unwrap_or_else(|e| {
-            panic!(
-                "cannot run {} {}: {e}",
-                python.display(),
-                driver_script().display()
-            )
-        });
+        .unwrap_or_else(|e| panic!("cannot run {program} ({cmd:?}): {e}"));
     let stdout = Output::new();
     let stderr = Output::new();
     stdout.read_from(child.stdout.take().expect("piped stdout"));
     stderr.read_from(child.stderr.take().expect("piped stderr"));
     CppChild {
+        program,
         args: args.iter().map(|a| a.to_string()).collect(),
         child: Some(child),
         stdout,

@@ -22,11 +22,14 @@ use std::time::{Duration, Instant};
 
 mod broker;
 mod cpp;
+mod java;
 // Each test binary uses part of the harness.
 #[allow(unused_imports)]
 pub use broker::*;
 #[allow(unused_imports)]
 pub use cpp::*;
+#[allow(unused_imports)]
+pub use java::*;
 
 /// How long a broker may take from spawn to "registered with the name server".
 pub const BROKER_START_DEADLINE: Duration = Duration::from_secs(20);

@@ -1,0 +1,10 @@
+//! rmq's client and framework against the real Apache RocketMQ NameServer + Broker (5.3.3,
+//! resolved from Maven Central and started once for this test binary): the scenarios the
+//! embedded-broker tests cover, with the reference implementation on the other side.
+
+#[path = "../../rmq-broker/tests/common/mod.rs"]
+mod common;
+
+mod support;
+
+mod sends;

@@ -1,0 +1,141 @@
+//! Helpers shared by the Apache broker tests: the shared cluster, rmq clients on it, and
+//! waiting on conditions.
+#![allow(dead_code)]
+
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use rmq::client::consumer::ConsumeFromWhere;
+use rmq::client::{
+    ClientConfig, ConsumeConcurrentlyStatus, ConsumerConfig, DefaultMqProducer,
+    DefaultMqPushConsumer, ListenerFn, MessageExt, ProducerConfig,
+};
+
+use crate::common;
+
+/// Messages a listener received, in order.
+pub type Seen = Arc<Mutex<Vec<MessageExt>>>;
+
+/// Delay levels of the shared Java broker: level 2 is 2 s, every other level 1 s, so that
+/// delay-level sends are measurable and retries (levels 3, 4, ...) are quick.
+pub const DELAY_LEVELS: &str = "1s 2s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s";
+
+/// The shared Apache cluster's name server address (started on first use, in a blocking
+/// thread so that the runtime keeps running).
+pub async fn ns() -> String {
+    tokio::task::spawn_blocking(|| shared().namesrv_addr())
+        .await
+        .expect("start the Apache cluster")
+}
+
+/// The shared Apache RocketMQ 5.3.3 cluster (blocking on first use).
+pub fn shared() -> &'static common::ApacheCluster {
+    static CLUSTER: std::sync::OnceLock<common::ApacheCluster> = std::sync::OnceLock::new();
+    CLUSTER.get_or_init(|| {
+        common::ApacheCluster::start(
+            common::ApacheVersion::V5,
+            &format!("messageDelayLevel={DELAY_LEVELS}"),
+        )
+    })
+}
+
+/// Creates `topic` with `queues` queues on the shared broker and waits for its route.
+pub async fn create_topic(topic: &str, queues: u32) {
+    let topic = topic.to_string();
+    tokio::task::spawn_blocking(move || shared().create_topic(&topic, queues))
+        .await
+        .expect("create topic");
+}
+
+/// A client of the name server `ns`.
+pub fn client(ns: &str) -> ClientConfig {
+    ClientConfig {
+        name_server_addr: ns.to_owned(),
+        ..Default::default()
+    }
+}
+
+/// A producer on `ns`.
+pub fn producer(ns: &str) -> DefaultMqProducer {
+    DefaultMqProducer::new(client(ns), ProducerConfig::default()).unwrap()
+}
+
+/// A push consumer of `group` from the first offset that records every message; `fail` answers
+/// RECONSUME_LATER.
+pub fn consumer(
+    ns: &str,
+    group: &str,
+    fail: bool,
+    max_reconsume: i32,
+) -> (DefaultMqPushConsumer, Seen) {
+    consumer_with(
+        ns,
+        ConsumerConfig {
+            consumer_group: group.into(),
+            consume_from_where: ConsumeFromWhere::ConsumeFromFirstOffset,
+            max_reconsume_times: max_reconsume,
+            ..Default::default()
+        },
+        fail,
+    )
+}
+
+/// A recording push consumer with `config`.
+pub fn consumer_with(
+    ns: &str,
+    config: ConsumerConfig,
+    fail: bool,
+) -> (DefaultMqPushConsumer, Seen) {
+    let seen: Seen = Arc::default();
+    let s = seen.clone();
+    let c = DefaultMqPushConsumer::new(
+        client(ns),
+        config,
+        ListenerFn(move |msgs: Vec<MessageExt>| {
+            let s = s.clone();
+            async move {
+                s.lock().unwrap().extend(msgs);
+                if fail {
+                    ConsumeConcurrentlyStatus::ReconsumeLater
+                } else {
+                    ConsumeConcurrentlyStatus::ConsumeSuccess
+                }
+            }
+        }),
+    )
+    .unwrap();
+    (c, seen)
+}
+
+/// Polls `cond` every 20 ms until it holds; fails the test after `secs`.
+pub async fn wait_until(what: &str, secs: u64, mut cond: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while !cond() {
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {secs} s waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Msg ids of what was seen.
+pub fn ids(seen: &Seen) -> BTreeSet<String> {
+    seen.lock().unwrap().iter().map(|m| m.msg_id()).collect()
+}
+
+/// Runs the Java client driver on a blocking thread.
+pub async fn java(args: Vec<String>) -> common::CppRun {
+    tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        common::java_client(&args)
+    })
+    .await
+    .unwrap()
+}
+
+/// `["a", "b"]` → owned strings.
+pub fn argv(args: &[&str]) -> Vec<String> {
+    args.iter().map(|a| a.to_string()).collect()
+}
