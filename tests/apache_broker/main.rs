@@ -7,4 +7,8 @@ mod common;
 
 mod support;
 
+mod admin;
+mod consumers;
+mod framework;
+mod lite_pull;
 mod sends;

@@ -408,6 +408,16 @@ pub fn remoting_request(addr: &str, code: i32, ext_fields: &[(&str, &str)]) -> V
 /// frame = length:u32 BE (of the rest) | header length:u32 BE (high byte 0 = JSON) | header | body
 /// ```
 pub fn remoting_call(addr: &str, code: i32, ext_fields: &[(&str, &str)]) -> (Value, Vec<u8>) {
+    remoting_call_body(addr, code, ext_fields, &[])
+}
+
+/// Like [`remoting_call`], with a request body.
+pub fn remoting_call_body(
+    addr: &str,
+    code: i32,
+    ext_fields: &[(&str, &str)],
+    body: &[u8],
+) -> (Value, Vec<u8>) {
     use std::io::Write;
 
     let fields: serde_json::Map<String, Value> = ext_fields
@@ -419,10 +429,11 @@ pub fn remoting_call(addr: &str, code: i32, ext_fields: &[(&str, &str)]) -> (Val
         "extFields": fields,
     })
     .to_string();
-    let mut frame = Vec::with_capacity(8 + header.len());
-    frame.extend_from_slice(&(4 + header.len() as u32).to_be_bytes());
+    let mut frame = Vec::with_capacity(8 + header.len() + body.len());
+    frame.extend_from_slice(&((4 + header.len() + body.len()) as u32).to_be_bytes());
     frame.extend_from_slice(&(header.len() as u32).to_be_bytes());
     frame.extend_from_slice(header.as_bytes());
+    frame.extend_from_slice(body);
 
     let fail =
         |what: &str, e: std::io::Error| -> ! { panic!("request {code} to {addr}: {what}: {e}") };

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::{ClientConfig, ClientError, ClientInstance};
-use crate::protocol::body::{ClusterInfo, MessageQueue, OffsetWrapper};
+use crate::protocol::body::{from_fastjson_slice, ClusterInfo, MessageQueue, OffsetWrapper};
 use crate::protocol::header::{CreateTopicRequestHeader, GetConsumeStatsRequestHeader};
 use crate::protocol::{RemotingCommand, RequestCode, ResponseCode};
 
@@ -65,7 +65,7 @@ impl MqAdmin {
             .invoke_namesrv(|| RemotingCommand::request(RequestCode::GetBrokerClusterInfo))
             .await?;
         check(&addr, &resp)?;
-        serde_json::from_slice(&resp.body).map_err(|e| ClientError::Decode {
+        from_fastjson_slice(&resp.body).map_err(|e| ClientError::Decode {
             what: "ClusterInfo",
             detail: e.to_string(),
         })

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock, RwLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::protocol::body::TopicRouteData;
+use crate::protocol::body::{from_fastjson_slice, TopicRouteData};
 use crate::protocol::header::GetRouteInfoRequestHeader;
 use crate::protocol::{RemotingCommand, RequestCode, ResponseCode};
 use crate::remoting::{Channel, RemotingClient, RequestHandler};
@@ -204,7 +204,7 @@ impl ClientInstance {
             });
         }
         let route: TopicRouteData =
-            serde_json::from_slice(&resp.body).map_err(|e| ClientError::Decode {
+            from_fastjson_slice(&resp.body).map_err(|e| ClientError::Decode {
                 what: "TopicRouteData",
                 detail: e.to_string(),
             })?;

@@ -5,7 +5,21 @@
 //! numbers (`{0:"a"}`). Neither is JSON; Java tools (mqadmin, the dashboard) expect the first
 //! form for MessageQueue-keyed tables.
 
+use serde::de::DeserializeOwned;
 use serde::Serialize;
+
+/// Decodes a body a Java peer wrote with fastjson: standard JSON directly, else after
+/// [`fastjson_to_json`] (a Java NameServer writes `brokerAddrs` as `{0:"host:port"}` unless the
+/// request asked for standard JSON, which 4.x NameServers and GET_BROKER_CLUSTER_INFO ignore).
+pub fn from_fastjson_slice<T: DeserializeOwned>(body: &[u8]) -> serde_json::Result<T> {
+    match serde_json::from_slice(body) {
+        Ok(v) => Ok(v),
+        Err(first) => match std::str::from_utf8(body) {
+            Ok(text) => serde_json::from_str(&fastjson_to_json(text)),
+            Err(_) => Err(first),
+        },
+    }
+}
 
 /// Rewrites fastjson's map keys into JSON strings so `serde_json` can read the text: an object
 /// used as a key becomes the string of its text, an unquoted numeric key is quoted. Valid JSON
@@ -152,6 +166,19 @@ mod tests {
         assert_eq!(v["l"][1], 2);
         let plain = r#"{"a":[1,2,{"b":"ü"}],"c":-3}"#;
         assert_eq!(fastjson_to_json(plain), plain);
+    }
+
+    #[test]
+    fn cluster_info_of_a_java_name_server_decodes() {
+        // GET_BROKER_CLUSTER_INFO as the Apache 5.3.3 NameServer answered it (fastjson keys).
+        let body = br#"{"brokerAddrTable":{"broker-j":{"brokerAddrs":{0:"127.0.0.1:20911"},"brokerName":"broker-j","cluster":"DefaultCluster","enableActingMaster":false}},"clusterAddrTable":{"DefaultCluster":["broker-j"]}}"#;
+        assert!(serde_json::from_slice::<super::super::ClusterInfo>(body).is_err());
+        let info: super::super::ClusterInfo = from_fastjson_slice(body).unwrap();
+        assert_eq!(
+            info.broker_addr_table["broker-j"].master_addr(),
+            Some("127.0.0.1:20911")
+        );
+        assert!(info.cluster_addr_table["DefaultCluster"].contains("broker-j"));
     }
 
     #[test]

@@ -13,7 +13,7 @@ mod route;
 mod topic_config;
 
 pub use consumer_info::*;
-pub use fastjson::{fastjson_to_json, write_object_keyed_map};
+pub use fastjson::{fastjson_to_json, from_fastjson_slice, write_object_keyed_map};
 pub use heartbeat::*;
 pub use lock::*;
 pub use misc::*;
