@@ -179,6 +179,29 @@ impl CppChild {
             .flatten()
     }
 
+    /// Waits until `n` stdout JSON lines match `pred`; returns the matching lines so far (fewer
+    /// than `n` at timeout or when the driver exited).
+    pub fn wait_lines(
+        &self,
+        timeout: Duration,
+        n: usize,
+        pred: impl Fn(&Value) -> bool,
+    ) -> Vec<Value> {
+        let all = |s: &OutputState| -> Vec<Value> {
+            s.lines
+                .iter()
+                .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+                .filter(|v| pred(v))
+                .collect()
+        };
+        self.stdout
+            .wait_until(Instant::now() + timeout, |s| {
+                let hits = all(s);
+                (hits.len() >= n || s.open_streams == 0).then_some(hits)
+            })
+            .unwrap_or_else(|| all(&self.stdout.lock()))
+    }
+
     /// SIGTERM: the driver stops early, shuts the client down and prints its summary.
     pub fn terminate(&self) {
         if let Some(child) = &self.child {

@@ -59,8 +59,15 @@ impl ApacheVersion {
 /// A compiled Maven project: its classes and its runtime class path.
 #[derive(Debug, Clone)]
 pub struct MavenBuild {
-    /// `classes:dep.jar:dep.jar...`, ready for `java -cp`.
-    pub classpath: String,
+    /// `classes:dep.jar:dep.jar...`, ready for `java -cp`, per module (in the order asked).
+    pub classpaths: Vec<String>,
+}
+
+impl MavenBuild {
+    /// The class path of the (first) module.
+    pub fn classpath(&self) -> &str {
+        &self.classpaths[0]
+    }
 }
 
 /// The `java` launcher: `$JAVA_HOME/bin/java` when set, else `java` on the PATH.
@@ -106,12 +113,17 @@ fn fingerprint(project: &Path, extra_args: &[&str]) -> String {
     format!("{:016x}", h.finish())
 }
 
-/// Compiles the Maven project in `project` (`mvn compile dependency:build-classpath`) into
-/// `<project>/<target_dir>` and returns its class path. Maven runs only when a file of the
-/// project changed since the last successful build; builds are serialized by a lock file.
-/// `extra_args` go to Maven (e.g. `-Drocketmq.version=4.9.7`). Panics with Maven's output when
-/// the build fails.
-pub fn maven_build(project: &Path, target_dir: &str, extra_args: &[&str]) -> MavenBuild {
+/// Compiles the Maven project in `project` (`mvn compile dependency:build-classpath`), each of
+/// `modules` (`"."` for a single-module project) into `<module>/<target_dir>`, and returns their
+/// class paths. Maven runs only when a file of the project changed since the last successful
+/// build; builds are serialized by a lock file. `extra_args` go to Maven (e.g.
+/// `-Drocketmq.version=4.9.7`). Panics with Maven's output when the build fails.
+pub fn maven_build(
+    project: &Path,
+    target_dir: &str,
+    extra_args: &[&str],
+    modules: &[&str],
+) -> MavenBuild {
     let out = project.join(target_dir);
     fs::create_dir_all(&out).unwrap_or_else(|e| panic!("create {}: {e}", out.display()));
     let lock_path = out.join(".rmq-build.lock");
@@ -120,12 +132,12 @@ pub fn maven_build(project: &Path, target_dir: &str, extra_args: &[&str]) -> Mav
     lock.lock()
         .unwrap_or_else(|e| panic!("lock {}: {e}", lock_path.display()));
     let stamp_path = out.join("rmq-fingerprint");
-    let cp_path = out.join("classpath.txt");
-    let classes = out.join("classes");
+    let module_out = |m: &str| project.join(m).join(target_dir);
     let print = fingerprint(project, extra_args);
     let fresh = fs::read_to_string(&stamp_path).is_ok_and(|s| s.trim() == print)
-        && cp_path.exists()
-        && classes.exists();
+        && modules.iter().all(|m| {
+            module_out(m).join("classpath.txt").exists() && module_out(m).join("classes").exists()
+        });
     if !fresh {
         let _ = fs::remove_file(&stamp_path);
         let started = Instant::now();
@@ -138,7 +150,8 @@ pub fn maven_build(project: &Path, target_dir: &str, extra_args: &[&str]) -> Mav
                 "dependency:build-classpath",
                 "-Dmdep.includeScope=runtime",
             ])
-            .arg(format!("-Dmdep.outputFile={}", cp_path.display()))
+            // relative: each module writes its own
+            .arg(format!("-Dmdep.outputFile={target_dir}/classpath.txt"))
             .stdin(Stdio::null())
             .output()
             .unwrap_or_else(|e| panic!("cannot run mvn (is Maven installed?): {e}"));
@@ -158,11 +171,17 @@ pub fn maven_build(project: &Path, target_dir: &str, extra_args: &[&str]) -> Mav
         );
         fs::write(&stamp_path, &print).expect("write the build fingerprint");
     }
-    let deps =
-        fs::read_to_string(&cp_path).unwrap_or_else(|e| panic!("read {}: {e}", cp_path.display()));
-    MavenBuild {
-        classpath: format!("{}:{}", classes.display(), deps.trim()),
-    }
+    let classpaths = modules
+        .iter()
+        .map(|m| {
+            let dir = module_out(m);
+            let cp = dir.join("classpath.txt");
+            let deps =
+                fs::read_to_string(&cp).unwrap_or_else(|e| panic!("read {}: {e}", cp.display()));
+            format!("{}:{}", dir.join("classes").display(), deps.trim())
+        })
+        .collect();
+    MavenBuild { classpaths }
 }
 
 /// The launcher project (servers + mqadmin) of `version`, built once per test binary.
@@ -179,6 +198,7 @@ fn apache_build(version: ApacheVersion) -> MavenBuild {
             &java_project("apache"),
             &format!("target/{v}"),
             &[&format!("-Drocketmq.version={v}")],
+            &["."],
         )
     })
     .clone()
@@ -188,7 +208,7 @@ fn apache_build(version: ApacheVersion) -> MavenBuild {
 pub fn java_client_build() -> MavenBuild {
     static BUILD: OnceLock<MavenBuild> = OnceLock::new();
     BUILD
-        .get_or_init(|| maven_build(&java_project("client"), "target", &[]))
+        .get_or_init(|| maven_build(&java_project("client"), "target", &[], &["."]))
         .clone()
 }
 
@@ -264,7 +284,7 @@ impl JavaServer {
         }
         let mut child = cmd
             .arg("-cp")
-            .arg(&build.classpath)
+            .arg(build.classpath())
             .arg("rmq.harness.Launch")
             .arg(role)
             .arg(work)
@@ -717,7 +737,7 @@ pub fn java_client_spawn(args: &[&str]) -> CppChild {
         .arg(format!("-Drocketmq.client.logRoot={}", logs.display()))
         .arg("-Drocketmq.client.logLevel=WARN")
         .arg("-cp")
-        .arg(&build.classpath)
+        .arg(build.classpath())
         .arg("rmq.driver.JavaClient");
     spawn_driver(cmd, "JavaClient", args)
 }
@@ -739,7 +759,7 @@ pub fn mqadmin(version: ApacheVersion, args: &[&str]) -> (ExitStatus, String) {
     }
     let out = cmd
         .arg("-cp")
-        .arg(&build.classpath)
+        .arg(build.classpath())
         .arg("org.apache.rocketmq.tools.command.MQAdminStartup")
         .args(args)
         .env("ROCKETMQ_HOME", &home)
@@ -759,4 +779,56 @@ pub fn mqadmin(version: ApacheVersion, args: &[&str]) -> (ExitStatus, String) {
 /// A JSON line of a driver: `value[key]` as a string (empty when absent).
 pub fn s<'a>(value: &'a Value, key: &str) -> &'a str {
     value[key].as_str().unwrap_or("")
+}
+
+// ----------------------------------------------------------------------------- spring boot
+
+/// The Spring Boot example (`examples/spring-boot`: rocketmq-spring-boot-starter 2.3.5), built
+/// once per test binary; class paths of its `producer` and `consumer` modules.
+pub fn spring_boot_build() -> MavenBuild {
+    static BUILD: OnceLock<MavenBuild> = OnceLock::new();
+    BUILD
+        .get_or_init(|| {
+            maven_build(
+                &workspace_root().join("examples").join("spring-boot"),
+                "target",
+                &[],
+                &["producer", "consumer"],
+            )
+        })
+        .clone()
+}
+
+/// Starts a module of the Spring Boot example (`"producer"` or `"consumer"`) with
+/// `--key=value` arguments; its stdout is JSON lines (the consumer prints `{"ready": true}`,
+/// then one line per message; the producer one line per send and a summary).
+pub fn spring_app(module: &str, args: &[&str]) -> CppChild {
+    let build = spring_boot_build();
+    let (cp, main) = match module {
+        "producer" => (
+            &build.classpaths[0],
+            "com.example.rmq.producer.ProducerApplication",
+        ),
+        "consumer" => (
+            &build.classpaths[1],
+            "com.example.rmq.consumer.ConsumerApplication",
+        ),
+        other => panic!("no Spring Boot module {other}"),
+    };
+    let home = std::env::temp_dir().join("rmq-spring-boot-home");
+    let mut cmd = Command::new(java_binary());
+    cmd.args(CLIENT_JVM)
+        .arg(format!("-Duser.home={}", home.display()))
+        .arg("-cp")
+        .arg(cp)
+        .arg(main);
+    spawn_driver(
+        cmd,
+        if module == "producer" {
+            "spring-boot producer"
+        } else {
+            "spring-boot consumer"
+        },
+        args,
+    )
 }
