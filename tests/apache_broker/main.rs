@@ -12,3 +12,4 @@ mod consumers;
 mod framework;
 mod lite_pull;
 mod sends;
+mod v4;

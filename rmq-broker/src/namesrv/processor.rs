@@ -162,23 +162,12 @@ impl NamesrvProcessor {
                 return req.error_to(ResponseCode::SystemError, "crc32 not match");
             }
         }
-        if h.compressed == Some(true) {
-            return req.error_to(
-                ResponseCode::SystemError,
-                "compressed broker registration is not supported; set compressedRegister=false",
-            );
-        }
         let body: RegisterBrokerBody = if req.body.is_empty() {
             RegisterBrokerBody::default()
         } else {
-            match serde_json::from_slice(&req.body) {
+            match RegisterBrokerBody::decode(&req.body, h.compressed == Some(true)) {
                 Ok(b) => b,
-                Err(e) => {
-                    return req.error_to(
-                        ResponseCode::SystemError,
-                        format!("invalid RegisterBrokerBody: {e}"),
-                    )
-                }
+                Err(e) => return req.error_to(ResponseCode::SystemError, e.to_string()),
             }
         };
         let result = self.state.routes.register_broker(

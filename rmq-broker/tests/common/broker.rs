@@ -31,6 +31,8 @@ pub struct BrokerProcess {
     runs: usize,
     namesrv: SocketAddr,
     broker: SocketAddr,
+    /// `Some`: `rmq-broker broker -n <these>` (no name server of its own).
+    external_namesrv: Option<String>,
 }
 
 impl BrokerProcess {
@@ -45,6 +47,16 @@ impl BrokerProcess {
     ///
     /// Panics with the broker's log when it is not registered within 20 s.
     pub fn start_with(extra_conf: &str) -> BrokerProcess {
+        Self::start_mode(extra_conf, None)
+    }
+
+    /// Starts `rmq-broker broker` (no name server of its own) registering with `namesrv`
+    /// (`host:port;host:port`, e.g. an Apache NameServer); `namesrv_addr` returns its first.
+    pub fn start_broker_only(namesrv: &str, extra_conf: &str) -> BrokerProcess {
+        Self::start_mode(extra_conf, Some(namesrv.to_string()))
+    }
+
+    fn start_mode(extra_conf: &str, external_namesrv: Option<String>) -> BrokerProcess {
         let dir = tempfile::Builder::new()
             .prefix("rmq-broker-test-")
             .tempdir()
@@ -61,6 +73,7 @@ impl BrokerProcess {
             runs: 0,
             namesrv: unspecified,
             broker: unspecified,
+            external_namesrv,
         };
         broker.spawn(None);
         broker
@@ -290,12 +303,22 @@ impl BrokerProcess {
     fn spawn(&mut self, ports: Option<(u16, u16)>) {
         self.write_conf(ports);
         let namesrv_port = ports.map_or(0, |(n, _)| n);
-        let mut child = Command::new(broker_binary())
-            .arg("standalone")
-            .arg("-c")
-            .arg(&self.conf)
-            .arg("--namesrv-port")
-            .arg(namesrv_port.to_string())
+        let mut cmd = Command::new(broker_binary());
+        match &self.external_namesrv {
+            Some(ns) => cmd
+                .arg("broker")
+                .arg("-c")
+                .arg(&self.conf)
+                .arg("-n")
+                .arg(ns),
+            None => cmd
+                .arg("standalone")
+                .arg("-c")
+                .arg(&self.conf)
+                .arg("--namesrv-port")
+                .arg(namesrv_port.to_string()),
+        };
+        let mut child = cmd
             .env(
                 "RUST_LOG",
                 std::env::var("RMQ_TEST_BROKER_LOG").unwrap_or_else(|_| "info".into()),
@@ -317,7 +340,10 @@ impl BrokerProcess {
         let ready = self
             .output
             .wait_until(Instant::now() + BROKER_START_DEADLINE, |s| {
-                let namesrv = find_addr(&s.lines, "namesrv listening on ");
+                let namesrv = match &self.external_namesrv {
+                    Some(ns) => ns.split(';').next().and_then(|a| a.parse().ok()),
+                    None => find_addr(&s.lines, "namesrv listening on "),
+                };
                 let broker = find_addr(&s.lines, "broker listening on ");
                 let registered = s.lines.iter().any(|l| l.contains("broker registered"));
                 match (namesrv, broker) {

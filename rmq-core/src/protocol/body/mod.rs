@@ -9,6 +9,7 @@ mod heartbeat;
 mod lenient;
 mod lock;
 mod misc;
+mod register_broker;
 mod route;
 mod topic_config;
 
@@ -17,5 +18,6 @@ pub use fastjson::{fastjson_to_json, from_fastjson_slice, write_object_keyed_map
 pub use heartbeat::*;
 pub use lock::*;
 pub use misc::*;
+pub use register_broker::*;
 pub use route::*;
 pub use topic_config::*;

@@ -72,13 +72,3 @@ pub struct TopicConfigSerializeWrapper {
     #[serde(default)]
     pub data_version: DataVersion,
 }
-
-/// RegisterBrokerBody (uncompressed form).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct RegisterBrokerBody {
-    #[serde(default)]
-    pub topic_config_serialize_wrapper: TopicConfigSerializeWrapper,
-    #[serde(default, deserialize_with = "null_default")]
-    pub filter_server_list: Vec<String>,
-}
