@@ -11,5 +11,6 @@ mod admin;
 mod consumers;
 mod framework;
 mod lite_pull;
+mod mqadmin;
 mod sends;
 mod v4;

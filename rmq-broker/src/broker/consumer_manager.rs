@@ -217,6 +217,15 @@ impl ConsumerManager {
     pub fn group_names(&self) -> Vec<String> {
         self.lock().keys().cloned().collect()
     }
+
+    /// Online groups subscribed to `topic`.
+    pub fn groups_subscribing(&self, topic: &str) -> Vec<String> {
+        self.lock()
+            .iter()
+            .filter(|(_, g)| g.subscriptions.contains_key(topic))
+            .map(|(name, _)| name.clone())
+            .collect()
+    }
 }
 
 /// Producer channels by group (for connection lists and, later, transaction checks).

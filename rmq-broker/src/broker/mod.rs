@@ -10,13 +10,14 @@ mod offset_manager;
 mod persist;
 pub mod processor;
 pub mod schedule;
+mod stats;
 mod subscription_group;
 mod topic_config;
 
 use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -40,6 +41,7 @@ pub use lock_manager::{RebalanceLockManager, LOCK_MAX_LIVE_TIME};
 pub use long_polling::{ArrivalForwarder, HeldPull, PullRequestHoldService};
 pub use offset_manager::ConsumerOffsetManager;
 pub use schedule::ScheduleMessageService;
+pub use stats::{BrokerStats, DailyTotals};
 pub use subscription_group::SubscriptionGroupManager;
 pub use topic_config::*;
 
@@ -59,13 +61,6 @@ const SCHEDULE_INTERVAL: Duration = Duration::from_millis(100);
 const NAMESRV_TIMEOUT: Duration = Duration::from_secs(3);
 /// How long shutdown waits for in-flight requests.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
-
-/// Counters shown by GET_BROKER_RUNTIME_INFO.
-#[derive(Debug, Default)]
-pub struct BrokerStats {
-    pub put_total: AtomicU64,
-    pub get_total: AtomicU64,
-}
 
 /// Everything a request processor may touch.
 #[derive(Debug)]
@@ -475,6 +470,7 @@ async fn maintenance_loop(inner: Arc<BrokerInner>) {
     loop {
         tokio::select! {
             _ = persist.tick() => {
+                inner.stats.roll_day(now_ms());
                 if let Err(e) = inner.offsets.persist() {
                     tracing::warn!(error = %e, "cannot persist consumer offsets");
                 }

@@ -79,6 +79,17 @@ impl ConsumerOffsetManager {
             .collect()
     }
 
+    /// Groups with offsets on `topic`.
+    pub fn groups_of_topic(&self, topic: &str) -> Vec<String> {
+        let prefix = format!("{topic}@");
+        self.table
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .keys()
+            .filter_map(|k| k.strip_prefix(&prefix).map(str::to_owned))
+            .collect()
+    }
+
     /// Forgets a topic's offsets.
     pub fn remove_topic(&self, topic: &str) {
         let prefix = format!("{topic}@");

@@ -45,6 +45,7 @@ mod mapped_file_queue;
 mod put;
 mod recovery;
 mod sys;
+pub(crate) use sys::local_day;
 mod types;
 mod warm;
 

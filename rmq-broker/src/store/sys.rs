@@ -116,16 +116,29 @@ pub fn read_exact_at(
         .map_err(|e| StoreError::io("read", path, Some(offset), e))
 }
 
-/// The local hour (0..24) at `now_ms`, as RocketMQ's `deleteWhen` uses it.
-pub fn local_hour(now_ms: i64) -> u32 {
+/// The local broken-down time at `now_ms`, or `None` when the C library cannot tell.
+fn local_tm(now_ms: i64) -> Option<libc::tm> {
     let t = (now_ms / 1000) as libc::time_t;
     // SAFETY: `localtime_r` writes only into the zeroed struct we pass.
     let mut tm: libc::tm = unsafe { std::mem::zeroed() };
     let r = unsafe { libc::localtime_r(&t, &mut tm) };
-    if r.is_null() {
-        return ((now_ms / 3_600_000).rem_euclid(24)) as u32;
+    (!r.is_null()).then_some(tm)
+}
+
+/// The local hour (0..24) at `now_ms`, as RocketMQ's `deleteWhen` uses it.
+pub fn local_hour(now_ms: i64) -> u32 {
+    match local_tm(now_ms) {
+        Some(tm) => tm.tm_hour as u32,
+        None => ((now_ms / 3_600_000).rem_euclid(24)) as u32,
     }
-    tm.tm_hour as u32
+}
+
+/// A number that grows by one at every local midnight (days since the epoch, local time).
+pub fn local_day(now_ms: i64) -> i64 {
+    match local_tm(now_ms) {
+        Some(tm) => (now_ms / 1000 + tm.tm_gmtoff).div_euclid(86_400),
+        None => now_ms.div_euclid(86_400_000),
+    }
 }
 
 #[cfg(test)]

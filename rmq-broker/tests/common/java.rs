@@ -742,9 +742,10 @@ pub fn java_client_spawn(args: &[&str]) -> CppChild {
     spawn_driver(cmd, "JavaClient", args)
 }
 
-/// Runs `mqadmin <args>` (`MQAdminStartup` of rocketmq-tools `version`) to completion and
-/// returns its exit status and its standard output (stderr appended after a marker line).
-pub fn mqadmin(version: ApacheVersion, args: &[&str]) -> (ExitStatus, String) {
+/// Runs `mqadmin` sub-commands of rocketmq-tools `version` one after another in one JVM
+/// (`rmq.harness.MqadminBatch` → `MQAdminStartup.main0`, what the `mqadmin` script runs);
+/// returns each command's output (stdout and stderr, without logback's status lines).
+pub fn mqadmin(version: ApacheVersion, commands: &[Vec<String>]) -> Vec<String> {
     let build = apache_build(version);
     let home = work_dir("rmq-mqadmin-");
     let mut cmd = Command::new(java_binary());
@@ -757,23 +758,43 @@ pub fn mqadmin(version: ApacheVersion, args: &[&str]) -> (ExitStatus, String) {
     if version == ApacheVersion::V4 {
         cmd.args(JDK17_OPENS_4X);
     }
+    let mut args: Vec<String> = Vec::new();
+    for (i, c) in commands.iter().enumerate() {
+        if i > 0 {
+            args.push("--next".into());
+        }
+        args.extend(c.iter().cloned());
+    }
     let out = cmd
         .arg("-cp")
         .arg(build.classpath())
-        .arg("org.apache.rocketmq.tools.command.MQAdminStartup")
-        .args(args)
+        .arg("rmq.harness.MqadminBatch")
+        .args(&args)
         .env("ROCKETMQ_HOME", &home)
         .stdin(Stdio::null())
         .output()
         .unwrap_or_else(|e| panic!("cannot run mqadmin: {e}"));
     let _ = fs::remove_dir_all(&home);
-    let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
-    let err = String::from_utf8_lossy(&out.stderr);
-    if !err.trim().is_empty() {
-        text.push_str("\n--- stderr ---\n");
-        text.push_str(&err);
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut outputs: Vec<String> = Vec::new();
+    for line in text.lines() {
+        if line.starts_with("===RMQ_MQADMIN=== ") {
+            outputs.push(String::new());
+        } else if line.contains(" |-INFO in ") || line.contains(" |-WARN in ") {
+            continue;
+        } else if let Some(o) = outputs.last_mut() {
+            o.push_str(line);
+            o.push('\n');
+        }
     }
-    (out.status, text)
+    assert!(
+        out.status.success() && outputs.len() == commands.len() + 1,
+        "mqadmin batch failed ({}):\n{text}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    outputs.pop();
+    outputs
 }
 
 /// A JSON line of a driver: `value[key]` as a string (empty when absent).

@@ -66,6 +66,7 @@ wire_codes! {
         SendReplyMessage = 324,
         SendReplyMessageV2 = 325,
         PushReplyMessageToClient = 326,
+        GetTopicConfig = 351,
         LitePullMessage = 361,
     }
 }

@@ -9,6 +9,7 @@ use rmq_core::protocol::header::{
     CreateTopicRequestHeader, DeleteTopicRequestHeader, GetConsumeStatsRequestHeader,
     GetConsumerConnectionListRequestHeader,
 };
+use rmq_core::protocol::message::MessageExt;
 use rmq_core::protocol::{RemotingCommand, ResponseCode};
 
 use super::{body_or_reply, header_or_reply, json_response};
@@ -91,54 +92,99 @@ pub fn all_topic_config(b: &BrokerInner, req: &RemotingCommand) -> Option<Remoti
     Some(json_response(req, &b.topics.wrapper()))
 }
 
-/// GET_BROKER_RUNTIME_INFO (28).
+/// GET_BROKER_RUNTIME_INFO (28): the keys `mqadmin clusterList` / `brokerStatus` and the
+/// dashboard read. Queue sizes and waits are 0: requests are not queued behind thread pools
+/// here; the timer keys are 0 as on a Java broker without timer messages.
 pub fn runtime_info(b: &BrokerInner, req: &RemotingCommand) -> Option<RemotingCommand> {
-    let mut t = BTreeMap::new();
+    let mut t: BTreeMap<String, String> = BTreeMap::new();
+    let mut put = |k: &str, v: String| {
+        t.insert(k.to_owned(), v);
+    };
     let uptime = b.started.elapsed();
-    let put = b.stats.put_total.load(Ordering::Relaxed);
-    let get = b.stats.get_total.load(Ordering::Relaxed);
+    let now = crate::broker::now_ms();
+    let puts = b.stats.put_total.load(Ordering::Relaxed);
+    let gets = b.stats.get_total.load(Ordering::Relaxed);
+    let daily = b.stats.roll_day(now);
     let secs = uptime.as_secs_f64().max(1.0);
-    t.insert("brokerVersionDesc".into(), "V4_9_4".into());
-    t.insert("brokerVersion".into(), "401".into());
-    t.insert(
-        "brokerImplementation".into(),
+    put("brokerVersionDesc", "V4_9_4".into());
+    put("brokerVersion", "401".into());
+    put(
+        "brokerImplementation",
         format!("rmq-broker {}", env!("CARGO_PKG_VERSION")),
     );
-    t.insert("msgPutTotalTodayNow".into(), put.to_string());
-    t.insert("msgGetTotalTodayNow".into(), get.to_string());
-    t.insert("putTps".into(), format!("{:.2} 0.0 0.0", put as f64 / secs));
-    t.insert(
-        "getTotalTps".into(),
-        format!("{:.2} 0.0 0.0", get as f64 / secs),
+    put("msgPutTotalTodayNow", puts.to_string());
+    put("msgGetTotalTodayNow", gets.to_string());
+    put(
+        "msgPutTotalTodayMorning",
+        daily.put_today_morning.to_string(),
     );
-    t.insert(
-        "commitLogMinOffset".into(),
-        b.store.commit_log_min_offset().to_string(),
+    put(
+        "msgGetTotalTodayMorning",
+        daily.get_today_morning.to_string(),
     );
-    t.insert(
-        "commitLogMaxOffset".into(),
+    put(
+        "msgPutTotalYesterdayMorning",
+        daily.put_yesterday_morning.to_string(),
+    );
+    put(
+        "msgGetTotalYesterdayMorning",
+        daily.get_yesterday_morning.to_string(),
+    );
+    // Java: "<10 s> <1 min> <10 min>"; rmq: the average since start in each slot.
+    let put_tps = format!("{:.2}", puts as f64 / secs);
+    let get_tps = format!("{:.2}", gets as f64 / secs);
+    put("putTps", format!("{put_tps} {put_tps} {put_tps}"));
+    put("getTotalTps", format!("{get_tps} {get_tps} {get_tps}"));
+    put(
+        "getTransferredTps",
+        format!("{get_tps} {get_tps} {get_tps}"),
+    );
+    for pool in ["send", "pull", "litePull", "query", "ack"] {
+        put(&format!("{pool}ThreadPoolQueueSize"), "0".into());
+        put(
+            &format!("{pool}ThreadPoolQueueHeadWaitTimeMills"),
+            "0".into(),
+        );
+    }
+    put("pageCacheLockTimeMills", "0".into());
+    for k in ["timerReadBehind", "timerOffsetBehind", "timerCongestNum"] {
+        put(k, "0".into());
+    }
+    put("timerEnqueueTps", "0.0".into());
+    put("timerDequeueTps", "0.0".into());
+    let min = b.store.commit_log_min_offset();
+    put("commitLogMinOffset", min.to_string());
+    put(
+        "commitLogMaxOffset",
         b.store.commit_log_max_offset().to_string(),
     );
-    t.insert(
-        "commitLogDiskRatio".into(),
+    let earliest = b
+        .store
+        .look_message_by_offset(min)
+        .and_then(|rec| MessageExt::decode_all(&rec).ok())
+        .and_then(|msgs| msgs.first().map(|m| m.store_timestamp));
+    // Java sends -1 for an empty store; mqadmin then shows a large age. Empty is skipped.
+    put(
+        "earliestMessageTimeStamp",
+        earliest.map(|t| t.to_string()).unwrap_or_default(),
+    );
+    put(
+        "commitLogDiskRatio",
         format!("{:.4}", b.store.disk_used_ratio()),
     );
-    t.insert(
-        "bootTimestamp".into(),
-        (crate::broker::now_ms() - uptime.as_millis() as i64).to_string(),
+    put(
+        "bootTimestamp",
+        (now - uptime.as_millis() as i64).to_string(),
     );
-    t.insert(
-        "runtime".into(),
-        format!("[ {} seconds ]", uptime.as_secs()),
-    );
-    t.insert("brokerActive".into(), "true".into());
-    t.insert("pullHeldRequests".into(), b.holds.len().to_string());
-    t.insert(
-        "producerConnections".into(),
+    put("runtime", format!("[ {} seconds ]", uptime.as_secs()));
+    put("brokerActive", "true".into());
+    put("pullHeldRequests", b.holds.len().to_string());
+    put(
+        "producerConnections",
         b.producers.connection_count().to_string(),
     );
-    t.insert(
-        "consumerGroupsOnline".into(),
+    put(
+        "consumerGroupsOnline",
         b.consumers.group_names().len().to_string(),
     );
     Some(json_response(req, &KvTable { table: t }))

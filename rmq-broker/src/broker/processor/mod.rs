@@ -8,6 +8,7 @@ pub mod pull_message;
 pub mod query_message;
 pub mod send_back;
 pub mod send_message;
+pub mod topic_info;
 
 use std::sync::Arc;
 
@@ -97,6 +98,9 @@ pub async fn dispatch(
         C::GetAllSubscriptiongroupConfig => admin::all_subscription_groups(b, &req),
         C::UpdateAndCreateSubscriptiongroup => admin::update_subscription_group(b, &req),
         C::GetBrokerConfig => admin::broker_config(b, &req),
+        C::GetTopicStatsInfo => topic_info::topic_stats(b, &req),
+        C::GetTopicConfig => topic_info::topic_config(b, &req),
+        C::QueryTopicConsumeByWho => topic_info::consume_by_who(b, &req),
         _ => Some(not_supported(&req)),
     }
 }

@@ -65,3 +65,11 @@ header! {
         req consumer_group: String = "consumerGroup",
     }
 }
+
+header! {
+    /// A request about one topic: `GetTopicStatsInfoRequestHeader` (202),
+    /// `QueryTopicConsumeByWhoRequestHeader` (300), `GetTopicConfigRequestHeader` (351).
+    pub struct TopicRequestHeader {
+        req topic: String = "topic",
+    }
+}
