@@ -6,10 +6,9 @@
 
 mod consumer_support;
 
-use std::fmt::Write as _;
-use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
+use consumer_support::log_capture::captured;
 use consumer_support::proxy::Proxied;
 use consumer_support::{client, produce, wait_until, Seen};
 use rmq::broker::EmbeddedConfig;
@@ -309,51 +308,6 @@ async fn consume_message_directly_hands_the_message_to_the_listener() {
     ord.shutdown().await;
     c.shutdown().await;
     env.shutdown().await;
-}
-
-/// Captured log events: level and fields.
-type Logs = Arc<Mutex<Vec<(tracing::Level, String)>>>;
-
-/// Records WARN and ERROR events of this test binary.
-struct Capture(Logs);
-
-struct Fields(String);
-
-impl tracing::field::Visit for Fields {
-    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
-        let _ = write!(self.0, "{}={:?} ", field.name(), value);
-    }
-}
-
-impl tracing::Subscriber for Capture {
-    fn enabled(&self, meta: &tracing::Metadata<'_>) -> bool {
-        *meta.level() <= tracing::Level::WARN
-    }
-    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
-        tracing::span::Id::from_u64(1)
-    }
-    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
-    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
-    fn event(&self, event: &tracing::Event<'_>) {
-        let mut f = Fields(String::new());
-        event.record(&mut f);
-        self.0
-            .lock()
-            .unwrap()
-            .push((*event.metadata().level(), f.0));
-    }
-    fn enter(&self, _: &tracing::span::Id) {}
-    fn exit(&self, _: &tracing::span::Id) {}
-}
-
-fn captured() -> Logs {
-    static LOGS: OnceLock<Logs> = OnceLock::new();
-    LOGS.get_or_init(|| {
-        let logs: Logs = Arc::default();
-        let _ = tracing::subscriber::set_global_default(Capture(logs.clone()));
-        logs
-    })
-    .clone()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -137,34 +137,46 @@ impl Default for BrokerConfig {
     }
 }
 
-/// Keys RocketMQ defines that rmq accepts and does not use (no warning for them).
-const IGNORED_KEYS: &[&str] = &[
-    "brokerIP2",
-    "haListenPort",
-    "storePathCommitLog",
-    "storePathConsumeQueue",
-    "storePathIndex",
-    "storeCheckpoint",
-    "abortFile",
-    "sendMessageThreadPoolNums",
-    "pullMessageThreadPoolNums",
-    "useReentrantLockWhenPutMessage",
-    "transientStorePoolEnable",
-    "aclEnable",
-    "enablePropertyFilter",
-    "waitTimeMillsInSendQueue",
-    "maxTransferCountOnMessageInMemory",
-    "maxTransferBytesOnMessageInMemory",
-    "fetchNamesrvAddrByAddressServer",
-    "slaveReadEnable",
-    "transferMsgByHeap",
-    "maxErrorRateOfBloomFilter",
-    "enableDLegerCommitLog",
-    "rocketmqHome",
-    "autoDeleteUnusedStats",
-    "isEnableBatchPush",
-    "enableCalcFilterBitMap",
+/// Keys RocketMQ defines that rmq accepts but does not honour: the value that matches what
+/// rmq does anyway (`None`: any value is ignored) and what happens instead. Setting one to any
+/// other value logs a warning naming the key, the file and the line.
+const NOT_HONOURED: &[(&str, Option<&str>, &str)] = &[
+    ("brokerRole", Some("ASYNC_MASTER"), "there are no slaves to wait for: SYNC_MASTER acknowledges as ASYNC_MASTER"),
+    ("brokerIP2", None, "there are no slaves: no HA address is announced"),
+    ("haListenPort", None, "there are no slaves: no HA port is opened"),
+    ("aclEnable", Some("false"), "ACL is not supported: requests are not authenticated"),
+    ("enablePropertyFilter", Some("false"), "SQL92 filtering is not supported yet: SQL92 subscriptions are refused with SUBSCRIPTION_PARSE_FAILED"),
+    ("enableDLegerCommitLog", Some("false"), "DLedger is not supported: the commit log is a single replica"),
+    ("slaveReadEnable", Some("false"), "there are no slaves to read from"),
+    ("transientStorePoolEnable", Some("false"), "there is no transient store pool: writes go to the mapped file"),
+    ("fetchNamesrvAddrByAddressServer", Some("false"), "there is no address server: set namesrvAddr"),
+    ("enableCalcFilterBitMap", Some("false"), "there is no SQL92 bit-map filter"),
+    ("storePathCommitLog", None, "the commit log is always <storePathRootDir>/commitlog"),
+    ("storePathConsumeQueue", None, "consume queues are always under <storePathRootDir>/consumequeue"),
+    ("storePathIndex", None, "the index is always under <storePathRootDir>/index"),
+    ("storeCheckpoint", None, "the checkpoint is always <storePathRootDir>/checkpoint"),
+    ("abortFile", None, "the abort marker is always <storePathRootDir>/abort"),
+    ("sendMessageThreadPoolNums", None, "requests run on the serverWorkerThreads runtime"),
+    ("pullMessageThreadPoolNums", None, "requests run on the serverWorkerThreads runtime"),
+    ("waitTimeMillsInSendQueue", None, "sends are not queued behind a thread pool"),
+    ("useReentrantLockWhenPutMessage", None, "the commit log has its own lock"),
+    ("maxTransferCountOnMessageInMemory", None, "a pull returns up to the request's maxMsgNums"),
+    ("maxTransferBytesOnMessageInMemory", None, "a pull returns up to the request's maxMsgNums"),
+    ("transferMsgByHeap", None, "pull answers are always built in memory"),
+    ("maxErrorRateOfBloomFilter", None, "there is no SQL92 bit-map filter"),
+    ("rocketmqHome", None, "rmq-broker needs no ROCKETMQ_HOME"),
+    ("autoDeleteUnusedStats", None, "there are no per-topic statistics to delete"),
+    ("isEnableBatchPush", None, "there is no batch push"),
 ];
+
+/// Why `key = value` is not honoured, when it is one of [`NOT_HONOURED`] with another value.
+fn not_honoured(key: &str, value: &str) -> Option<&'static str> {
+    NOT_HONOURED
+        .iter()
+        .find(|(k, _, _)| *k == key)
+        .filter(|(_, same, _)| same.is_none_or(|s| !s.eq_ignore_ascii_case(value)))
+        .map(|(_, _, why)| *why)
+}
 
 fn parse_bool(v: &str) -> Result<bool, &'static str> {
     match v.to_ascii_lowercase().as_str() {
@@ -201,6 +213,9 @@ impl BrokerConfig {
     /// Applies Java-properties text; `origin` names the file in errors.
     pub fn apply_properties(&mut self, text: &str, origin: &Path) -> Result<(), ConfigError> {
         for (line_no, key, value) in parse_properties(text) {
+            if let Some(why) = not_honoured(&key, &value) {
+                tracing::warn!(key = %key, value = %value, file = %origin.display(), line = line_no, "broker.conf key not honoured: {why}");
+            }
             match self.set(&key, &value) {
                 Ok(true) => {}
                 Ok(false) => {
@@ -322,7 +337,7 @@ impl BrokerConfig {
                 self.notify_consumer_ids_changed_enable = parse_bool(v).map_err(e)?
             }
             "channelExpiredTimeout" => self.channel_expired_timeout = parse_num(v).map_err(e)?,
-            k if IGNORED_KEYS.contains(&k) => {}
+            k if NOT_HONOURED.iter().any(|(n, _, _)| *n == k) => {}
             _ => return Ok(false),
         }
         Ok(true)
@@ -450,6 +465,19 @@ autoCreateTopicEnable=true\nbrokerIP1 = 127.0.0.1\n";
             .unwrap_err()
             .to_string();
         assert!(err.contains("SLAVE is not supported"), "{err}");
+    }
+
+    #[test]
+    fn keys_not_honoured_are_named_unless_they_match_what_rmq_does() {
+        assert!(not_honoured("aclEnable", "true").is_some_and(|w| w.contains("ACL")));
+        assert_eq!(not_honoured("aclEnable", "false"), None);
+        assert!(not_honoured("brokerRole", "SYNC_MASTER").is_some());
+        assert_eq!(not_honoured("brokerRole", "ASYNC_MASTER"), None);
+        assert!(not_honoured("haListenPort", "10912").is_some());
+        assert!(not_honoured("enablePropertyFilter", "true").is_some());
+        assert!(not_honoured("enableDLegerCommitLog", "true").is_some());
+        assert!(not_honoured("brokerIP2", "10.0.0.1").is_some());
+        assert_eq!(not_honoured("listenPort", "10911"), None);
     }
 
     #[test]

@@ -183,3 +183,49 @@ fn invalid_config_names_key_value_file_and_line() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("SLAVE is not supported"));
 }
+
+#[test]
+fn keys_rmq_does_not_honour_are_named_at_start_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("honest.conf");
+    let store = dir.path().join("store");
+    std::fs::write(
+        &conf,
+        format!(
+            "listenPort = 0\nbrokerIP1 = 127.0.0.1\nstorePathRootDir = {}\naclEnable = true\n\
+             enablePropertyFilter = true\nenableDLegerCommitLog = true\nhaListenPort = 10912\n\
+             brokerIP2 = 127.0.0.1\nbrokerRole = SYNC_MASTER\nslaveReadEnable = false\n",
+            store.display()
+        ),
+    )
+    .unwrap();
+    let mut p = Proc::spawn(&[
+        "standalone",
+        "-c",
+        conf.to_str().unwrap(),
+        "--namesrv-port",
+        "0",
+    ]);
+    p.wait_for("broker registered");
+    let logs = p.seen.join("\n");
+    for (key, line) in [
+        ("aclEnable", 4),
+        ("enablePropertyFilter", 5),
+        ("enableDLegerCommitLog", 6),
+        ("haListenPort", 7),
+        ("brokerIP2", 8),
+        ("brokerRole", 9),
+    ] {
+        let warning = logs
+            .lines()
+            .find(|l| l.contains("not honoured") && l.contains(&format!("key={key}")))
+            .unwrap_or_else(|| panic!("no warning for {key}:\n{logs}"));
+        assert!(warning.contains(&format!("line={line}")), "{warning}");
+        assert!(warning.contains("honest.conf"), "{warning}");
+    }
+    assert!(
+        !logs.contains("key=slaveReadEnable"),
+        "slaveReadEnable = false is what rmq does: no warning\n{logs}"
+    );
+    assert!(p.terminate().success());
+}

@@ -9,7 +9,7 @@ use rmq_core::client::{
     DefaultMqPushConsumer, ListenerFn, OrderlyListenerFn,
 };
 use rmq_core::config::Config;
-use rmq_core::listener::{ConsumeMode, HandlerFn, ListenerDefinition, SelectorType};
+use rmq_core::listener::{ConsumeMode, HandlerFn, ListenerAttrs, ListenerDefinition, SelectorType};
 use rmq_core::protocol::body::MessageModel;
 use rmq_core::protocol::message::MessageExt;
 
@@ -97,7 +97,13 @@ pub fn resolve(
     // ACL, trace and access channels are not used yet.
     field("secret_key", attrs.secret_key)?;
     field("customized_trace_topic", attrs.customized_trace_topic)?;
-    field("access_channel", attrs.access_channel)?;
+    let channel = field("access_channel", attrs.access_channel)?;
+    if !channel.is_empty() && !channel.eq_ignore_ascii_case("LOCAL") {
+        tracing::warn!(listener = %name, access_channel = %channel, "access_channel is not honoured: rmq always connects as LOCAL");
+    }
+    if attrs.reply_timeout != ListenerAttrs::new("", "").reply_timeout {
+        tracing::warn!(listener = %name, reply_timeout = attrs.reply_timeout, "reply_timeout is set but request-reply is not supported yet: the listener never replies");
+    }
     if !field("access_key", attrs.access_key)?.is_empty() {
         tracing::warn!(listener = %name, "access_key is set but ACL signing is not supported yet: requests go unsigned");
     }

@@ -240,6 +240,14 @@ fn template_producer(config: &Config, name_server: &str) -> Result<DefaultMqProd
             "rocketmq.producer.enable-msg-trace is set but message trace is not supported yet"
         );
     }
+    if let Some(channel) = config
+        .rocketmq()
+        .access_channel
+        .as_deref()
+        .filter(|c| !c.is_empty() && !c.eq_ignore_ascii_case("LOCAL"))
+    {
+        tracing::warn!(%channel, "rocketmq.access-channel is not honoured: rmq always connects as LOCAL");
+    }
     let (mut client, producer) = producer_config(config);
     client.name_server_addr = name_server.to_owned();
     DefaultMqProducer::new(client, producer).map_err(|source| AppError::Client {

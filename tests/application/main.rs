@@ -5,8 +5,12 @@
 #[path = "../../rmq-broker/tests/common/mod.rs"]
 mod common;
 
+#[path = "../consumer_support/log_capture.rs"]
+mod log_capture;
+
 mod delivery;
 mod external;
+mod honesty;
 mod payloads;
 mod startup;
 mod support;

@@ -2,6 +2,7 @@
 //! recording listener, consume stats, and a remoting proxy that stands in for the broker.
 #![allow(dead_code)]
 
+pub mod log_capture;
 pub mod proxy;
 
 use std::collections::{BTreeMap, BTreeSet};
