@@ -86,11 +86,20 @@ impl RouteInfoManager {
             .broker_live
             .get(&h.broker_addr)
             .is_none_or(|l| l.data_version != topics.data_version);
-        if h.broker_id == 0 && (first || changed) {
+        if h.broker_id == 0 {
             // Add or update only: Java 5.x brokers register just the new topic at times
             // (registerIncrementBrokerData), and Java's NameServer deletes topics only on
             // unregistration or DELETE_TOPIC_IN_NAMESRV (deleteTopicWithBrokerRegistration=false).
+            // As Java, a topic is also applied when the route lacks this broker (a route deleted
+            // at the name server comes back with the next registration).
             for (name, cfg) in &topics.topic_config_table {
+                let missing = t
+                    .topic_queue
+                    .get(name)
+                    .is_none_or(|q| !q.contains_key(&h.broker_name));
+                if !(first || changed || missing) {
+                    continue;
+                }
                 t.topic_queue.entry(name.clone()).or_default().insert(
                     h.broker_name.clone(),
                     QueueData {
@@ -319,6 +328,18 @@ mod tests {
                 timestamp: 1,
             },
         }
+    }
+
+    #[test]
+    fn a_route_deleted_at_the_name_server_returns_with_the_next_registration() {
+        let m = RouteInfoManager::default();
+        let h = header("127.0.0.1:10911");
+        m.register_broker(&h, &topics(&["T1"], 1), 9);
+        m.delete_topic("T1", None);
+        assert!(m.pickup_topic_route("T1").is_none());
+        // Same data version: Java still re-applies a topic the route lacks.
+        m.register_broker(&h, &topics(&["T1"], 1), 9);
+        assert!(m.pickup_topic_route("T1").is_some());
     }
 
     #[test]

@@ -10,8 +10,8 @@
 //!   `rmq.harness.Launch` (tests/java/apache): the JVM stops the server, removes its work
 //!   directory and exits when its stdin closes, so a server also ends with the test binary that
 //!   started it, however that ends.
-//! * [`apache`] is the cluster (one NameServer + one Broker, 5.3.3) shared by every test of a
-//!   test binary: started on first use, never twice.
+//! * [`ApacheCluster`] is a NameServer + one Broker; a test binary keeps one in a `OnceLock`
+//!   to share it between its tests (it then stops when the binary exits).
 //! * [`java_client`] / [`java_client_spawn`] run the Java client driver (tests/java/client),
 //!   whose command line and JSON lines follow the C++ driver's.
 //! * [`mqadmin`] runs `MQAdminStartup` from rocketmq-tools.
@@ -703,13 +703,6 @@ impl ApacheCluster {
         self.broker
             .create_topic(&self.namesrv.addr(), topic, queues);
     }
-}
-
-/// The Apache RocketMQ 5.3.3 cluster shared by the tests of this test binary, started on first
-/// use. It stops when the test binary exits (its launchers see stdin close).
-pub fn apache() -> &'static ApacheCluster {
-    static CLUSTER: OnceLock<ApacheCluster> = OnceLock::new();
-    CLUSTER.get_or_init(|| ApacheCluster::start(ApacheVersion::V5, ""))
 }
 
 // ----------------------------------------------------------------------------- java client
