@@ -5,27 +5,16 @@
 
 #[path = "../rmq-broker/tests/common/mod.rs"]
 mod common;
+mod consumer_support;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::{ApacheBroker, ApacheNamesrv, ApacheVersion, BrokerProcess, CppRun};
+use consumer_support::{producer, recorder, wait_until, Seen};
 use rmq::client::consumer::ConsumeFromWhere;
-use rmq::client::{
-    ClientConfig, ConsumeConcurrentlyStatus, ConsumerConfig, DefaultMqProducer,
-    DefaultMqPushConsumer, ListenerFn, Message, MessageExt, ProducerConfig,
-};
+use rmq::client::{ConsumerConfig, DefaultMqPushConsumer, Message};
 use serde_json::Value;
-
-type Seen = Arc<Mutex<Vec<MessageExt>>>;
-
-fn client(ns: &str) -> ClientConfig {
-    ClientConfig {
-        name_server_addr: ns.to_owned(),
-        ..Default::default()
-    }
-}
 
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
     tokio::task::spawn_blocking(f).await.unwrap()
@@ -42,7 +31,7 @@ async fn java(args: &[&str]) -> CppRun {
 
 /// rmq sends `n` driver bodies; returns the broker name of each send.
 async fn rmq_send(ns: &str, topic: &str, prefix: &str, n: usize) -> BTreeMap<String, usize> {
-    let p = DefaultMqProducer::new(client(ns), ProducerConfig::default()).unwrap();
+    let p = producer(ns);
     let mut brokers = BTreeMap::new();
     for i in 0..n {
         let r = p
@@ -80,24 +69,15 @@ async fn java_send(ns: &str, topic: &str, prefix: &str, n: usize) -> BTreeMap<St
 }
 
 fn rmq_consumer(ns: &str, group: &str, topic: &str) -> (DefaultMqPushConsumer, Seen) {
-    let seen: Seen = Arc::default();
-    let s = seen.clone();
-    let c = DefaultMqPushConsumer::new(
-        client(ns),
+    let (c, seen) = recorder(
+        ns,
         ConsumerConfig {
             consumer_group: group.into(),
             consume_from_where: ConsumeFromWhere::ConsumeFromFirstOffset,
             ..Default::default()
         },
-        ListenerFn(move |msgs: Vec<MessageExt>| {
-            let s = s.clone();
-            async move {
-                s.lock().unwrap().extend(msgs);
-                ConsumeConcurrentlyStatus::ConsumeSuccess
-            }
-        }),
-    )
-    .unwrap();
+        false,
+    );
     c.subscribe(topic, "*");
     (c, seen)
 }
@@ -109,14 +89,6 @@ fn bodies(seen: &Seen, prefix: &str) -> BTreeSet<String> {
         .map(|m| String::from_utf8_lossy(&m.body).to_string())
         .filter(|b| b.starts_with(&format!("{prefix}-")))
         .collect()
-}
-
-async fn wait_until(what: &str, secs: u64, mut cond: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    while !cond() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 /// The route of `topic` from `ns` as JSON (quoted keys: the request asks for standard JSON).

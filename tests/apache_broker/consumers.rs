@@ -90,7 +90,7 @@ async fn broadcasting_delivers_everything_to_every_member() {
     create_topic("ac-bcast", 4).await;
     let dir = tempfile::tempdir().unwrap();
     let member = |instance: &str| {
-        consumer_with(
+        recorder(
             &ns,
             ConsumerConfig {
                 consumer_group: "ac-bcast-group".into(),

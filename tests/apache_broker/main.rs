@@ -5,6 +5,8 @@
 #[path = "../../rmq-broker/tests/common/mod.rs"]
 mod common;
 
+#[path = "../consumer_support/mod.rs"]
+mod consumer_support;
 mod support;
 
 mod admin;

@@ -2,20 +2,10 @@
 //! waiting on conditions.
 #![allow(dead_code)]
 
-use std::collections::BTreeSet;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
-
 use rmq::client::consumer::ConsumeFromWhere;
-use rmq::client::{
-    ClientConfig, ConsumeConcurrentlyStatus, ConsumerConfig, DefaultMqProducer,
-    DefaultMqPushConsumer, ListenerFn, MessageExt, ProducerConfig,
-};
+use rmq::client::{ConsumerConfig, DefaultMqPushConsumer};
 
 use crate::common;
-
-/// Messages a listener received, in order.
-pub type Seen = Arc<Mutex<Vec<MessageExt>>>;
 
 /// Delay levels of the shared Java broker: level 2 is 2 s, every other level 1 s, so that
 /// delay-level sends are measurable and retries (levels 3, 4, ...) are quick.
@@ -48,18 +38,7 @@ pub async fn create_topic(topic: &str, queues: u32) {
         .expect("create topic");
 }
 
-/// A client of the name server `ns`.
-pub fn client(ns: &str) -> ClientConfig {
-    ClientConfig {
-        name_server_addr: ns.to_owned(),
-        ..Default::default()
-    }
-}
-
-/// A producer on `ns`.
-pub fn producer(ns: &str) -> DefaultMqProducer {
-    DefaultMqProducer::new(client(ns), ProducerConfig::default()).unwrap()
-}
+pub use crate::consumer_support::{client, ids, producer, recorder, wait_until, Seen};
 
 /// A push consumer of `group` from the first offset that records every message; `fail` answers
 /// RECONSUME_LATER.
@@ -69,7 +48,7 @@ pub fn consumer(
     fail: bool,
     max_reconsume: i32,
 ) -> (DefaultMqPushConsumer, Seen) {
-    consumer_with(
+    recorder(
         ns,
         ConsumerConfig {
             consumer_group: group.into(),
@@ -79,50 +58,6 @@ pub fn consumer(
         },
         fail,
     )
-}
-
-/// A recording push consumer with `config`.
-pub fn consumer_with(
-    ns: &str,
-    config: ConsumerConfig,
-    fail: bool,
-) -> (DefaultMqPushConsumer, Seen) {
-    let seen: Seen = Arc::default();
-    let s = seen.clone();
-    let c = DefaultMqPushConsumer::new(
-        client(ns),
-        config,
-        ListenerFn(move |msgs: Vec<MessageExt>| {
-            let s = s.clone();
-            async move {
-                s.lock().unwrap().extend(msgs);
-                if fail {
-                    ConsumeConcurrentlyStatus::ReconsumeLater
-                } else {
-                    ConsumeConcurrentlyStatus::ConsumeSuccess
-                }
-            }
-        }),
-    )
-    .unwrap();
-    (c, seen)
-}
-
-/// Polls `cond` every 20 ms until it holds; fails the test after `secs`.
-pub async fn wait_until(what: &str, secs: u64, mut cond: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    while !cond() {
-        assert!(
-            Instant::now() < deadline,
-            "timed out after {secs} s waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
-/// Msg ids of what was seen.
-pub fn ids(seen: &Seen) -> BTreeSet<String> {
-    seen.lock().unwrap().iter().map(|m| m.msg_id()).collect()
 }
 
 /// Runs the Java client driver on a blocking thread.

@@ -10,7 +10,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use rmq::client::{
-    ClientConfig, DefaultMqProducer, Message, MessageExt, MqAdmin, ProducerConfig, SendResult,
+    ClientConfig, ConsumeConcurrentlyStatus, ConsumerConfig, DefaultMqProducer,
+    DefaultMqPushConsumer, ListenerFn, Message, MessageExt, MqAdmin, ProducerConfig, SendResult,
 };
 
 /// Messages a listener received, in order.
@@ -31,6 +32,30 @@ pub async fn wait_until(what: &str, secs: u64, mut cond: impl FnMut() -> bool) {
         assert!(Instant::now() < deadline, "timed out waiting for {what}");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+}
+
+/// A push consumer with `config` that records every message it gets; `fail` answers every
+/// delivery with RECONSUME_LATER.
+pub fn recorder(ns: &str, config: ConsumerConfig, fail: bool) -> (DefaultMqPushConsumer, Seen) {
+    let seen: Seen = Arc::default();
+    let s = seen.clone();
+    let c = DefaultMqPushConsumer::new(
+        client(ns),
+        config,
+        ListenerFn(move |msgs: Vec<MessageExt>| {
+            let s = s.clone();
+            async move {
+                s.lock().unwrap().extend(msgs);
+                if fail {
+                    ConsumeConcurrentlyStatus::ReconsumeLater
+                } else {
+                    ConsumeConcurrentlyStatus::ConsumeSuccess
+                }
+            }
+        }),
+    )
+    .unwrap();
+    (c, seen)
 }
 
 /// A producer on `ns`.
