@@ -1,12 +1,16 @@
-//! Harness for the integration tests that run the real `rmq-broker` binary and the
-//! official Apache RocketMQ C++ client.
+//! Harness for the integration tests that run the real `rmq-broker` binary, the official
+//! Apache RocketMQ C++ client and the reference implementation itself.
 //!
-//! * [`BrokerProcess`] starts `rmq-broker standalone` on ephemeral ports with a broker.conf
-//!   and a store in a temporary directory, waits until it is registered, and stops,
-//!   kills or restarts it.
+//! * [`BrokerProcess`] starts `rmq-broker standalone` (or `broker` against other name servers)
+//!   on ephemeral ports with a broker.conf and a store in a temporary directory, waits until it
+//!   is registered, and stops, kills or restarts it.
 //! * [`cpp`] / [`cpp_spawn`] run `tests/interop/cpp_client.py` (the C++ client driver) and
 //!   parse its JSON lines into a [`CppRun`]; [`interop_python`] finds or installs the
 //!   venv with the client.
+//! * `apache`: the Apache NameServer and Broker (5.3.3 and 4.9.7) from Maven Central
+//!   ([`ApacheNamesrv`], [`ApacheBroker`], [`ApacheCluster`]); `maven`: building the Java
+//!   projects ([`maven_build`]); `java_client`: the Java client driver, `mqadmin` and the
+//!   Spring Boot example's applications.
 //!
 //! Everything is cleaned up on drop, also when a test panics: child processes are killed
 //! and temporary directories removed. A panicking test gets the broker's log on stderr.
@@ -20,16 +24,22 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
 use std::thread;
 use std::time::{Duration, Instant};
 
+mod apache;
 mod broker;
 mod cpp;
-mod java;
+mod java_client;
+mod maven;
 // Each test binary uses part of the harness.
+#[allow(unused_imports)]
+pub use apache::*;
 #[allow(unused_imports)]
 pub use broker::*;
 #[allow(unused_imports)]
 pub use cpp::*;
 #[allow(unused_imports)]
-pub use java::*;
+pub use java_client::*;
+#[allow(unused_imports)]
+pub use maven::*;
 
 /// How long a broker may take from spawn to "registered with the name server".
 pub const BROKER_START_DEADLINE: Duration = Duration::from_secs(20);

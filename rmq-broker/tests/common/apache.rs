@@ -1,32 +1,20 @@
-//! The reference implementation as a test oracle: the Apache RocketMQ NameServer and Broker
-//! (5.3.3, and 4.9.7 for the 4.x line), `mqadmin`, and a driver over the official Java client,
-//! all resolved from Maven Central by the small Maven projects under `tests/java/`.
+//! The real Apache RocketMQ NameServer and Broker (5.3.3, and 4.9.7 for the 4.x line) as the
+//! test oracle.
 //!
-//! * [`maven_build`] compiles a Maven project and returns its runtime class path; it runs Maven
-//!   only when the project's files changed since the last build (a fingerprint next to the
-//!   output), one build at a time across test binaries (a file lock).
-//! * [`ApacheNamesrv`] / [`ApacheBroker`] start the real servers on 127.0.0.1 with free ports,
-//!   small heaps, 100 MiB commit-log segments and a temporary store, through
-//!   `rmq.harness.Launch` (tests/java/apache): the JVM stops the server, removes its work
-//!   directory and exits when its stdin closes, so a server also ends with the test binary that
-//!   started it, however that ends.
-//! * [`ApacheCluster`] is a NameServer + one Broker; a test binary keeps one in a `OnceLock`
-//!   to share it between its tests (it then stops when the binary exits).
-//! * [`java_client`] / [`java_client_spawn`] run the Java client driver (tests/java/client),
-//!   whose command line and JSON lines follow the C++ driver's.
-//! * [`mqadmin`] runs `MQAdminStartup` from rocketmq-tools.
+//! [`ApacheNamesrv`] / [`ApacheBroker`] start them on 127.0.0.1 with free ports, small heaps,
+//! 100 MiB commit-log segments and a temporary store, through `rmq.harness.Launch`
+//! (tests/java/apache): the JVM stops the server, removes its work directory and exits when its
+//! stdin closes, so a server also ends with the test binary that started it, however that ends.
+//! [`ApacheCluster`] is a NameServer + one Broker; a test binary keeps one in a `OnceLock` to
+//! share it between its tests (it then stops when the binary exits).
 
-use std::collections::hash_map::DefaultHasher;
-use std::fs::{self, File};
-use std::hash::{Hash, Hasher};
+use std::fs;
 use std::io::Write;
 use std::net::{Ipv4Addr, SocketAddrV4, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-
-use serde_json::Value;
 
 use super::*;
 
@@ -52,164 +40,6 @@ impl ApacheVersion {
             ApacheVersion::V4 => "4.9.7",
         }
     }
-}
-
-// ----------------------------------------------------------------------------- maven
-
-/// A compiled Maven project: its classes and its runtime class path.
-#[derive(Debug, Clone)]
-pub struct MavenBuild {
-    /// `classes:dep.jar:dep.jar...`, ready for `java -cp`, per module (in the order asked).
-    pub classpaths: Vec<String>,
-}
-
-impl MavenBuild {
-    /// The class path of the (first) module.
-    pub fn classpath(&self) -> &str {
-        &self.classpaths[0]
-    }
-}
-
-/// The `java` launcher: `$JAVA_HOME/bin/java` when set, else `java` on the PATH.
-pub fn java_binary() -> PathBuf {
-    env_path("JAVA_HOME")
-        .map(|h| h.join("bin").join("java"))
-        .filter(|p| p.exists())
-        .unwrap_or_else(|| PathBuf::from("java"))
-}
-
-/// `tests/java/<name>` of the workspace.
-pub fn java_project(name: &str) -> PathBuf {
-    workspace_root().join("tests").join("java").join(name)
-}
-
-fn fingerprint(project: &Path, extra_args: &[&str]) -> String {
-    fn walk(dir: &Path, files: &mut Vec<PathBuf>) {
-        let Ok(entries) = fs::read_dir(dir) else {
-            return;
-        };
-        for e in entries.flatten() {
-            let p = e.path();
-            let name = e.file_name();
-            if name == "target" || name.to_string_lossy().starts_with('.') {
-                continue;
-            }
-            if p.is_dir() {
-                walk(&p, files);
-            } else {
-                files.push(p);
-            }
-        }
-    }
-    let mut files = Vec::new();
-    walk(project, &mut files);
-    files.sort();
-    let mut h = DefaultHasher::new();
-    extra_args.hash(&mut h);
-    for f in &files {
-        f.hash(&mut h);
-        fs::read(f).unwrap_or_default().hash(&mut h);
-    }
-    format!("{:016x}", h.finish())
-}
-
-/// Compiles the Maven project in `project` (`mvn compile dependency:build-classpath`), each of
-/// `modules` (`"."` for a single-module project) into `<module>/<target_dir>`, and returns their
-/// class paths. Maven runs only when a file of the project changed since the last successful
-/// build; builds are serialized by a lock file. `extra_args` go to Maven (e.g.
-/// `-Drocketmq.version=4.9.7`). Panics with Maven's output when the build fails.
-pub fn maven_build(
-    project: &Path,
-    target_dir: &str,
-    extra_args: &[&str],
-    modules: &[&str],
-) -> MavenBuild {
-    let out = project.join(target_dir);
-    fs::create_dir_all(&out).unwrap_or_else(|e| panic!("create {}: {e}", out.display()));
-    let lock_path = out.join(".rmq-build.lock");
-    let lock =
-        File::create(&lock_path).unwrap_or_else(|e| panic!("create {}: {e}", lock_path.display()));
-    lock.lock()
-        .unwrap_or_else(|e| panic!("lock {}: {e}", lock_path.display()));
-    let stamp_path = out.join("rmq-fingerprint");
-    let module_out = |m: &str| project.join(m).join(target_dir);
-    let print = fingerprint(project, extra_args);
-    let fresh = fs::read_to_string(&stamp_path).is_ok_and(|s| s.trim() == print)
-        && modules.iter().all(|m| {
-            module_out(m).join("classpath.txt").exists() && module_out(m).join("classes").exists()
-        });
-    if !fresh {
-        let _ = fs::remove_file(&stamp_path);
-        let started = Instant::now();
-        let output = Command::new("mvn")
-            .current_dir(project)
-            .args(["-B", "-q", "-Dstyle.color=never"])
-            .args(extra_args)
-            .args([
-                "compile",
-                "dependency:build-classpath",
-                "-Dmdep.includeScope=runtime",
-            ])
-            // relative: each module writes its own
-            .arg(format!("-Dmdep.outputFile={target_dir}/classpath.txt"))
-            .stdin(Stdio::null())
-            .output()
-            .unwrap_or_else(|e| panic!("cannot run mvn (is Maven installed?): {e}"));
-        assert!(
-            output.status.success(),
-            "mvn compile in {} failed ({}):\n{}\n{}",
-            project.display(),
-            output.status,
-            tail(&String::from_utf8_lossy(&output.stdout), 80),
-            tail(&String::from_utf8_lossy(&output.stderr), 40),
-        );
-        eprintln!(
-            "built {} {} in {:.1?}",
-            project.display(),
-            extra_args.join(" "),
-            started.elapsed()
-        );
-        fs::write(&stamp_path, &print).expect("write the build fingerprint");
-    }
-    let classpaths = modules
-        .iter()
-        .map(|m| {
-            let dir = module_out(m);
-            let cp = dir.join("classpath.txt");
-            let deps =
-                fs::read_to_string(&cp).unwrap_or_else(|e| panic!("read {}: {e}", cp.display()));
-            format!("{}:{}", dir.join("classes").display(), deps.trim())
-        })
-        .collect();
-    MavenBuild { classpaths }
-}
-
-/// The launcher project (servers + mqadmin) of `version`, built once per test binary.
-fn apache_build(version: ApacheVersion) -> MavenBuild {
-    static V5: OnceLock<MavenBuild> = OnceLock::new();
-    static V4: OnceLock<MavenBuild> = OnceLock::new();
-    let cell = match version {
-        ApacheVersion::V5 => &V5,
-        ApacheVersion::V4 => &V4,
-    };
-    cell.get_or_init(|| {
-        let v = version.version();
-        maven_build(
-            &java_project("apache"),
-            &format!("target/{v}"),
-            &[&format!("-Drocketmq.version={v}")],
-            &["."],
-        )
-    })
-    .clone()
-}
-
-/// The Java client driver project, built once per test binary.
-pub fn java_client_build() -> MavenBuild {
-    static BUILD: OnceLock<MavenBuild> = OnceLock::new();
-    BUILD
-        .get_or_init(|| maven_build(&java_project("client"), "target", &[], &["."]))
-        .clone()
 }
 
 // ----------------------------------------------------------------------------- ports
@@ -401,7 +231,7 @@ impl Drop for JavaServer {
 
 /// JVM flags the JDK 17 needs for 4.x (its `MappedFile.clean()` reflects into
 /// `DirectByteBuffer`; apache/rocketmq #3321).
-const JDK17_OPENS_4X: &[&str] = &[
+pub const JDK17_OPENS_4X: &[&str] = &[
     "--add-opens=java.base/java.nio=ALL-UNNAMED",
     "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED",
     "--add-opens=java.base/java.lang=ALL-UNNAMED",
@@ -443,7 +273,7 @@ const LOGBACK_4X: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
 </configuration>
 "#;
 
-fn work_dir(prefix: &str) -> PathBuf {
+pub fn work_dir(prefix: &str) -> PathBuf {
     tempfile::Builder::new()
         .prefix(prefix)
         .tempdir()
@@ -703,146 +533,4 @@ impl ApacheCluster {
         self.broker
             .create_topic(&self.namesrv.addr(), topic, queues);
     }
-}
-
-// ----------------------------------------------------------------------------- java client
-
-/// The Java client driver's JVM flags: quick start-up, small heap.
-const CLIENT_JVM: &[&str] = &[
-    "-Xms64m",
-    "-Xmx256m",
-    "-XX:+UseSerialGC",
-    "-XX:TieredStopAtLevel=1",
-    "-Xss512k",
-];
-
-/// Runs the Java client driver (`rmq.driver.JavaClient`, tests/java/client) to completion.
-pub fn java_client(args: &[&str]) -> CppRun {
-    java_client_spawn(args).join()
-}
-
-/// Starts the Java client driver in the background.
-pub fn java_client_spawn(args: &[&str]) -> CppChild {
-    let build = java_client_build();
-    let logs = std::env::temp_dir().join("rmq-java-client");
-    let mut cmd = Command::new(java_binary());
-    cmd.args(CLIENT_JVM)
-        .arg(format!("-Drocketmq.client.logRoot={}", logs.display()))
-        .arg("-Drocketmq.client.logLevel=WARN")
-        .arg("-cp")
-        .arg(build.classpath())
-        .arg("rmq.driver.JavaClient");
-    spawn_driver(cmd, "JavaClient", args)
-}
-
-/// Runs `mqadmin` sub-commands of rocketmq-tools `version` one after another in one JVM
-/// (`rmq.harness.MqadminBatch` → `MQAdminStartup.main0`, what the `mqadmin` script runs);
-/// returns each command's output (stdout and stderr, without logback's status lines).
-pub fn mqadmin(version: ApacheVersion, commands: &[Vec<String>]) -> Vec<String> {
-    let build = apache_build(version);
-    let home = work_dir("rmq-mqadmin-");
-    let mut cmd = Command::new(java_binary());
-    cmd.args(CLIENT_JVM)
-        .arg(format!("-Duser.home={}", home.display()))
-        .arg(format!(
-            "-Drocketmq.client.logRoot={}",
-            home.join("logs").display()
-        ));
-    if version == ApacheVersion::V4 {
-        cmd.args(JDK17_OPENS_4X);
-    }
-    let mut args: Vec<String> = Vec::new();
-    for (i, c) in commands.iter().enumerate() {
-        if i > 0 {
-            args.push("--next".into());
-        }
-        args.extend(c.iter().cloned());
-    }
-    let out = cmd
-        .arg("-cp")
-        .arg(build.classpath())
-        .arg("rmq.harness.MqadminBatch")
-        .args(&args)
-        .env("ROCKETMQ_HOME", &home)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run mqadmin: {e}"));
-    let _ = fs::remove_dir_all(&home);
-    let text = String::from_utf8_lossy(&out.stdout);
-    let mut outputs: Vec<String> = Vec::new();
-    for line in text.lines() {
-        if line.starts_with("===RMQ_MQADMIN=== ") {
-            outputs.push(String::new());
-        } else if line.contains(" |-INFO in ") || line.contains(" |-WARN in ") {
-            continue;
-        } else if let Some(o) = outputs.last_mut() {
-            o.push_str(line);
-            o.push('\n');
-        }
-    }
-    assert!(
-        out.status.success() && outputs.len() == commands.len() + 1,
-        "mqadmin batch failed ({}):\n{text}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    outputs.pop();
-    outputs
-}
-
-/// A JSON line of a driver: `value[key]` as a string (empty when absent).
-pub fn s<'a>(value: &'a Value, key: &str) -> &'a str {
-    value[key].as_str().unwrap_or("")
-}
-
-// ----------------------------------------------------------------------------- spring boot
-
-/// The Spring Boot example (`examples/spring-boot`: rocketmq-spring-boot-starter 2.3.5), built
-/// once per test binary; class paths of its `producer` and `consumer` modules.
-pub fn spring_boot_build() -> MavenBuild {
-    static BUILD: OnceLock<MavenBuild> = OnceLock::new();
-    BUILD
-        .get_or_init(|| {
-            maven_build(
-                &workspace_root().join("examples").join("spring-boot"),
-                "target",
-                &[],
-                &["producer", "consumer"],
-            )
-        })
-        .clone()
-}
-
-/// Starts a module of the Spring Boot example (`"producer"` or `"consumer"`) with
-/// `--key=value` arguments; its stdout is JSON lines (the consumer prints `{"ready": true}`,
-/// then one line per message; the producer one line per send and a summary).
-pub fn spring_app(module: &str, args: &[&str]) -> CppChild {
-    let build = spring_boot_build();
-    let (cp, main) = match module {
-        "producer" => (
-            &build.classpaths[0],
-            "com.example.rmq.producer.ProducerApplication",
-        ),
-        "consumer" => (
-            &build.classpaths[1],
-            "com.example.rmq.consumer.ConsumerApplication",
-        ),
-        other => panic!("no Spring Boot module {other}"),
-    };
-    let home = std::env::temp_dir().join("rmq-spring-boot-home");
-    let mut cmd = Command::new(java_binary());
-    cmd.args(CLIENT_JVM)
-        .arg(format!("-Duser.home={}", home.display()))
-        .arg("-cp")
-        .arg(cp)
-        .arg(main);
-    spawn_driver(
-        cmd,
-        if module == "producer" {
-            "spring-boot producer"
-        } else {
-            "spring-boot consumer"
-        },
-        args,
-    )
 }
