@@ -18,6 +18,7 @@ import org.apache.rocketmq.client.consumer.listener.ConsumeConcurrentlyStatus;
 import org.apache.rocketmq.client.consumer.listener.ConsumeOrderlyStatus;
 import org.apache.rocketmq.client.consumer.listener.MessageListenerConcurrently;
 import org.apache.rocketmq.client.consumer.listener.MessageListenerOrderly;
+import org.apache.rocketmq.client.exception.MQClientException;
 import org.apache.rocketmq.client.producer.DefaultMQProducer;
 import org.apache.rocketmq.client.producer.SendCallback;
 import org.apache.rocketmq.client.producer.SendResult;
@@ -79,7 +80,11 @@ public final class JavaClient {
                 default: finish(Json.obj("summary", true, "error", "unknown command " + a.cmd, "_exit", 2));
             }
         } catch (Throwable t) {
-            finish(Json.obj("summary", true, "cmd", a.cmd, "error", t.toString(), "_exit", 2));
+            StringBuilder chain = new StringBuilder(t.toString());
+            for (Throwable c = t.getCause(); c != null && c != c.getCause(); c = c.getCause()) {
+                chain.append(" <- caused by: ").append(c);
+            }
+            finish(Json.obj("summary", true, "cmd", a.cmd, "error", chain.toString(), "_exit", 2));
         }
     }
 
@@ -146,6 +151,10 @@ public final class JavaClient {
         DefaultMQPushConsumer c = new DefaultMQPushConsumer(group);
         configure(c, a);
         c.setMessageModel(a.on("broadcast") ? MessageModel.BROADCASTING : MessageModel.CLUSTERING);
+        // The listener counts a delivery before it returns; shutdown must wait for that return
+        // to be processed (a RECONSUME_LATER's send-back, an offset update), or the last
+        // delivery's outcome is lost with the process.
+        c.setAwaitTerminationMillisWhenShutdown(10_000);
         c.setConsumeFromWhere(a.on("from-first") ? ConsumeFromWhere.CONSUME_FROM_FIRST_OFFSET
             : ConsumeFromWhere.CONSUME_FROM_LAST_OFFSET);
         if (a.integer("threads", 0) > 0) {
@@ -229,9 +238,10 @@ public final class JavaClient {
             c.assign(assigned);
             for (MessageQueue mq : assigned) {
                 if (a.on("seek-begin")) {
-                    c.seekToBegin(mq);
+                    seekRetrying(() -> c.seekToBegin(mq));
                 } else if (a.str("seek", null) != null) {
-                    c.seek(mq, Long.parseLong(a.str("seek", "0")));
+                    long to = Long.parseLong(a.str("seek", "0"));
+                    seekRetrying(() -> c.seek(mq, to));
                 }
             }
         } else {
@@ -269,6 +279,31 @@ public final class JavaClient {
         s.put("polls", polls);
         s.put("committed", committed);
         return s;
+    }
+
+    interface Seek {
+        void run() throws MQClientException;
+    }
+
+    /**
+     * Runs a seek, again if the Java client failed it itself: seek interrupts the queue's pull
+     * task, an interrupted synchronous pull surfaces as RemotingSendRequestException, and the
+     * client then closes the broker channel it shares with the seek's own GET_MIN/MAX_OFFSET
+     * ("Invoke Broker[..] exception" caused by a closed channel). The same happens against the
+     * Java broker; the broker's answers are not involved.
+     */
+    static void seekRetrying(Seek seek) throws Exception {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                seek.run();
+                return;
+            } catch (MQClientException e) {
+                if (attempt == 5 || e.getMessage() == null || !e.getMessage().contains("Invoke Broker")) {
+                    throw e;
+                }
+                Thread.sleep(100L * attempt);
+            }
+        }
     }
 
     /** A Message with the driver's body, tag, keys and user properties. */
