@@ -1,4 +1,5 @@
 pub mod client;
+pub mod clock;
 pub mod config;
 pub mod listener;
 pub mod protocol;

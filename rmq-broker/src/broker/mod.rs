@@ -19,7 +19,9 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
+
+use rmq_core::clock::now_ms;
 
 use rmq_core::protocol::body::{RegisterBrokerBody, PERM_READ, PERM_WRITE};
 use rmq_core::protocol::header::{
@@ -87,14 +89,6 @@ pub struct BrokerInner {
     shutting_down: AtomicBool,
     inflight: AtomicUsize,
     idle: Notify,
-}
-
-/// Milliseconds since the epoch.
-pub fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }
 
 impl BrokerInner {

@@ -1,9 +1,9 @@
 //! Topic configs of this broker (`config/topics.json`), system topics and auto-creation.
 
+use rmq_core::clock::now_ms;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::{Mutex, RwLock};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use rmq_core::protocol::body::{
     DataVersion, TopicConfig, TopicConfigSerializeWrapper, PERM_INHERIT, PERM_READ, PERM_WRITE,
@@ -15,8 +15,7 @@ use crate::error::BrokerError;
 
 /// The auto-create template topic.
 pub const AUTO_CREATE_TOPIC_KEY_TOPIC: &str = "TBW102";
-/// Delay levels park messages here.
-pub const SCHEDULE_TOPIC: &str = "SCHEDULE_TOPIC_XXXX";
+pub use crate::store::SCHEDULE_TOPIC;
 /// Transaction half messages.
 pub const TRANS_HALF_TOPIC: &str = "RMQ_SYS_TRANS_HALF_TOPIC";
 /// Transaction op records.
@@ -72,13 +71,6 @@ pub fn retry_topic(group: &str) -> String {
 /// The dead-letter topic of a group.
 pub fn dlq_topic(group: &str) -> String {
     format!("{DLQ_GROUP_TOPIC_PREFIX}{group}")
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }
 
 #[derive(Debug)]

@@ -97,7 +97,7 @@ pub fn spawn_housekeeping(
                 }
                 if last_clean.elapsed() >= clean_every {
                     last_clean = std::time::Instant::now();
-                    delete_expired_files(&inner, super::now_ms(), false);
+                    delete_expired_files(&inner, rmq_core::clock::now_ms(), false);
                 }
             }
         })

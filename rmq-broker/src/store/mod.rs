@@ -73,13 +73,6 @@ use index::IndexService;
 use mapped_file_queue::MappedFileQueue;
 use warm::{WarmMode, WarmSignal};
 
-/// Milliseconds since the Unix epoch.
-pub(crate) fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
-}
-
 /// State shared with the background threads.
 pub(crate) struct StoreInner {
     config: StoreConfig,
@@ -169,7 +162,7 @@ impl StoreInner {
         let cp = Checkpoint {
             commit_log_flushed_offset: flushed,
             logics_offset: logics,
-            timestamp: now_ms(),
+            timestamp: rmq_core::clock::now_ms(),
             clean_shutdown: clean && logics == flushed,
         };
         let mut last = self

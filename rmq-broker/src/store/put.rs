@@ -13,7 +13,8 @@ use super::config::FlushDiskType;
 use super::dispatch::{self, DispatchRecord};
 use super::error::StoreError;
 use super::types::{AppendedMessage, MessageInner, PutMessageResult, PutMessageStatus};
-use super::{now_ms, StoreInner};
+use super::StoreInner;
+use rmq_core::clock::now_ms;
 
 /// Largest topic or properties string a record can carry (i16 length).
 const MAX_SHORT_LEN: usize = i16::MAX as usize;

@@ -31,7 +31,7 @@ impl MessageInner {
             body: body.into(),
             properties: String::new(),
             sys_flag: 0,
-            born_timestamp: super::now_ms(),
+            born_timestamp: rmq_core::clock::now_ms(),
             born_host: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
             reconsume_times: 0,
             prepared_transaction_offset: 0,

@@ -2,7 +2,7 @@
 //! TBW102 auto-create, namespaces, retries on another broker and latency fault tolerance.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
@@ -117,13 +117,6 @@ struct Prepared {
     batch: bool,
     /// `UNIQ_KEY`, or the ids of a batch joined by `,`.
     msg_id: String,
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }
 
 fn check_topic(topic: &str) -> Result<(), ClientError> {
@@ -288,7 +281,7 @@ impl DefaultMqProducer {
             default_topic_queue_nums: self.inner.config.default_topic_queue_nums,
             queue_id: mq.queue_id,
             sys_flag: p.sys_flag,
-            born_timestamp: now_ms(),
+            born_timestamp: crate::clock::now_ms(),
             flag: p.flag,
             properties: Some(p.properties.clone()),
             reconsume_times: Some(0),

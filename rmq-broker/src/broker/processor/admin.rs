@@ -101,7 +101,7 @@ pub fn runtime_info(b: &BrokerInner, req: &RemotingCommand) -> Option<RemotingCo
         t.insert(k.to_owned(), v);
     };
     let uptime = b.started.elapsed();
-    let now = crate::broker::now_ms();
+    let now = rmq_core::clock::now_ms();
     let puts = b.stats.put_total.load(Ordering::Relaxed);
     let gets = b.stats.get_total.load(Ordering::Relaxed);
     let daily = b.stats.roll_day(now);

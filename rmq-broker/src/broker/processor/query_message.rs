@@ -7,7 +7,8 @@ use rmq_core::protocol::header::{
 use rmq_core::protocol::{RemotingCommand, ResponseCode};
 
 use super::header_or_reply;
-use crate::broker::{now_ms, BrokerInner};
+use crate::broker::BrokerInner;
+use rmq_core::clock::now_ms;
 
 /// The stored message at a commit-log offset.
 pub fn view_message_by_id(b: &BrokerInner, req: &RemotingCommand) -> Option<RemotingCommand> {

@@ -117,7 +117,7 @@ impl ConsumerBase {
     /// Subscribes to a user topic (already-wrapped names such as the retry topic pass through).
     pub(super) fn subscribe(&self, topic: &str, selector: &MessageSelector) {
         let wire = self.wrap(topic);
-        let sub = selector.subscription(&wire, super::now_ms());
+        let sub = selector.subscription(&wire, crate::clock::now_ms());
         self.subscriptions
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -485,7 +485,7 @@ impl ConsumerBase {
                     self.consume_timestamp
                 } else {
                     // Java's default: half an hour ago.
-                    super::now_ms() - 30 * 60 * 1000
+                    crate::clock::now_ms() - 30 * 60 * 1000
                 };
                 self.queue_offset(RequestCode::SearchOffsetByTimestamp, mq, Some(ts))
                     .await?

@@ -13,7 +13,8 @@ use futures_util::FutureExt;
 use super::process_queue::ProcessQueue;
 use super::pull_loop::pause;
 use super::push::{Listener, PushInner};
-use super::{now_ms, panic_text, ConsumeConcurrentlyStatus};
+use super::{panic_text, ConsumeConcurrentlyStatus};
+use crate::clock::now_ms;
 use crate::protocol::body::{MessageModel, MessageQueue};
 use crate::protocol::message::{keys, MessageExt};
 

@@ -17,8 +17,9 @@ use super::base::{readable_queues, BaseConfig, ConsumerBase};
 use super::lite_pull_task::service_loop;
 use super::process_queue::ProcessQueue;
 use super::registry::ConsumerInner;
-use super::{now_ms, AllocateStrategy, MessageSelector};
+use super::{AllocateStrategy, MessageSelector};
 use crate::client::{ClientConfig, ClientError};
+use crate::clock::now_ms;
 use crate::protocol::body::{
     ConsumeFromWhere, ConsumeType, ConsumerRunningInfo, MessageModel, MessageQueue,
 };

@@ -271,7 +271,7 @@ async fn pull_task(
     let cancel = pq.token().clone();
     let group = inner.config.consumer_group.clone();
     let c = &inner.config;
-    let assign_sub = SubscriptionData::from_expression(&mq.topic, "*", super::now_ms());
+    let assign_sub = SubscriptionData::from_expression(&mq.topic, "*", crate::clock::now_ms());
     let mut flow_controlled: u64 = 0;
     let mut refusals = Refusals::default();
     while !cancel.is_cancelled() {

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use super::now_ms;
+use crate::clock::now_ms;
 use crate::protocol::body::ProcessQueueInfo;
 use crate::protocol::message::MessageExt;
 

@@ -21,10 +21,11 @@ use super::process_queue::ProcessQueue;
 use super::pull_loop::pull_loop;
 use super::registry::{BoxFuture, ConsumerInner};
 use super::{
-    now_ms, panic_text, ConsumeConcurrentlyStatus, ConsumeOrderlyStatus, ConsumerConfig,
+    panic_text, ConsumeConcurrentlyStatus, ConsumeOrderlyStatus, ConsumerConfig,
     MessageListenerConcurrently, MessageListenerOrderly, MessageSelector,
 };
 use crate::client::{ClientConfig, ClientError};
+use crate::clock::now_ms;
 use crate::protocol::body::{
     CmResult, ConsumeMessageDirectlyResult, ConsumeType, ConsumerRunningInfo, MessageModel,
     MessageQueue, PROP_CONSUME_ORDERLY, PROP_THREADPOOL_CORE_SIZE,

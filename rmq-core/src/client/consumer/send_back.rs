@@ -8,10 +8,10 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
-use super::now_ms;
 use super::offset_store::broker_of;
 use super::push::PushInner;
 use crate::client::ClientError;
+use crate::clock::now_ms;
 use crate::protocol::body::{MessageQueue, PERM_WRITE};
 use crate::protocol::header::{
     ConsumerSendMsgBackRequestHeader, SendMessageRequestHeader, SendMessageRequestHeaderV2,

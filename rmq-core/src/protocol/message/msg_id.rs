@@ -94,10 +94,7 @@ static COUNTER: AtomicU16 = AtomicU16::new(0);
 
 /// A new client message id (`UNIQ_KEY`): 32 uppercase hex chars, unique per process.
 pub fn new_uniq_id() -> String {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0);
+    let now = crate::clock::now_ms();
     let mut b = [0u8; 16];
     b[..10].copy_from_slice(&prefix().bytes);
     b[10..14].copy_from_slice(&(millis_since_month_start(now) as u32).to_be_bytes());
