@@ -445,12 +445,7 @@ impl DefaultMqProducer {
         info: &TopicPublishInfo,
         timeout: Duration,
     ) -> Result<SendResult, ClientError> {
-        let addr = info
-            .master(&mq.broker_name)
-            .ok_or_else(|| ClientError::NoRoute {
-                topic: p.topic.clone(),
-                reason: format!("no master for broker {}", mq.broker_name),
-            })?;
+        let addr = info.master_of(&p.topic, mq)?;
         let req = self.request(p, mq);
         let resp = self
             .inner

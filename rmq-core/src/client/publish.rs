@@ -34,6 +34,15 @@ impl TopicPublishInfo {
             .find(|(b, _)| b == broker_name)
             .map(|(_, a)| a.as_str())
     }
+
+    /// The master address of `mq`'s broker, or NoRoute naming the topic and the broker.
+    pub fn master_of(&self, topic: &str, mq: &MessageQueue) -> Result<&str, ClientError> {
+        self.master(&mq.broker_name)
+            .ok_or_else(|| ClientError::NoRoute {
+                topic: topic.to_owned(),
+                reason: format!("no master for broker {}", mq.broker_name),
+            })
+    }
 }
 
 /// Java's `topicRouteData2TopicPublishInfo`: the writable queues of brokers with a master,

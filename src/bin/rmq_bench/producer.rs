@@ -43,29 +43,24 @@ impl Load {
     }
 
     /// Time between two sends of one task at `--rate`.
-    fn pace(&self) -> Option<Duration> {
-        let rate = self.args.rate.filter(|r| *r > 0)?;
-        Some(Duration::from_secs_f64(
-            self.args.threads.max(1) as f64 / rate as f64,
-        ))
+    /// A pacer for one of the `--threads` tasks: `--rate` spread over them, or no pacing.
+    fn pacer(&self) -> Pacer {
+        let pace = self
+            .args
+            .rate
+            .filter(|r| *r > 0)
+            .map(|rate| Duration::from_secs_f64(self.args.threads.max(1) as f64 / rate as f64));
+        Pacer {
+            pace,
+            next: Instant::now(),
+        }
     }
 
     /// One task of sync, oneway or batch sends, one after the other.
     async fn sequential(self: Arc<Self>) -> Samples {
         let mut samples = Samples::with_capacity(1 << 16);
-        let pace = self.pace();
-        let mut next = Instant::now();
-        loop {
-            let now = Instant::now();
-            if now >= self.window.end {
-                break;
-            }
-            if let Some(pace) = pace {
-                if next > now {
-                    tokio::time::sleep_until(next.into()).await;
-                }
-                next += pace;
-            }
+        let mut pacer = self.pacer();
+        while pacer.tick(self.window.end).await {
             let begin = Instant::now();
             let r: Result<u64, ClientError> = match self.args.mode {
                 Mode::Sync | Mode::Async => self.producer.send(&self.message()).await.map(|_| 1),
@@ -98,21 +93,13 @@ impl Load {
     /// One task issuing async sends, at most `--in-flight` outstanding over all tasks; a
     /// send's callback records it and gives its permit back.
     async fn issue_async(self: Arc<Self>, permits: Arc<Semaphore>, samples: Arc<Mutex<Samples>>) {
-        let pace = self.pace();
-        let mut next = Instant::now();
+        let mut pacer = self.pacer();
         loop {
             let Ok(permit) = permits.clone().acquire_owned().await else {
                 break;
             };
-            let now = Instant::now();
-            if now >= self.window.end {
+            if !pacer.tick(self.window.end).await {
                 break;
-            }
-            if let Some(pace) = pace {
-                if next > now {
-                    tokio::time::sleep_until(next.into()).await;
-                }
-                next += pace;
             }
             self.clone().send_async(permit, samples.clone());
         }
@@ -251,4 +238,27 @@ pub async fn run(args: ProducerArgs) -> Result<(), ClientError> {
     );
     producer.instance().remoting().close_all().await;
     Ok(())
+}
+
+/// Paces one sending task at its share of `--rate` and tells when the window has closed.
+struct Pacer {
+    pace: Option<Duration>,
+    next: Instant,
+}
+
+impl Pacer {
+    /// Waits for the task's next slot; false once `end` has passed.
+    async fn tick(&mut self, end: Instant) -> bool {
+        let now = Instant::now();
+        if now >= end {
+            return false;
+        }
+        if let Some(pace) = self.pace {
+            if self.next > now {
+                tokio::time::sleep_until(self.next.into()).await;
+            }
+            self.next += pace;
+        }
+        true
+    }
 }

@@ -111,12 +111,7 @@ impl DefaultMqProducer {
             None => fault.select(&info.queues, &info.counter, None),
         };
         let mq = &info.queues[index];
-        let addr = info
-            .master(&mq.broker_name)
-            .ok_or_else(|| ClientError::NoRoute {
-                topic: p.topic.clone(),
-                reason: format!("no master for broker {}", mq.broker_name),
-            })?;
+        let addr = info.master_of(&p.topic, mq)?;
         let req = self.request(&p, mq);
         let begin = Instant::now();
         let r = self
