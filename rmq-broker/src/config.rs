@@ -7,7 +7,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::path::{Path, PathBuf};
 
 use crate::error::ConfigError;
-use crate::store::{FlushDiskType, StoreConfig};
+use crate::store::{parse_delay_levels, FlushDiskType, StoreConfig};
 
 /// The broker's role. Only masters are built; `SLAVE` is refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -284,8 +284,7 @@ impl BrokerConfig {
                 self.auto_create_subscription_group = parse_bool(v).map_err(e)?
             }
             "messageDelayLevel" => {
-                crate::broker::schedule::parse_delay_levels(v)
-                    .map_err(|_| "delays like `1s 5s 1m 2h`".to_owned())?;
+                parse_delay_levels(v).map_err(|e| format!("delays like `1s 5s 1m 2h` ({e})"))?;
                 self.message_delay_level = v.to_owned();
             }
             "maxMessageSize" => self.max_message_size = parse_num(v).map_err(e)?,
