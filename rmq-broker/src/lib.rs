@@ -21,5 +21,5 @@ pub mod store;
 pub use broker::Broker;
 pub use config::{BrokerConfig, BrokerRole};
 pub use embedded::{EmbeddedBroker, EmbeddedConfig};
-pub use error::{BrokerError, ConfigError};
+pub use error::{BrokerError, ConfigError, InvalidValue};
 pub use namesrv::NameServer;

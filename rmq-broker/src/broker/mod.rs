@@ -310,7 +310,7 @@ impl Broker {
             source,
         })?;
         let store_host = SocketAddr::new(config.broker_ip1, local.port());
-        let mut store_cfg = config.store_config();
+        let mut store_cfg = config.store.clone();
         store_cfg.store_host = store_host;
         let store = Arc::new(MessageStore::open(store_cfg)?);
         let (arrival_tx, arrival_rx) = mpsc::unbounded_channel();

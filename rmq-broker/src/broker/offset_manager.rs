@@ -31,7 +31,7 @@ fn key(topic: &str, group: &str) -> String {
 impl ConsumerOffsetManager {
     /// Loads the table.
     pub fn load(cfg: &BrokerConfig) -> Result<Self, BrokerError> {
-        let path = persist::config_dir(&cfg.store_path_root_dir).join("consumerOffset.json");
+        let path = persist::config_dir(&cfg.store.store_path_root_dir).join("consumerOffset.json");
         let w: Wrapper = persist::load(&path)?.unwrap_or_default();
         Ok(ConsumerOffsetManager {
             path,

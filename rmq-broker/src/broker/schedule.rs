@@ -35,10 +35,10 @@ pub struct ScheduleMessageService {
 impl ScheduleMessageService {
     /// Loads the level table and the progress file.
     pub fn load(cfg: &BrokerConfig) -> Result<Self, BrokerError> {
-        let path = persist::config_dir(&cfg.store_path_root_dir).join("delayOffset.json");
+        let path = persist::config_dir(&cfg.store.store_path_root_dir).join("delayOffset.json");
         let w: Wrapper = persist::load(&path)?.unwrap_or_default();
-        let levels = parse_delay_levels(&cfg.message_delay_level)
-            .map_err(|e| e.in_value(&cfg.message_delay_level))?
+        let levels = parse_delay_levels(&cfg.store.message_delay_level)
+            .map_err(|e| e.in_value(&cfg.store.message_delay_level))?
             .into_iter()
             .map(|ms| Duration::from_millis(ms.unsigned_abs()))
             .collect();
