@@ -15,6 +15,7 @@ pub mod broker;
 pub mod config;
 mod embedded;
 mod error;
+mod listen;
 pub mod namesrv;
 pub mod store;
 

@@ -149,41 +149,6 @@ fn namesrv_and_broker_processes_register_and_unregister() {
     assert!(ns.terminate().success(), "namesrv exits 0 on SIGTERM");
 }
 
-#[test]
-fn invalid_config_names_key_value_file_and_line() {
-    let dir = tempfile::tempdir().unwrap();
-    let conf = dir.path().join("bad.conf");
-    std::fs::write(
-        &conf,
-        "brokerName = b\nlistenPort = 0\nflushDiskType = SOMETIMES\n",
-    )
-    .unwrap();
-    let out = Command::new(BIN)
-        .args([
-            "standalone",
-            "-c",
-            conf.to_str().unwrap(),
-            "--namesrv-port",
-            "0",
-        ])
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains("flushDiskType") && err.contains("SOMETIMES") && err.contains("bad.conf:3"),
-        "{err}"
-    );
-
-    std::fs::write(&conf, "brokerRole = SLAVE\n").unwrap();
-    let out = Command::new(BIN)
-        .args(["broker", "-c", conf.to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("SLAVE is not supported"));
-}
-
 /// Runs `rmq-broker standalone -c <conf>` to its exit; the exit status and the standard error.
 fn standalone_exit(conf: &std::path::Path) -> (std::process::ExitStatus, String) {
     let out = Command::new(BIN)
@@ -200,6 +165,31 @@ fn standalone_exit(conf: &std::path::Path) -> (std::process::ExitStatus, String)
         out.status,
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
+}
+
+#[test]
+fn invalid_config_names_key_value_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("bad.conf");
+    std::fs::write(
+        &conf,
+        "brokerName = b\nlistenPort = 0\nflushDiskType = SOMETIMES\n",
+    )
+    .unwrap();
+    let (status, err) = standalone_exit(&conf);
+    assert!(!status.success());
+    assert!(
+        err.contains("flushDiskType") && err.contains("SOMETIMES") && err.contains("bad.conf:3"),
+        "{err}"
+    );
+
+    std::fs::write(&conf, "brokerRole = SLAVE\n").unwrap();
+    let out = Command::new(BIN)
+        .args(["broker", "-c", conf.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("SLAVE is not supported"));
 }
 
 #[test]

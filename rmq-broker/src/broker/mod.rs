@@ -25,7 +25,6 @@ use rmq_core::clock::now_ms;
 use rmq_core::protocol::header::NotifyConsumerIdsChangedRequestHeader;
 use rmq_core::protocol::{RemotingCommand, RequestCode};
 use rmq_core::remoting::{serve, Channel, RequestHandler, ServerHandle};
-use tokio::net::TcpListener;
 use tokio::sync::{mpsc, Notify};
 use tokio::task::JoinHandle;
 
@@ -171,16 +170,7 @@ impl Broker {
             IpAddr::V4(Ipv4Addr::UNSPECIFIED)
         };
         let bind = SocketAddr::new(bind_ip, config.listen_port);
-        let listener = TcpListener::bind(bind)
-            .await
-            .map_err(|source| BrokerError::Bind {
-                addr: bind.to_string(),
-                source,
-            })?;
-        let local = listener.local_addr().map_err(|source| BrokerError::Bind {
-            addr: bind.to_string(),
-            source,
-        })?;
+        let (listener, local) = crate::listen::listen(bind).await?;
         let store_host = SocketAddr::new(config.broker_ip1, local.port());
         let mut store_cfg = config.store.clone();
         store_cfg.store_host = store_host;

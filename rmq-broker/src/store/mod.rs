@@ -222,13 +222,7 @@ impl MessageStore {
         std::fs::create_dir_all(&root)
             .map_err(|e| StoreError::io("create directory", &root, None, e))?;
         let lock_path = root.join("lock");
-        let lock_file = File::options()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&lock_path)
-            .map_err(|e| StoreError::io("open", &lock_path, None, e))?;
+        let lock_file = sys::open_rw(&lock_path, true)?;
         match lock_file.try_lock() {
             Ok(()) => {}
             Err(std::fs::TryLockError::WouldBlock) => {
