@@ -114,22 +114,14 @@ pub fn runtime_info(b: &BrokerInner, req: &RemotingCommand) -> Option<RemotingCo
     );
     put("msgPutTotalTodayNow", puts.to_string());
     put("msgGetTotalTodayNow", gets.to_string());
-    put(
-        "msgPutTotalTodayMorning",
-        daily.put_today_morning.to_string(),
-    );
-    put(
-        "msgGetTotalTodayMorning",
-        daily.get_today_morning.to_string(),
-    );
-    put(
-        "msgPutTotalYesterdayMorning",
-        daily.put_yesterday_morning.to_string(),
-    );
-    put(
-        "msgGetTotalYesterdayMorning",
-        daily.get_yesterday_morning.to_string(),
-    );
+    for (key, total) in [
+        ("msgPutTotalTodayMorning", daily.put_today_morning),
+        ("msgGetTotalTodayMorning", daily.get_today_morning),
+        ("msgPutTotalYesterdayMorning", daily.put_yesterday_morning),
+        ("msgGetTotalYesterdayMorning", daily.get_yesterday_morning),
+    ] {
+        put(key, total.to_string());
+    }
     // Java: "<10 s> <1 min> <10 min>"; rmq: the average since start in each slot.
     let put_tps = format!("{:.2}", puts as f64 / secs);
     let get_tps = format!("{:.2}", gets as f64 / secs);
