@@ -100,7 +100,7 @@ async fn flow_control_caps_each_queue_and_everything_is_consumed_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hung_listener_call_is_sent_back_after_consume_timeout() {
     let mut cfg = EmbeddedConfig::default();
-    cfg.broker.message_delay_level = "1s 1s 1s 1s 1s 1s".into();
+    cfg.broker.store.message_delay_level = "1s 1s 1s 1s 1s 1s".into();
     let b = EmbeddedBroker::start_with(cfg).await.unwrap();
     let ns = b.namesrv_addr().to_string();
     let sent = produce(&ns, "cf-timeout", 1, "hang").await;

@@ -23,7 +23,7 @@ use rmq::protocol::{RequestCode, ResponseCode};
 
 fn fast_retries() -> EmbeddedConfig {
     let mut cfg = EmbeddedConfig::default();
-    cfg.broker.message_delay_level = "1s 1s 1s 1s 1s 1s 1s 1s".into();
+    cfg.broker.store.message_delay_level = "1s 1s 1s 1s 1s 1s 1s 1s".into();
     cfg
 }
 

@@ -30,7 +30,7 @@ async fn second_broker(ns: &str, store: &std::path::Path) -> Broker {
     let mut cfg = EmbeddedConfig::default().broker;
     cfg.broker_name = "broker-b".into();
     cfg.namesrv_addr = Some(ns.to_owned());
-    cfg.store_path_root_dir = store.to_path_buf();
+    cfg.store.store_path_root_dir = store.to_path_buf();
     let b = Broker::start(cfg).await.expect("broker-b starts");
     assert!(b.wait_registered(Duration::from_secs(10)).await);
     b

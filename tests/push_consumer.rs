@@ -166,7 +166,7 @@ async fn two_members_split_the_queues() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failing_listener_is_retried_then_dead_lettered() {
     let mut cfg = EmbeddedConfig::default();
-    cfg.broker.message_delay_level = "1s 1s 1s 1s 1s 1s".into();
+    cfg.broker.store.message_delay_level = "1s 1s 1s 1s 1s 1s".into();
     let b = EmbeddedBroker::start_with(cfg).await.unwrap();
     let ns = b.namesrv_addr().to_string();
     let sent = produce(&ns, "pc-fail", 1, "doomed").await;

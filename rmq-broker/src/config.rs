@@ -6,8 +6,8 @@
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::{Path, PathBuf};
 
-use crate::error::ConfigError;
-use crate::store::{FlushDiskType, StoreConfig};
+use crate::error::{ConfigError, InvalidValue};
+use crate::store::{parse_delay_levels, FlushDiskType, StoreConfig};
 
 /// The broker's role. Only masters are built; `SLAVE` is refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,32 +33,19 @@ pub struct BrokerConfig {
     pub listen_port: u16,
     /// `brokerIP1`: the address announced to name servers and written into records.
     pub broker_ip1: IpAddr,
-    /// `storePathRootDir` (~/store).
-    pub store_path_root_dir: PathBuf,
-    /// `deleteWhen` (04).
-    pub delete_when: String,
-    /// `fileReservedTime` in hours (72).
-    pub file_reserved_time: u64,
+    /// The store's keys: `storePathRootDir`, `flushDiskType`, `flushIntervalCommitLog`,
+    /// `syncFlushTimeout`, `mappedFileSizeCommitLog`, `mappedFileSizeConsumeQueue`,
+    /// `maxMessageSize`, `deleteWhen`, `fileReservedTime`, `diskMaxUsedSpaceRatio`,
+    /// `diskSpaceWarningLevelRatio`, `messageDelayLevel` and `warmMapedFileEnable`
+    /// (RocketMQ's defaults, except `warmMapedFileEnable`: true here). Its `store_host` is
+    /// set when the broker starts, from `brokerIP1` and the bound port.
+    pub store: StoreConfig,
     /// `brokerRole` (ASYNC_MASTER).
     pub broker_role: BrokerRole,
-    /// `flushDiskType` (ASYNC_FLUSH).
-    pub flush_disk_type: FlushDiskType,
     /// `autoCreateTopicEnable` (true).
     pub auto_create_topic_enable: bool,
     /// `autoCreateSubscriptionGroup` (true).
     pub auto_create_subscription_group: bool,
-    /// `messageDelayLevel`.
-    pub message_delay_level: String,
-    /// `maxMessageSize` (4194304).
-    pub max_message_size: usize,
-    /// `mappedFileSizeCommitLog` (1 GiB).
-    pub mapped_file_size_commit_log: u64,
-    /// `mappedFileSizeConsumeQueue` (300000 × 20).
-    pub mapped_file_size_consume_queue: u64,
-    /// `diskMaxUsedSpaceRatio` (75).
-    pub disk_max_used_space_ratio: u32,
-    /// `diskSpaceWarningLevelRatio` (0.90): above this disk usage writes are refused.
-    pub disk_space_warning_level_ratio: f64,
     /// `defaultTopicQueueNums` (8).
     pub default_topic_queue_nums: i32,
     /// `brokerPermission` (6).
@@ -69,10 +56,6 @@ pub struct BrokerConfig {
     pub long_polling_enable: bool,
     /// `shortPollingTimeMills` (1000).
     pub short_polling_time_mills: u64,
-    /// `flushIntervalCommitLog` in ms (500).
-    pub flush_interval_commit_log: u64,
-    /// `syncFlushTimeout` in ms (5000).
-    pub sync_flush_timeout: u64,
     /// `traceOn` (true).
     pub trace_on: bool,
     /// `serverWorkerThreads`: threads of the `rmq-broker` binary's runtime, which reads,
@@ -86,17 +69,17 @@ pub struct BrokerConfig {
     pub cluster_topic_enable: bool,
     /// `brokerTopicEnable` (true).
     pub broker_topic_enable: bool,
-    /// `warmMapedFileEnable` (true here; RocketMQ's default is false).
-    pub warm_mapped_file_enable: bool,
     /// `notifyConsumerIdsChangedEnable` (true).
     pub notify_consumer_ids_changed_enable: bool,
     /// `channelExpiredTimeout` in ms (120000).
     pub channel_expired_timeout: u64,
+    /// `serverMaxConnections` (10000): the most client connections the broker's server keeps
+    /// open at once (at least 1).
+    pub server_max_connections: usize,
 }
 
 impl Default for BrokerConfig {
     fn default() -> Self {
-        let home = std::env::var_os("HOME").map_or_else(|| PathBuf::from("."), PathBuf::from);
         BrokerConfig {
             broker_cluster_name: "DefaultCluster".into(),
             broker_name: "broker-a".into(),
@@ -104,35 +87,23 @@ impl Default for BrokerConfig {
             namesrv_addr: std::env::var("NAMESRV_ADDR").ok().filter(|s| !s.is_empty()),
             listen_port: 10911,
             broker_ip1: IpAddr::V4(Ipv4Addr::LOCALHOST),
-            store_path_root_dir: home.join("store"),
-            delete_when: "04".into(),
-            file_reserved_time: 72,
+            store: StoreConfig::default(),
             broker_role: BrokerRole::AsyncMaster,
-            flush_disk_type: FlushDiskType::AsyncFlush,
             auto_create_topic_enable: true,
             auto_create_subscription_group: true,
-            message_delay_level: "1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m 10m 20m 30m 1h 2h"
-                .into(),
-            max_message_size: 4 * 1024 * 1024,
-            mapped_file_size_commit_log: 1024 * 1024 * 1024,
-            mapped_file_size_consume_queue: 300_000 * 20,
-            disk_max_used_space_ratio: 75,
-            disk_space_warning_level_ratio: 0.90,
             default_topic_queue_nums: 8,
             broker_permission: 6,
             register_name_server_period: 30_000,
             long_polling_enable: true,
             short_polling_time_mills: 1000,
-            flush_interval_commit_log: 500,
-            sync_flush_timeout: 5000,
             trace_on: true,
             server_worker_threads: 0,
             region_id: "DefaultRegion".into(),
             cluster_topic_enable: true,
             broker_topic_enable: true,
-            warm_mapped_file_enable: true,
             notify_consumer_ids_changed_enable: true,
             channel_expired_timeout: 120_000,
+            server_max_connections: 10_000,
         }
     }
 }
@@ -210,8 +181,11 @@ impl BrokerConfig {
         Ok(cfg)
     }
 
-    /// Applies Java-properties text; `origin` names the file in errors.
+    /// Applies Java-properties text; `origin` names the file in errors. Every invalid value
+    /// is reported, in file order, in one [`ConfigError::Invalid`]; the valid keys are applied
+    /// either way.
     pub fn apply_properties(&mut self, text: &str, origin: &Path) -> Result<(), ConfigError> {
+        let mut invalid = Vec::new();
         for (line_no, key, value) in parse_properties(text) {
             if let Some(why) = not_honoured(&key, &value) {
                 tracing::warn!(key = %key, value = %value, file = %origin.display(), line = line_no, "broker.conf key not honoured: {why}");
@@ -221,18 +195,20 @@ impl BrokerConfig {
                 Ok(false) => {
                     tracing::warn!(key = %key, file = %origin.display(), line = line_no, "unknown broker.conf key ignored");
                 }
-                Err(expected) => {
-                    return Err(ConfigError::InvalidValue {
-                        key,
-                        value,
-                        path: origin.to_owned(),
-                        line: line_no,
-                        expected,
-                    })
-                }
+                Err(expected) => invalid.push(InvalidValue {
+                    key,
+                    value,
+                    path: origin.to_owned(),
+                    line: line_no,
+                    expected,
+                }),
             }
         }
-        Ok(())
+        if invalid.is_empty() {
+            Ok(())
+        } else {
+            Err(ConfigError::Invalid(invalid))
+        }
     }
 
     /// Sets one key. `Ok(false)` for an unknown key, `Err(expected)` for an invalid value.
@@ -250,16 +226,16 @@ impl BrokerConfig {
             "namesrvAddr" => self.namesrv_addr = Some(v.to_owned()).filter(|s| !s.is_empty()),
             "listenPort" => self.listen_port = parse_num(v).map_err(e)?,
             "brokerIP1" => self.broker_ip1 = v.parse().map_err(|_| "an IP address".to_owned())?,
-            "storePathRootDir" => self.store_path_root_dir = expand_home(v),
+            "storePathRootDir" => self.store.store_path_root_dir = expand_home(v),
             "deleteWhen" => {
                 if v.split(';')
                     .any(|h| h.trim().parse::<u8>().map_or(true, |h| h > 23))
                 {
                     return Err("hours 00..23 separated by ';'".into());
                 }
-                self.delete_when = v.to_owned();
+                self.store.delete_when = v.to_owned();
             }
-            "fileReservedTime" => self.file_reserved_time = parse_num(v).map_err(e)?,
+            "fileReservedTime" => self.store.file_reserved_time_hours = parse_num(v).map_err(e)?,
             "brokerRole" => {
                 self.broker_role = match v {
                     "ASYNC_MASTER" => BrokerRole::AsyncMaster,
@@ -273,7 +249,7 @@ impl BrokerConfig {
                 }
             }
             "flushDiskType" => {
-                self.flush_disk_type = match v {
+                self.store.flush_disk_type = match v {
                     "ASYNC_FLUSH" => FlushDiskType::AsyncFlush,
                     "SYNC_FLUSH" => FlushDiskType::SyncFlush,
                     _ => return Err("ASYNC_FLUSH or SYNC_FLUSH".into()),
@@ -284,36 +260,37 @@ impl BrokerConfig {
                 self.auto_create_subscription_group = parse_bool(v).map_err(e)?
             }
             "messageDelayLevel" => {
-                crate::broker::schedule::parse_delay_levels(v)
-                    .map_err(|_| "delays like `1s 5s 1m 2h`".to_owned())?;
-                self.message_delay_level = v.to_owned();
+                parse_delay_levels(v).map_err(|e| format!("delays like `1s 5s 1m 2h` ({e})"))?;
+                self.store.message_delay_level = v.to_owned();
             }
-            "maxMessageSize" => self.max_message_size = parse_num(v).map_err(e)?,
+            "maxMessageSize" => self.store.max_message_size = parse_num(v).map_err(e)?,
             "mappedFileSizeCommitLog" => {
-                self.mapped_file_size_commit_log = parse_num(v).map_err(e)?;
-                if self.mapped_file_size_commit_log < 4096 {
+                let n: u64 = parse_num(v).map_err(e)?;
+                if n < 4096 {
                     return Err("at least 4096".into());
                 }
+                self.store.mapped_file_size_commit_log = n;
             }
             "mappedFileSizeConsumeQueue" => {
                 let n: u64 = parse_num(v).map_err(e)?;
                 if n < 20 {
                     return Err("at least 20".into());
                 }
-                self.mapped_file_size_consume_queue = n / 20 * 20;
+                self.store.mapped_file_size_consume_queue = n / 20 * 20;
             }
             "diskMaxUsedSpaceRatio" => {
-                self.disk_max_used_space_ratio = parse_num(v).map_err(e)?;
-                if !(10..=95).contains(&self.disk_max_used_space_ratio) {
+                let n: u32 = parse_num(v).map_err(e)?;
+                if !(10..=95).contains(&n) {
                     return Err("a percentage 10..95".into());
                 }
+                self.store.disk_max_used_space_ratio = n;
             }
             "diskSpaceWarningLevelRatio" => {
                 let r: f64 = parse_num(v).map_err(e)?;
                 if !(0.0..=1.0).contains(&r) {
                     return Err("a fraction 0.0..1.0".into());
                 }
-                self.disk_space_warning_level_ratio = r;
+                self.store.disk_space_warning_level_ratio = r;
             }
             "defaultTopicQueueNums" => self.default_topic_queue_nums = parse_num(v).map_err(e)?,
             "brokerPermission" => self.broker_permission = parse_num(v).map_err(e)?,
@@ -323,44 +300,33 @@ impl BrokerConfig {
             }
             "longPollingEnable" => self.long_polling_enable = parse_bool(v).map_err(e)?,
             "shortPollingTimeMills" => self.short_polling_time_mills = parse_num(v).map_err(e)?,
-            "flushIntervalCommitLog" => self.flush_interval_commit_log = parse_num(v).map_err(e)?,
-            "syncFlushTimeout" => self.sync_flush_timeout = parse_num(v).map_err(e)?,
+            "flushIntervalCommitLog" => {
+                self.store.flush_interval_commit_log_ms = parse_num(v).map_err(e)?
+            }
+            "syncFlushTimeout" => self.store.sync_flush_timeout_ms = parse_num(v).map_err(e)?,
             "traceOn" => self.trace_on = parse_bool(v).map_err(e)?,
             "serverWorkerThreads" => self.server_worker_threads = parse_num(v).map_err(e)?,
             "regionId" => self.region_id = v.to_owned(),
             "clusterTopicEnable" => self.cluster_topic_enable = parse_bool(v).map_err(e)?,
             "brokerTopicEnable" => self.broker_topic_enable = parse_bool(v).map_err(e)?,
             "warmMapedFileEnable" | "warmMappedFileEnable" => {
-                self.warm_mapped_file_enable = parse_bool(v).map_err(e)?
+                self.store.warm_mapped_file_enable = parse_bool(v).map_err(e)?
             }
             "notifyConsumerIdsChangedEnable" => {
                 self.notify_consumer_ids_changed_enable = parse_bool(v).map_err(e)?
             }
             "channelExpiredTimeout" => self.channel_expired_timeout = parse_num(v).map_err(e)?,
+            "serverMaxConnections" => {
+                let n: usize = parse_num(v).map_err(e)?;
+                if n == 0 {
+                    return Err("at least 1".into());
+                }
+                self.server_max_connections = n;
+            }
             k if NOT_HONOURED.iter().any(|(n, _, _)| *n == k) => {}
             _ => return Ok(false),
         }
         Ok(true)
-    }
-
-    /// The store settings derived from this config.
-    pub fn store_config(&self) -> StoreConfig {
-        StoreConfig {
-            store_path_root_dir: self.store_path_root_dir.clone(),
-            mapped_file_size_commit_log: self.mapped_file_size_commit_log,
-            mapped_file_size_consume_queue: self.mapped_file_size_consume_queue,
-            flush_disk_type: self.flush_disk_type,
-            flush_interval_commit_log_ms: self.flush_interval_commit_log,
-            sync_flush_timeout_ms: self.sync_flush_timeout,
-            max_message_size: self.max_message_size,
-            delete_when: self.delete_when.clone(),
-            file_reserved_time_hours: self.file_reserved_time,
-            disk_max_used_space_ratio: self.disk_max_used_space_ratio,
-            disk_space_warning_level_ratio: self.disk_space_warning_level_ratio,
-            message_delay_level: self.message_delay_level.clone(),
-            store_host: std::net::SocketAddr::new(self.broker_ip1, self.listen_port),
-            warm_mapped_file_enable: self.warm_mapped_file_enable,
-        }
     }
 
     /// The name server addresses, split on `;`.
@@ -432,13 +398,13 @@ autoCreateTopicEnable=true\nbrokerIP1 = 127.0.0.1\n";
         let mut c = BrokerConfig::default();
         c.apply_properties(SEED, Path::new("broker.conf")).unwrap();
         assert_eq!(c.broker_name, "broker-a");
-        assert_eq!(c.file_reserved_time, 48);
+        assert_eq!(c.store.file_reserved_time_hours, 48);
         assert_eq!(c.broker_role, BrokerRole::AsyncMaster);
-        assert_eq!(c.flush_disk_type, FlushDiskType::AsyncFlush);
+        assert_eq!(c.store.flush_disk_type, FlushDiskType::AsyncFlush);
         assert!(c.auto_create_topic_enable);
         assert_eq!(c.broker_ip1.to_string(), "127.0.0.1");
         assert_eq!(c.listen_port, 10911);
-        assert_eq!(c.max_message_size, 4_194_304);
+        assert_eq!(c.store.max_message_size, 4_194_304);
     }
 
     #[test]
@@ -455,6 +421,100 @@ autoCreateTopicEnable=true\nbrokerIP1 = 127.0.0.1\n";
         assert!(err.contains("SOMETIMES"), "{err}");
         assert!(err.contains("/etc/broker.conf:3"), "{err}");
         assert!(err.contains("ASYNC_FLUSH or SYNC_FLUSH"), "{err}");
+    }
+
+    #[test]
+    fn every_invalid_value_of_a_file_is_reported_together() {
+        let mut c = BrokerConfig::default();
+        let err = c
+            .apply_properties(
+                "listenPort = port\nbrokerName = kept\ntraceOn = maybe\n\ndiskMaxUsedSpaceRatio = 200\n",
+                Path::new("/etc/broker.conf"),
+            )
+            .unwrap_err();
+        let ConfigError::Invalid(all) = &err else {
+            panic!("{err:?}");
+        };
+        let at: Vec<_> = all.iter().map(|v| (v.key.as_str(), v.line)).collect();
+        assert_eq!(
+            at,
+            [
+                ("listenPort", 1),
+                ("traceOn", 3),
+                ("diskMaxUsedSpaceRatio", 5)
+            ]
+        );
+        let text = err.to_string();
+        assert!(text.starts_with("3 invalid values:"), "{text}");
+        for needle in [
+            "/etc/broker.conf:1",
+            "/etc/broker.conf:3",
+            "/etc/broker.conf:5",
+            "\"200\"",
+        ] {
+            assert!(text.contains(needle), "{needle} in {text}");
+        }
+        assert_eq!(c.broker_name, "kept", "valid keys still apply");
+    }
+
+    #[test]
+    fn message_delay_level_with_a_non_ascii_unit_is_an_error_not_a_panic() {
+        let mut c = BrokerConfig::default();
+        let err = c
+            .apply_properties(
+                "brokerName=b\nmessageDelayLevel=1s 5秒\n",
+                Path::new("b.conf"),
+            )
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("messageDelayLevel"), "{err}");
+        assert!(err.contains("1s 5秒"), "{err}");
+        assert!(err.contains("b.conf:2"), "{err}");
+        assert!(c.set("messageDelayLevel", "").is_err());
+        assert_eq!(c.set("messageDelayLevel", "2s 1d"), Ok(true));
+        assert_eq!(c.store.message_delay_level, "2s 1d");
+    }
+
+    #[test]
+    fn server_max_connections_is_a_positive_count() {
+        let mut c = BrokerConfig::default();
+        assert_eq!(c.server_max_connections, 10_000);
+        assert_eq!(c.set("serverMaxConnections", "250"), Ok(true));
+        assert_eq!(c.server_max_connections, 250);
+        assert!(c.set("serverMaxConnections", "0").is_err());
+        assert!(c.set("serverMaxConnections", "-5").is_err());
+        assert!(c.set("serverMaxConnections", "lots").is_err());
+        assert_eq!(c.server_max_connections, 250);
+    }
+
+    #[test]
+    fn store_keys_land_in_the_store_config() {
+        let mut c = BrokerConfig::default();
+        c.apply_properties(
+            "storePathRootDir=/data/s\nflushDiskType=SYNC_FLUSH\nflushIntervalCommitLog=200\n\
+             syncFlushTimeout=900\nmappedFileSizeCommitLog=8192\nmappedFileSizeConsumeQueue=130\n\
+             maxMessageSize=77\ndeleteWhen=03;15\nfileReservedTime=5\ndiskMaxUsedSpaceRatio=80\n\
+             diskSpaceWarningLevelRatio=0.5\nwarmMapedFileEnable=false\n",
+            Path::new("b.conf"),
+        )
+        .unwrap();
+        let s = &c.store;
+        assert_eq!(s.store_path_root_dir, Path::new("/data/s"));
+        assert_eq!(s.flush_disk_type, FlushDiskType::SyncFlush);
+        assert_eq!(
+            (s.flush_interval_commit_log_ms, s.sync_flush_timeout_ms),
+            (200, 900)
+        );
+        assert_eq!(s.mapped_file_size_commit_log, 8192);
+        assert_eq!(s.mapped_file_size_consume_queue, 120);
+        assert_eq!(s.max_message_size, 77);
+        assert_eq!(
+            (s.delete_when.as_str(), s.file_reserved_time_hours),
+            ("03;15", 5)
+        );
+        assert_eq!(s.disk_max_used_space_ratio, 80);
+        assert_eq!(s.disk_space_warning_level_ratio, 0.5);
+        assert!(!s.warm_mapped_file_enable);
     }
 
     #[test]

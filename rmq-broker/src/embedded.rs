@@ -7,6 +7,7 @@ use crate::broker::Broker;
 use crate::config::BrokerConfig;
 use crate::error::BrokerError;
 use crate::namesrv::NameServer;
+use crate::store::StoreConfig;
 
 /// Settings of an embedded broker. The defaults bind 127.0.0.1 on ephemeral ports and use a
 /// temporary store that is deleted on shutdown.
@@ -26,7 +27,10 @@ impl Default for EmbeddedConfig {
             listen_port: 0,
             broker_ip1: IpAddr::V4(Ipv4Addr::LOCALHOST),
             // Small segments: an embedded store holds test and development traffic.
-            mapped_file_size_commit_log: 64 * 1024 * 1024,
+            store: StoreConfig {
+                mapped_file_size_commit_log: 64 * 1024 * 1024,
+                ..StoreConfig::default()
+            },
             namesrv_addr: None,
             ..BrokerConfig::default()
         };
@@ -71,7 +75,7 @@ impl EmbeddedBroker {
         } = cfg;
         let temp = match store_dir {
             Some(dir) => {
-                broker.store_path_root_dir = dir;
+                broker.store.store_path_root_dir = dir;
                 None
             }
             None => {
@@ -79,7 +83,7 @@ impl EmbeddedBroker {
                     .prefix("rmq-embedded-")
                     .tempdir()
                     .map_err(BrokerError::TempDir)?;
-                broker.store_path_root_dir = t.path().join("store");
+                broker.store.store_path_root_dir = t.path().join("store");
                 Some(t)
             }
         };

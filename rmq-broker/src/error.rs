@@ -12,15 +12,40 @@ pub enum ConfigError {
         #[source]
         source: std::io::Error,
     },
-    /// A key holds a value of the wrong shape.
-    #[error("invalid value {value:?} for key `{key}` at {path}:{line}: expected {expected}", path = path.display())]
-    InvalidValue {
-        key: String,
-        value: String,
-        path: PathBuf,
-        line: usize,
-        expected: String,
-    },
+    /// Keys hold values of the wrong shape: every one of them, in file order.
+    #[error("{}", InvalidList(.0))]
+    Invalid(Vec<InvalidValue>),
+}
+
+/// One `key = value` line of a `broker.conf` whose value cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid value {value:?} for key `{key}` at {path}:{line}: expected {expected}", path = path.display())]
+pub struct InvalidValue {
+    /// The key as written.
+    pub key: String,
+    /// The value as written.
+    pub value: String,
+    /// The file.
+    pub path: PathBuf,
+    /// The 1-based line the key starts on.
+    pub line: usize,
+    /// What the key accepts.
+    pub expected: String,
+}
+
+/// Displays one invalid value as itself, several as a count and one per line.
+struct InvalidList<'a>(&'a [InvalidValue]);
+
+impl std::fmt::Display for InvalidList<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            [one] => one.fmt(f),
+            all => {
+                write!(f, "{} invalid values:", all.len())?;
+                all.iter().try_for_each(|v| write!(f, "\n  {v}"))
+            }
+        }
+    }
 }
 
 /// Why a NameServer or Broker could not start or stopped.

@@ -15,11 +15,12 @@ pub mod broker;
 pub mod config;
 mod embedded;
 mod error;
+mod listen;
 pub mod namesrv;
 pub mod store;
 
 pub use broker::Broker;
 pub use config::{BrokerConfig, BrokerRole};
 pub use embedded::{EmbeddedBroker, EmbeddedConfig};
-pub use error::{BrokerError, ConfigError};
+pub use error::{BrokerError, ConfigError, InvalidValue};
 pub use namesrv::NameServer;

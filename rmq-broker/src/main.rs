@@ -59,34 +59,49 @@ fn load_config(path: Option<&PathBuf>) -> Result<BrokerConfig, rmq_broker::Confi
     }
 }
 
-async fn wait_for_signal() {
+/// Listens for SIGTERM and Ctrl-C from the moment it is called (the handlers are installed
+/// before it returns), so that a signal that comes while the servers are still starting is
+/// not fatal: it stops them once they are up. The returned future completes on the signal.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    {
+    let streams = {
         use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
+        (
+            signal(SignalKind::terminate()).ok(),
+            signal(SignalKind::interrupt()).ok(),
+        )
+    };
+    async move {
+        #[cfg(unix)]
+        {
+            let (mut term, mut int) = streams;
+            async fn recv(s: Option<&mut tokio::signal::unix::Signal>) {
+                match s {
+                    Some(s) => {
+                        s.recv().await;
+                    }
+                    None => std::future::pending().await,
                 }
             }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
+            tokio::select! {
+                _ = recv(term.as_mut()) => {}
+                _ = recv(int.as_mut()) => {}
             }
         }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+        tracing::info!("shutdown signal received");
     }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
-    tracing::info!("shutdown signal received");
 }
 
 async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
+    let stop = shutdown_signal();
     match cli.command {
         Command::Namesrv { port, bind } => {
             let ns = NameServer::start(SocketAddr::new(bind, port)).await?;
-            wait_for_signal().await;
+            stop.await;
             ns.shutdown().await;
         }
         Command::Broker {
@@ -101,7 +116,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 tracing::warn!("no name server configured (namesrvAddr or -n): the broker will not be routable");
             }
             let broker = Broker::start(cfg).await?;
-            wait_for_signal().await;
+            stop.await;
             broker.shutdown().await;
         }
         Command::Standalone {
@@ -127,7 +142,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                     return Err(e.into());
                 }
             };
-            wait_for_signal().await;
+            stop.await;
             broker.shutdown().await;
             ns.shutdown().await;
         }

@@ -149,15 +149,8 @@ fn namesrv_and_broker_processes_register_and_unregister() {
     assert!(ns.terminate().success(), "namesrv exits 0 on SIGTERM");
 }
 
-#[test]
-fn invalid_config_names_key_value_file_and_line() {
-    let dir = tempfile::tempdir().unwrap();
-    let conf = dir.path().join("bad.conf");
-    std::fs::write(
-        &conf,
-        "brokerName = b\nlistenPort = 0\nflushDiskType = SOMETIMES\n",
-    )
-    .unwrap();
+/// Runs `rmq-broker standalone -c <conf>` to its exit; the exit status and the standard error.
+fn standalone_exit(conf: &std::path::Path) -> (std::process::ExitStatus, String) {
     let out = Command::new(BIN)
         .args([
             "standalone",
@@ -168,8 +161,23 @@ fn invalid_config_names_key_value_file_and_line() {
         ])
         .output()
         .unwrap();
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
+    (
+        out.status,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn invalid_config_names_key_value_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("bad.conf");
+    std::fs::write(
+        &conf,
+        "brokerName = b\nlistenPort = 0\nflushDiskType = SOMETIMES\n",
+    )
+    .unwrap();
+    let (status, err) = standalone_exit(&conf);
+    assert!(!status.success());
     assert!(
         err.contains("flushDiskType") && err.contains("SOMETIMES") && err.contains("bad.conf:3"),
         "{err}"
@@ -182,6 +190,67 @@ fn invalid_config_names_key_value_file_and_line() {
         .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("SLAVE is not supported"));
+}
+
+#[test]
+fn non_ascii_delay_unit_fails_start_up_naming_key_value_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("delay.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "listenPort = 0\nbrokerIP1 = 127.0.0.1\nstorePathRootDir = {}\nmessageDelayLevel=1s 5秒\n",
+            dir.path().join("store").display()
+        ),
+    )
+    .unwrap();
+    let (status, err) = standalone_exit(&conf);
+    assert!(!status.success(), "{err}");
+    assert_eq!(status.code(), Some(1), "an error exit, not a panic: {err}");
+    assert!(!err.contains("panicked"), "{err}");
+    for needle in ["messageDelayLevel", "1s 5秒", "delay.conf:4", "`5秒`"] {
+        assert!(err.contains(needle), "{needle} in {err}");
+    }
+    assert!(
+        !dir.path().join("store").exists(),
+        "nothing is opened before the configuration is whole"
+    );
+}
+
+#[test]
+fn every_mistake_of_a_broker_conf_is_reported_in_one_start_up_failure() {
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("three.conf");
+    std::fs::write(
+        &conf,
+        "# three mistakes\nlistenPort = eleven\nbrokerName = b\nflushDiskType = SOMETIMES\n\
+         serverMaxConnections = 0\n",
+    )
+    .unwrap();
+    let (status, err) = standalone_exit(&conf);
+    assert!(!status.success(), "{err}");
+    assert!(err.contains("3 invalid values"), "{err}");
+    for (key, value, line) in [
+        ("listenPort", "eleven", 2),
+        ("flushDiskType", "SOMETIMES", 4),
+        ("serverMaxConnections", "0", 5),
+    ] {
+        let reported = err
+            .lines()
+            .find(|l| l.contains(&format!("`{key}`")))
+            .unwrap_or_else(|| panic!("{key} not reported:\n{err}"));
+        assert!(reported.contains(&format!("{value:?}")), "{reported}");
+        assert!(
+            reported.contains(&format!("three.conf:{line}")),
+            "{reported}"
+        );
+    }
+    // One failure: the list is printed once by the binary (and once more in its log line).
+    assert_eq!(
+        err.matches("rmq-broker: 3 invalid values").count(),
+        1,
+        "{err}"
+    );
 }
 
 #[test]

@@ -121,7 +121,7 @@ async fn held_pull_times_out_with_not_found() {
 #[tokio::test]
 async fn bad_requests_get_rocketmq_codes_and_remarks() {
     let mut cfg = EmbeddedConfig::default();
-    cfg.broker.max_message_size = 1024;
+    cfg.broker.store.max_message_size = 1024;
     let f = Fixture::start_with(cfg).await;
     let big = vec![b'x'; 1025];
     let r = f.send("limits", 0, &big, &[]).await;
@@ -256,7 +256,7 @@ async fn batch_send_gets_consecutive_offsets() {
 #[tokio::test]
 async fn delay_level_delivers_after_the_delay() {
     let mut cfg = EmbeddedConfig::default();
-    cfg.broker.message_delay_level = "1s 2s".into();
+    cfg.broker.store.message_delay_level = "1s 2s".into();
     let f = Fixture::start_with(cfg).await;
     let sent = Instant::now();
     let r = f
@@ -286,7 +286,7 @@ async fn delay_level_delivers_after_the_delay() {
 #[tokio::test]
 async fn send_back_retries_then_dead_letters() {
     let mut cfg = EmbeddedConfig::default();
-    cfg.broker.message_delay_level = "1s 1s 1s 1s 1s".into();
+    cfg.broker.store.message_delay_level = "1s 1s 1s 1s 1s".into();
     let f = Fixture::start_with(cfg).await;
     let r = f.send("sb", 0, b"fails", &[]).await;
     assert_eq!(r.code, 0);

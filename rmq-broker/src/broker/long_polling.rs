@@ -1,16 +1,25 @@
-//! Held (long-polling) pull requests, woken when a message arrives on their queue.
+//! Held (long-polling) pull requests: parked when their queue has nothing at the offset yet,
+//! answered from the store when a message arrives on their queue, when the queue has grown past
+//! their offset, or at their deadline.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use rmq_core::protocol::body::SubscriptionData;
+use rmq_core::protocol::header::PullMessageRequestHeader;
 use rmq_core::protocol::RemotingCommand;
 use rmq_core::remoting::Channel;
 use tokio::sync::mpsc;
 
+use super::{pull_answer, BrokerInner};
 use crate::store::MessageArrivingListener;
+
+/// Longest hold of a pull (a peer's larger suspend timeout is capped).
+const MAX_SUSPEND_MS: i64 = 60_000;
+/// How often held pulls are checked (deadline or missed wake-up).
+const HOLD_CHECK_INTERVAL: Duration = Duration::from_millis(500);
 
 /// One suspended PULL_MESSAGE.
 #[derive(Debug)]
@@ -141,5 +150,77 @@ impl MessageArrivingListener for ArrivalForwarder {
         let _ = self
             .tx
             .send((topic.to_owned(), queue_id, queue_offset, tags_code));
+    }
+}
+
+/// Holds a pull that found nothing: up to the consumer's suspend timeout with
+/// `longPollingEnable`, else `shortPollingTimeMills`. A message that landed between the read
+/// and the suspension is found by checking the queue once more.
+pub fn hold(
+    b: &Arc<BrokerInner>,
+    ch: &Channel,
+    req: &RemotingCommand,
+    h: &PullMessageRequestHeader,
+    subscription: SubscriptionData,
+) {
+    let hold = if b.config.long_polling_enable {
+        Duration::from_millis(h.suspend_timeout_millis.clamp(0, MAX_SUSPEND_MS) as u64)
+    } else {
+        Duration::from_millis(b.config.short_polling_time_mills)
+    };
+    b.holds.suspend(
+        &h.topic,
+        h.queue_id,
+        HeldPull {
+            channel: ch.clone(),
+            request: req.clone(),
+            queue_offset: h.queue_offset,
+            deadline: Instant::now() + hold,
+            subscription,
+        },
+    );
+    if b.store.max_offset_in_queue(&h.topic, h.queue_id) > h.queue_offset {
+        let store = b.store.clone();
+        for held in b
+            .holds
+            .take_ready(Instant::now(), |t, q| store.max_offset_in_queue(t, q))
+        {
+            tokio::spawn(answer(b.clone(), held));
+        }
+    }
+}
+
+/// Answers a held pull now, from the store (it is not held again).
+pub async fn answer(b: Arc<BrokerInner>, held: HeldPull) {
+    let HeldPull {
+        channel, request, ..
+    } = held;
+    if channel.is_closed() {
+        return;
+    }
+    let answer = pull_answer::header(&request)
+        .and_then(|h| pull_answer::read(&b, &channel, &request, &h))
+        .map_or_else(|refused| refused, |read| read.answer);
+    let _ = channel.send(answer).await;
+}
+
+/// Answers held pulls as messages arrive, and every [`HOLD_CHECK_INTERVAL`] those past their
+/// deadline or whose queue grew past their offset (a missed wake-up).
+pub(super) async fn run(inner: Arc<BrokerInner>, mut arrivals: mpsc::UnboundedReceiver<Arrival>) {
+    let mut tick = tokio::time::interval(HOLD_CHECK_INTERVAL);
+    loop {
+        let ready = tokio::select! {
+            a = arrivals.recv() => match a {
+                Some((topic, qid, offset, code)) => inner.holds.take_for_arrival(&topic, qid, offset, code),
+                None => return,
+            },
+            _ = tick.tick() => {
+                let store = inner.store.clone();
+                inner.holds.take_ready(Instant::now(), |t, q| store.max_offset_in_queue(t, q))
+            }
+        };
+        for held in ready {
+            tokio::spawn(answer(inner.clone(), held));
+        }
     }
 }

@@ -9,30 +9,22 @@ mod long_polling;
 mod offset_manager;
 mod persist;
 pub mod processor;
+mod pull_answer;
+mod registration;
 pub mod schedule;
 mod stats;
 mod subscription_group;
 mod topic_config;
 
-use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rmq_core::clock::now_ms;
-
-use rmq_core::protocol::body::{RegisterBrokerBody, PERM_READ, PERM_WRITE};
-use rmq_core::protocol::header::{
-    DeleteTopicFromNamesrvRequestHeader, NotifyConsumerIdsChangedRequestHeader,
-    RegisterBrokerRequestHeader, UnregisterBrokerRequestHeader,
-};
-use rmq_core::protocol::{RemotingCommand, RequestCode, ResponseCode};
-use rmq_core::remoting::{
-    serve, Channel, RemotingClient, RequestHandler, ServerHandle, UnsupportedHandler,
-};
-use tokio::net::TcpListener;
+use rmq_core::protocol::header::NotifyConsumerIdsChangedRequestHeader;
+use rmq_core::protocol::{RemotingCommand, RequestCode};
+use rmq_core::remoting::{serve, Channel, RequestHandler, ServerHandle};
 use tokio::sync::{mpsc, Notify};
 use tokio::task::JoinHandle;
 
@@ -42,6 +34,8 @@ pub use consumer_manager::{
 pub use lock_manager::{RebalanceLockManager, LOCK_MAX_LIVE_TIME};
 pub use long_polling::{ArrivalForwarder, HeldPull, PullRequestHoldService};
 pub use offset_manager::ConsumerOffsetManager;
+pub use pull_answer::PullRead;
+pub use registration::Registration;
 pub use schedule::ScheduleMessageService;
 pub use stats::{BrokerStats, DailyTotals};
 pub use subscription_group::SubscriptionGroupManager;
@@ -55,12 +49,8 @@ use crate::store::MessageStore;
 const PERSIST_INTERVAL: Duration = Duration::from_secs(5);
 /// How often silent clients are looked for.
 const CLIENT_SCAN_INTERVAL: Duration = Duration::from_secs(10);
-/// How often held pulls are checked (deadline or missed wake-up).
-const HOLD_CHECK_INTERVAL: Duration = Duration::from_millis(500);
 /// How often due delayed messages are looked for.
 const SCHEDULE_INTERVAL: Duration = Duration::from_millis(100);
-/// Name server call timeout.
-const NAMESRV_TIMEOUT: Duration = Duration::from_secs(3);
 /// How long shutdown waits for in-flight requests.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
@@ -81,22 +71,14 @@ pub struct BrokerInner {
     pub schedule: ScheduleMessageService,
     pub stats: BrokerStats,
     pub started: Instant,
-    namesrv: RemotingClient<UnsupportedHandler>,
-    namesrv_addrs: RwLock<Vec<String>>,
-    register_now: Notify,
-    registered_once: AtomicBool,
-    registered: tokio::sync::watch::Sender<bool>,
+    /// The name servers this broker registers with.
+    pub namesrv: Registration,
     shutting_down: AtomicBool,
     inflight: AtomicUsize,
     idle: Notify,
 }
 
 impl BrokerInner {
-    /// Asks the registration task to register with the name servers now (topic changed).
-    pub fn trigger_register(&self) {
-        self.register_now.notify_one();
-    }
-
     /// Whether shutdown has begun.
     pub fn is_shutting_down(&self) -> bool {
         self.shutting_down.load(Ordering::Acquire)
@@ -123,95 +105,6 @@ impl BrokerInner {
         }
     }
 
-    fn namesrv_list(&self) -> Vec<String> {
-        self.namesrv_addrs
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
-    }
-
-    /// Registers with every name server (the full topic table).
-    pub(crate) async fn register_all(&self) {
-        let mut wrapper = self.topics.wrapper();
-        let broker_perm = self.config.broker_permission;
-        if broker_perm & (PERM_READ | PERM_WRITE) != PERM_READ | PERM_WRITE {
-            // As Java: a read-only or write-only broker announces its topics that way.
-            for t in wrapper.topic_config_table.values_mut() {
-                t.perm &= broker_perm;
-            }
-        }
-        let body = RegisterBrokerBody {
-            topic_config_serialize_wrapper: wrapper,
-            filter_server_list: Vec::new(),
-        };
-        let Ok(body) = serde_json::to_vec(&body) else {
-            return;
-        };
-        let header = RegisterBrokerRequestHeader {
-            broker_name: self.config.broker_name.clone(),
-            broker_addr: self.broker_addr.clone(),
-            cluster_name: self.config.broker_cluster_name.clone(),
-            ha_server_addr: format!(
-                "{}:{}",
-                self.store_host.ip(),
-                self.store_host.port().saturating_add(1)
-            ),
-            broker_id: self.config.broker_id,
-            heartbeat_timeout_millis: None,
-            compressed: Some(false),
-            body_crc32: Some((crc32fast::hash(&body) & 0x7FFF_FFFF) as i32),
-        };
-        let addrs = self.namesrv_list();
-        for addr in addrs {
-            let req = RemotingCommand::request_with_header(RequestCode::RegisterBroker, &header)
-                .with_body(body.clone());
-            match self.namesrv.invoke(&addr, req, NAMESRV_TIMEOUT).await {
-                Ok(resp) if resp.code == ResponseCode::Success.code() => {
-                    if !self.registered_once.swap(true, Ordering::AcqRel) {
-                        tracing::info!("broker registered with namesrv {addr}");
-                        self.registered.send_replace(true);
-                    }
-                }
-                Ok(resp) => {
-                    tracing::warn!(namesrv = %addr, code = resp.code, remark = resp.remark_str(), "register broker refused")
-                }
-                Err(e) => tracing::warn!(namesrv = %addr, error = %e, "register broker failed"),
-            }
-        }
-    }
-
-    /// Removes a deleted topic's route from every name server (mqadmin does the same).
-    pub async fn delete_topic_in_namesrv(&self, topic: &str) {
-        let header = DeleteTopicFromNamesrvRequestHeader {
-            topic: topic.to_owned(),
-            cluster_name: Some(self.config.broker_cluster_name.clone()),
-        };
-        for addr in self.namesrv_list() {
-            let req =
-                RemotingCommand::request_with_header(RequestCode::DeleteTopicInNamesrv, &header);
-            if let Err(e) = self.namesrv.invoke(&addr, req, NAMESRV_TIMEOUT).await {
-                tracing::warn!(namesrv = %addr, error = %e, topic, "delete topic in namesrv failed");
-            }
-        }
-    }
-
-    async fn unregister_all(&self) {
-        let header = UnregisterBrokerRequestHeader {
-            broker_name: self.config.broker_name.clone(),
-            broker_addr: self.broker_addr.clone(),
-            cluster_name: self.config.broker_cluster_name.clone(),
-            broker_id: self.config.broker_id,
-        };
-        let addrs = self.namesrv_list();
-        for addr in addrs {
-            let req = RemotingCommand::request_with_header(RequestCode::UnregisterBroker, &header);
-            if let Err(e) = self.namesrv.invoke(&addr, req, NAMESRV_TIMEOUT).await {
-                tracing::warn!(namesrv = %addr, error = %e, "unregister broker failed");
-            }
-        }
-        self.namesrv.close_all().await;
-    }
-
     fn persist_all(&self) {
         for (what, r) in [
             ("consumer offsets", self.offsets.persist()),
@@ -223,28 +116,6 @@ impl BrokerInner {
                 tracing::warn!(error = %e, "cannot persist {what}");
             }
         }
-    }
-
-    /// Answers a held pull now (no further suspension). Boxed: the pull path itself may
-    /// schedule this, and the box breaks that cycle for the compiler.
-    fn answer_held(
-        self: &Arc<Self>,
-        held: HeldPull,
-    ) -> Pin<Box<dyn Future<Output = ()> + Send + 'static>> {
-        let inner = self.clone();
-        Box::pin(async move {
-            if held.channel.is_closed() {
-                return;
-            }
-            let HeldPull {
-                channel, request, ..
-            } = held;
-            if let Some(resp) =
-                processor::pull_message::pull(&inner, &channel, &request, false).await
-            {
-                let _ = channel.send(resp).await;
-            }
-        })
     }
 }
 
@@ -299,18 +170,9 @@ impl Broker {
             IpAddr::V4(Ipv4Addr::UNSPECIFIED)
         };
         let bind = SocketAddr::new(bind_ip, config.listen_port);
-        let listener = TcpListener::bind(bind)
-            .await
-            .map_err(|source| BrokerError::Bind {
-                addr: bind.to_string(),
-                source,
-            })?;
-        let local = listener.local_addr().map_err(|source| BrokerError::Bind {
-            addr: bind.to_string(),
-            source,
-        })?;
+        let (listener, local) = crate::listen::listen(bind).await?;
         let store_host = SocketAddr::new(config.broker_ip1, local.port());
-        let mut store_cfg = config.store_config();
+        let mut store_cfg = config.store.clone();
         store_cfg.store_host = store_host;
         let store = Arc::new(MessageStore::open(store_cfg)?);
         let (arrival_tx, arrival_rx) = mpsc::unbounded_channel();
@@ -330,11 +192,7 @@ impl Broker {
             schedule: ScheduleMessageService::load(&config)?,
             stats: BrokerStats::default(),
             started: Instant::now(),
-            namesrv: RemotingClient::new(Arc::new(UnsupportedHandler)),
-            namesrv_addrs: RwLock::new(config.namesrv_addrs()),
-            register_now: Notify::new(),
-            registered_once: AtomicBool::new(false),
-            registered: tokio::sync::watch::channel(false).0,
+            namesrv: Registration::new(config.namesrv_addrs()),
             shutting_down: AtomicBool::new(false),
             inflight: AtomicUsize::new(0),
             idle: Notify::new(),
@@ -349,10 +207,10 @@ impl Broker {
         );
         tracing::info!("broker listening on {store_host}");
         let tasks = vec![
-            tokio::spawn(hold_loop(inner.clone(), arrival_rx)),
+            tokio::spawn(long_polling::run(inner.clone(), arrival_rx)),
             tokio::spawn(schedule_loop(inner.clone())),
             tokio::spawn(maintenance_loop(inner.clone())),
-            tokio::spawn(register_loop(inner.clone())),
+            tokio::spawn(registration::register_loop(inner.clone())),
         ];
         Ok(Broker {
             inner,
@@ -374,19 +232,12 @@ impl Broker {
 
     /// Waits until the broker has registered with a name server at least once.
     pub async fn wait_registered(&self, timeout: Duration) -> bool {
-        let mut rx = self.inner.registered.subscribe();
-        tokio::time::timeout(timeout, rx.wait_for(|r| *r))
-            .await
-            .is_ok_and(|r| r.is_ok())
+        self.inner.namesrv.wait_registered(timeout).await
     }
 
     /// Replaces the name server list and registers at once.
     pub fn set_namesrv_addrs(&self, addrs: Vec<String>) {
-        *self
-            .inner
-            .namesrv_addrs
-            .write()
-            .unwrap_or_else(|e| e.into_inner()) = addrs;
+        self.inner.namesrv.set_addrs(addrs);
         self.inner.trigger_register();
     }
 
@@ -397,7 +248,7 @@ impl Broker {
         inner.shutting_down.store(true, Ordering::Release);
         self.server.stop_accepting().await;
         for held in inner.holds.take_all() {
-            inner.answer_held(held).await;
+            long_polling::answer(inner.clone(), held).await;
         }
         let deadline = tokio::time::Instant::now() + SHUTDOWN_GRACE;
         loop {
@@ -421,29 +272,6 @@ impl Broker {
         inner.unregister_all().await;
         inner.store.shutdown();
         tracing::info!(addr = %self.addr, "broker stopped");
-    }
-}
-
-async fn hold_loop(
-    inner: Arc<BrokerInner>,
-    mut arrivals: mpsc::UnboundedReceiver<long_polling::Arrival>,
-) {
-    let mut tick = tokio::time::interval(HOLD_CHECK_INTERVAL);
-    loop {
-        let ready = tokio::select! {
-            a = arrivals.recv() => match a {
-                Some((topic, qid, offset, code)) => inner.holds.take_for_arrival(&topic, qid, offset, code),
-                None => return,
-            },
-            _ = tick.tick() => {
-                let store = inner.store.clone();
-                inner.holds.take_ready(Instant::now(), |t, q| store.max_offset_in_queue(t, q))
-            }
-        };
-        for held in ready {
-            let inner = inner.clone();
-            tokio::spawn(inner.answer_held(held));
-        }
     }
 }
 
@@ -479,17 +307,6 @@ async fn maintenance_loop(inner: Arc<BrokerInner>) {
                     inner.notify_consumer_ids_changed(&group);
                 }
             }
-        }
-    }
-}
-
-async fn register_loop(inner: Arc<BrokerInner>) {
-    let period = Duration::from_millis(inner.config.register_name_server_period);
-    loop {
-        inner.register_all().await;
-        tokio::select! {
-            _ = tokio::time::sleep(period) => {}
-            _ = inner.register_now.notified() => {}
         }
     }
 }

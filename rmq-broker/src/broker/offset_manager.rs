@@ -31,7 +31,7 @@ fn key(topic: &str, group: &str) -> String {
 impl ConsumerOffsetManager {
     /// Loads the table.
     pub fn load(cfg: &BrokerConfig) -> Result<Self, BrokerError> {
-        let path = persist::config_dir(&cfg.store_path_root_dir).join("consumerOffset.json");
+        let path = persist::config_dir(&cfg.store.store_path_root_dir).join("consumerOffset.json");
         let w: Wrapper = persist::load(&path)?.unwrap_or_default();
         Ok(ConsumerOffsetManager {
             path,
@@ -71,22 +71,22 @@ impl ConsumerOffsetManager {
     /// Topics a group has offsets for.
     pub fn topics_of_group(&self, group: &str) -> Vec<String> {
         let suffix = format!("@{group}");
-        self.table
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .keys()
-            .filter_map(|k| k.strip_suffix(&suffix).map(str::to_owned))
-            .collect()
+        self.key_parts(|k| k.strip_suffix(&suffix))
     }
 
     /// Groups with offsets on `topic`.
     pub fn groups_of_topic(&self, topic: &str) -> Vec<String> {
         let prefix = format!("{topic}@");
+        self.key_parts(|k| k.strip_prefix(&prefix))
+    }
+
+    /// What `part` keeps of each `topic@group` key it matches.
+    fn key_parts(&self, part: impl Fn(&str) -> Option<&str>) -> Vec<String> {
         self.table
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .keys()
-            .filter_map(|k| k.strip_prefix(&prefix).map(str::to_owned))
+            .filter_map(|k| part(k).map(str::to_owned))
             .collect()
     }
 

@@ -15,30 +15,7 @@ use super::persist;
 use super::topic_config::SCHEDULE_TOPIC;
 use crate::config::BrokerConfig;
 use crate::error::BrokerError;
-use crate::store::{MessageInner, MessageStore, PutMessageStatus};
-
-/// Parses `messageDelayLevel` (`1s 5s 10s 30s 1m ... 2h`; units s, m, h, d).
-pub fn parse_delay_levels(s: &str) -> Result<Vec<Duration>, String> {
-    let levels: Result<Vec<Duration>, String> = s
-        .split_whitespace()
-        .map(|tok| {
-            let (num, unit) = tok.split_at(tok.len().saturating_sub(1));
-            let n: u64 = num.parse().map_err(|_| format!("invalid delay {tok:?}"))?;
-            let secs = match unit {
-                "s" => n,
-                "m" => n * 60,
-                "h" => n * 3600,
-                "d" => n * 86_400,
-                _ => return Err(format!("invalid delay unit in {tok:?}")),
-            };
-            Ok(Duration::from_secs(secs))
-        })
-        .collect();
-    match levels {
-        Ok(l) if l.is_empty() => Err("no delay levels".into()),
-        other => other,
-    }
-}
+use crate::store::{parse_delay_levels, MessageInner, MessageStore, PutMessageStatus};
 
 #[derive(Debug, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -58,9 +35,13 @@ pub struct ScheduleMessageService {
 impl ScheduleMessageService {
     /// Loads the level table and the progress file.
     pub fn load(cfg: &BrokerConfig) -> Result<Self, BrokerError> {
-        let path = persist::config_dir(&cfg.store_path_root_dir).join("delayOffset.json");
+        let path = persist::config_dir(&cfg.store.store_path_root_dir).join("delayOffset.json");
         let w: Wrapper = persist::load(&path)?.unwrap_or_default();
-        let levels = parse_delay_levels(&cfg.message_delay_level).unwrap_or_default();
+        let levels = parse_delay_levels(&cfg.store.message_delay_level)
+            .map_err(|e| e.in_value(&cfg.store.message_delay_level))?
+            .into_iter()
+            .map(|ms| Duration::from_millis(ms.unsigned_abs()))
+            .collect();
         Ok(ScheduleMessageService {
             levels,
             path,
@@ -196,21 +177,5 @@ impl ScheduleMessageService {
             *cur = (*cur).max(offset);
         }
         delivered
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn default_levels() {
-        let l = parse_delay_levels("1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m 10m 20m 30m 1h 2h")
-            .unwrap();
-        assert_eq!(l.len(), 18);
-        assert_eq!(l[1], Duration::from_secs(5));
-        assert_eq!(l[17], Duration::from_secs(7200));
-        assert!(parse_delay_levels("1x").is_err());
-        assert!(parse_delay_levels("").is_err());
     }
 }

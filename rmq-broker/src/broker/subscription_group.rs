@@ -31,7 +31,8 @@ pub struct SubscriptionGroupManager {
 impl SubscriptionGroupManager {
     /// Loads the table.
     pub fn load(cfg: &BrokerConfig) -> Result<Self, BrokerError> {
-        let path = persist::config_dir(&cfg.store_path_root_dir).join("subscriptionGroup.json");
+        let path =
+            persist::config_dir(&cfg.store.store_path_root_dir).join("subscriptionGroup.json");
         let w: Wrapper = persist::load(&path)?.unwrap_or_default();
         Ok(SubscriptionGroupManager {
             path,

@@ -91,7 +91,7 @@ pub struct TopicConfigManager {
 impl TopicConfigManager {
     /// Loads `config/topics.json` and adds the system topics.
     pub fn load(cfg: &BrokerConfig) -> Result<Self, BrokerError> {
-        let path = persist::config_dir(&cfg.store_path_root_dir).join("topics.json");
+        let path = persist::config_dir(&cfg.store.store_path_root_dir).join("topics.json");
         let wrapper: TopicConfigSerializeWrapper = persist::load(&path)?.unwrap_or_default();
         let mut topics = wrapper.topic_config_table;
         let mut system = vec![

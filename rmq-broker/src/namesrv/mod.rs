@@ -8,7 +8,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 pub use kv_config::KvConfigManager;
@@ -33,16 +32,7 @@ pub struct NameServer {
 impl NameServer {
     /// Binds `addr` (port 0 = ephemeral) and starts serving.
     pub async fn start(addr: SocketAddr) -> Result<NameServer, BrokerError> {
-        let listener = TcpListener::bind(addr)
-            .await
-            .map_err(|source| BrokerError::Bind {
-                addr: addr.to_string(),
-                source,
-            })?;
-        let addr = listener.local_addr().map_err(|source| BrokerError::Bind {
-            addr: addr.to_string(),
-            source,
-        })?;
+        let (listener, addr) = crate::listen::listen(addr).await?;
         let state = Arc::new(NamesrvState::default());
         let processor = Arc::new(NamesrvProcessor {
             state: state.clone(),

@@ -13,12 +13,13 @@
 //! All big-endian. The 40 bytes are rewritten in place and synced; a torn write fails the CRC
 //! and the file is treated as missing (recovery then starts at the first segment).
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use super::error::StoreError;
+use super::sys;
 
 const MAGIC: u32 = 0x524D_5143;
 const VERSION: u32 = 1;
@@ -80,13 +81,7 @@ impl CheckpointFile {
     /// `Io` when the file cannot be opened.
     pub fn open(root: &Path) -> Result<(Self, Option<Checkpoint>), StoreError> {
         let path = root.join("checkpoint");
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&path)
-            .map_err(|e| StoreError::io("open", &path, None, e))?;
+        let file = sys::open_rw(&path, true)?;
         let mut b = [0u8; LEN];
         let cp = match file.read_exact_at(&mut b, 0) {
             Ok(()) => {

@@ -15,7 +15,7 @@ use rmq_core::protocol::message::{
 use super::error::StoreError;
 use super::mapped_file::MappedFile;
 use super::mapped_file_queue::MappedFileQueue;
-use super::warm::WarmSignal;
+use super::warm_signal::WarmSignal;
 
 /// Flushed commit-log data kept in the page cache behind the flush position.
 const PAGE_CACHE_KEEP: u64 = 512 << 20;

@@ -6,7 +6,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::str::FromStr;
 
-use super::error::StoreError;
+use super::error::{DelayLevelError, StoreError};
 
 /// How `put_message` waits for the disk (`flushDiskType`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -191,7 +191,8 @@ impl StoreConfig {
             });
         }
         Ok(ParsedConfig {
-            delay_levels_ms: parse_delay_levels(&self.message_delay_level)?,
+            delay_levels_ms: parse_delay_levels(&self.message_delay_level)
+                .map_err(|e| e.in_value(&self.message_delay_level))?,
             delete_hours: parse_delete_when(&self.delete_when)?,
         })
     }
@@ -221,30 +222,38 @@ impl ParsedConfig {
     }
 }
 
-/// Parses `messageDelayLevel`: space-separated durations with unit `s`, `m`, `h` or `d`.
-pub fn parse_delay_levels(s: &str) -> Result<Vec<i64>, StoreError> {
-    s.split_whitespace()
+/// Parses `messageDelayLevel`: space-separated durations, each a whole number followed by
+/// its unit `s`, `m`, `h` or `d`, into milliseconds per level (level 1 first).
+///
+/// At least one level is required. Never panics: the unit is the token's last character,
+/// whatever its width, so `5秒` is refused as an unknown unit.
+pub fn parse_delay_levels(s: &str) -> Result<Vec<i64>, DelayLevelError> {
+    let levels = s
+        .split_whitespace()
         .map(|tok| {
-            let bad = |reason: &str| StoreError::Config {
-                key: "messageDelayLevel",
-                value: s.to_owned(),
-                reason: format!("`{tok}`: {reason}"),
+            let bad = |reason| DelayLevelError::Token {
+                token: tok.to_owned(),
+                reason,
             };
-            let last = tok.char_indices().last().map_or(0, |(i, _)| i);
-            let (num, unit) = tok.split_at(last);
+            let mut chars = tok.chars();
+            let unit = chars.next_back();
             let unit_ms = match unit {
-                "s" => 1000,
-                "m" => 60_000,
-                "h" => 3_600_000,
-                "d" => 86_400_000,
-                _ => return Err(bad("unit must be one of s, m, h, d")),
+                Some('s') => 1000,
+                Some('m') => 60_000,
+                Some('h') => 3_600_000,
+                Some('d') => 86_400_000,
+                _ => return Err(bad("the unit must be one of s, m, h, d")),
             };
-            let n: i64 = num.parse().map_err(|_| bad("not a number"))?;
+            let n: i64 = chars.as_str().parse().map_err(|_| bad("not a number"))?;
             n.checked_mul(unit_ms)
                 .filter(|v| *v >= 0)
                 .ok_or_else(|| bad("out of range"))
         })
-        .collect()
+        .collect::<Result<Vec<_>, _>>()?;
+    if levels.is_empty() {
+        return Err(DelayLevelError::Empty);
+    }
+    Ok(levels)
 }
 
 /// Parses `deleteWhen`: hours `0..=23` separated by `;`.
@@ -293,6 +302,20 @@ mod tests {
         assert_eq!(parse_delay_levels("2d").unwrap(), vec![172_800_000]);
         assert!(parse_delay_levels("1s 5x").is_err());
         assert!(parse_delay_levels("s").is_err());
+    }
+
+    #[test]
+    fn delay_levels_refuse_empty_and_non_ascii_units_without_panicking() {
+        assert_eq!(parse_delay_levels(""), Err(DelayLevelError::Empty));
+        assert_eq!(parse_delay_levels("  "), Err(DelayLevelError::Empty));
+        for bad in ["1s 5秒", "5秒", "秒", "1é", "é1s", "1ßs"] {
+            let err = parse_delay_levels(bad).unwrap_err().to_string();
+            assert!(!err.is_empty(), "{bad}");
+        }
+        let err = parse_delay_levels("1s 5秒").unwrap_err().to_string();
+        assert!(err.contains("5秒") && err.contains("unit"), "{err}");
+        assert!(parse_delay_levels("-1s").is_err());
+        assert!(parse_delay_levels("99999999999999999d").is_err());
     }
 
     #[test]

@@ -41,6 +41,33 @@ pub enum StoreError {
     ShutDown,
 }
 
+/// Why a `messageDelayLevel` value cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DelayLevelError {
+    /// No level at all.
+    #[error("at least one delay level is required")]
+    Empty,
+    /// One level is not a whole number followed by `s`, `m`, `h` or `d`.
+    #[error("`{token}`: {reason}")]
+    Token {
+        /// The offending level as written.
+        token: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+}
+
+impl DelayLevelError {
+    /// The store error naming `messageDelayLevel` and the `value` it came from.
+    pub fn in_value(self, value: &str) -> StoreError {
+        StoreError::Config {
+            key: "messageDelayLevel",
+            value: value.to_owned(),
+            reason: self.to_string(),
+        }
+    }
+}
+
 impl StoreError {
     /// An I/O error on `path`, optionally at a byte offset.
     pub(crate) fn io(

@@ -12,7 +12,6 @@
 //! at it and the header count are published with Release stores; readers load those with
 //! Acquire and only follow indexes below the count, so they never read an entry being written.
 
-use std::fs::OpenOptions;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::Mutex;
@@ -20,6 +19,7 @@ use std::sync::Mutex;
 use memmap2::{MmapOptions, MmapRaw};
 
 use super::error::StoreError;
+use super::sys;
 
 const HEADER: u64 = 40;
 const ENTRY: u64 = 20;
@@ -79,17 +79,8 @@ impl IndexFile {
     /// `Io` on open/map failures; `Corrupt` when an existing file has other dimensions.
     pub fn open(path: PathBuf, slot_num: u32, max_index: u32) -> Result<Self, StoreError> {
         let size = Self::file_size(slot_num, max_index);
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&path)
-            .map_err(|e| StoreError::io("open", &path, None, e))?;
-        let len = file
-            .metadata()
-            .map_err(|e| StoreError::io("stat", &path, None, e))?
-            .len();
+        let file = sys::open_rw(&path, true)?;
+        let len = sys::file_len(&file, &path)?;
         if len == 0 {
             file.set_len(size)
                 .map_err(|e| StoreError::io("set length of", &path, Some(size), e))?;

@@ -87,15 +87,8 @@ impl MappedFile {
     /// Opens an existing file; positions start at "full" until recovery sets them.
     /// A file shorter than `size` (e.g. zero length after a crash) is extended to `size`.
     pub fn open(path: PathBuf, start: u64, size: u64, prezero: bool) -> Result<Self, StoreError> {
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .open(&path)
-            .map_err(|e| StoreError::io("open", &path, None, e))?;
-        let len = file
-            .metadata()
-            .map_err(|e| StoreError::io("stat", &path, None, e))?
-            .len();
+        let file = sys::open_rw(&path, false)?;
+        let len = sys::file_len(&file, &path)?;
         let len = if len < size {
             file.set_len(size)
                 .map_err(|e| StoreError::io("set length of", &path, Some(size), e))?;

@@ -48,6 +48,7 @@ mod sys;
 pub(crate) use sys::local_day;
 mod types;
 mod warm;
+mod warm_signal;
 
 use std::fs::File;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -58,7 +59,7 @@ use bytes::Bytes;
 
 pub use config::{parse_delay_levels, parse_delete_when, FlushDiskType, StoreConfig, StoreOptions};
 pub use dispatch::SCHEDULE_TOPIC;
-pub use error::StoreError;
+pub use error::{DelayLevelError, StoreError};
 pub use types::{
     AppendedMessage, GetMessageResult, GetMessageStatus, MessageArrivingListener, MessageInner,
     PutMessageResult, PutMessageStatus,
@@ -71,7 +72,7 @@ use consume_queue_table::ConsumeQueueTable;
 use flush::{FlushService, Ticker};
 use index::IndexService;
 use mapped_file_queue::MappedFileQueue;
-use warm::{WarmMode, WarmSignal};
+use warm_signal::{WarmMode, WarmSignal};
 
 /// State shared with the background threads.
 pub(crate) struct StoreInner {
@@ -221,13 +222,7 @@ impl MessageStore {
         std::fs::create_dir_all(&root)
             .map_err(|e| StoreError::io("create directory", &root, None, e))?;
         let lock_path = root.join("lock");
-        let lock_file = File::options()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&lock_path)
-            .map_err(|e| StoreError::io("open", &lock_path, None, e))?;
+        let lock_file = sys::open_rw(&lock_path, true)?;
         match lock_file.try_lock() {
             Ok(()) => {}
             Err(std::fs::TryLockError::WouldBlock) => {

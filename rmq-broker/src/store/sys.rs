@@ -10,6 +10,25 @@ use std::path::{Path, PathBuf};
 
 use super::error::StoreError;
 
+/// Opens `path` for reading and writing, never truncating it; `create` creates it if missing.
+pub fn open_rw(path: &Path, create: bool) -> Result<File, StoreError> {
+    File::options()
+        .read(true)
+        .write(true)
+        .create(create)
+        .truncate(false)
+        .open(path)
+        .map_err(|e| StoreError::io("open", path, None, e))
+}
+
+/// The length of `file`, opened from `path`.
+pub fn file_len(file: &File, path: &Path) -> Result<u64, StoreError> {
+    Ok(file
+        .metadata()
+        .map_err(|e| StoreError::io("stat", path, None, e))?
+        .len())
+}
+
 /// The 20-digit zero-padded file name RocketMQ gives a segment starting at `offset`.
 pub fn offset_file_name(offset: u64) -> String {
     format!("{offset:020}")

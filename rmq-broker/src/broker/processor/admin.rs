@@ -114,22 +114,14 @@ pub fn runtime_info(b: &BrokerInner, req: &RemotingCommand) -> Option<RemotingCo
     );
     put("msgPutTotalTodayNow", puts.to_string());
     put("msgGetTotalTodayNow", gets.to_string());
-    put(
-        "msgPutTotalTodayMorning",
-        daily.put_today_morning.to_string(),
-    );
-    put(
-        "msgGetTotalTodayMorning",
-        daily.get_today_morning.to_string(),
-    );
-    put(
-        "msgPutTotalYesterdayMorning",
-        daily.put_yesterday_morning.to_string(),
-    );
-    put(
-        "msgGetTotalYesterdayMorning",
-        daily.get_yesterday_morning.to_string(),
-    );
+    for (key, total) in [
+        ("msgPutTotalTodayMorning", daily.put_today_morning),
+        ("msgGetTotalTodayMorning", daily.get_today_morning),
+        ("msgPutTotalYesterdayMorning", daily.put_yesterday_morning),
+        ("msgGetTotalYesterdayMorning", daily.get_yesterday_morning),
+    ] {
+        put(key, total.to_string());
+    }
     // Java: "<10 s> <1 min> <10 min>"; rmq: the average since start in each slot.
     let put_tps = format!("{:.2}", puts as f64 / secs);
     let get_tps = format!("{:.2}", gets as f64 / secs);
@@ -310,6 +302,7 @@ pub fn update_subscription_group(
 /// GET_BROKER_CONFIG (26): the effective configuration as properties text.
 pub fn broker_config(b: &BrokerInner, req: &RemotingCommand) -> Option<RemotingCommand> {
     let c = &b.config;
+    let s = &c.store;
     let text = format!(
         "brokerClusterName={}\nbrokerName={}\nbrokerId={}\nlistenPort={}\nbrokerIP1={}\nstorePathRootDir={}\n\
 deleteWhen={}\nfileReservedTime={}\nflushDiskType={}\nautoCreateTopicEnable={}\nautoCreateSubscriptionGroup={}\n\
@@ -319,19 +312,16 @@ messageDelayLevel={}\nmaxMessageSize={}\nmappedFileSizeCommitLog={}\ndiskMaxUsed
         c.broker_id,
         b.store_host.port(),
         c.broker_ip1,
-        c.store_path_root_dir.display(),
-        c.delete_when,
-        c.file_reserved_time,
-        match c.flush_disk_type {
-            crate::store::FlushDiskType::SyncFlush => "SYNC_FLUSH",
-            crate::store::FlushDiskType::AsyncFlush => "ASYNC_FLUSH",
-        },
+        s.store_path_root_dir.display(),
+        s.delete_when,
+        s.file_reserved_time_hours,
+        s.flush_disk_type,
         c.auto_create_topic_enable,
         c.auto_create_subscription_group,
-        c.message_delay_level,
-        c.max_message_size,
-        c.mapped_file_size_commit_log,
-        c.disk_max_used_space_ratio,
+        s.message_delay_level,
+        s.max_message_size,
+        s.mapped_file_size_commit_log,
+        s.disk_max_used_space_ratio,
     );
     Some(req.success_to().with_body(text.into_bytes()))
 }

@@ -72,7 +72,7 @@ pub async fn dispatch(
     match code {
         C::SendMessage | C::SendMessageV2 => send_message::send(b, ch, &mut req).await,
         C::SendBatchMessage => send_message::send_batch(b, ch, &mut req).await,
-        C::PullMessage | C::LitePullMessage => pull_message::pull(b, ch, &req, true).await,
+        C::PullMessage | C::LitePullMessage => pull_message::pull(b, ch, &req),
         C::QueryConsumerOffset => consumer_offset::query_consumer_offset(b, &req),
         C::UpdateConsumerOffset => consumer_offset::update_consumer_offset(b, &req),
         C::GetMaxOffset => consumer_offset::get_max_offset(b, &req),

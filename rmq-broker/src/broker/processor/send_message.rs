@@ -101,12 +101,12 @@ fn check_and_prepare(b: &BrokerInner, h: &SendMessageRequestHeader) -> Result<i3
 }
 
 fn check_body(b: &BrokerInner, body_len: usize, properties: &str) -> Result<(), Refusal> {
-    if body_len > b.config.max_message_size {
+    if body_len > b.config.store.max_message_size {
         return Err((
             ResponseCode::MessageIllegal,
             format!(
                 "the message body size {body_len} is over the limit maxMessageSize {}",
-                b.config.max_message_size
+                b.config.store.max_message_size
             ),
         ));
     }
@@ -381,7 +381,7 @@ async fn batch_with_header(
         Ok(q) => q,
         Err(r) => return refuse(req, r),
     };
-    if req.body.len() > b.config.max_message_size {
+    if req.body.len() > b.config.store.max_message_size {
         return refuse(
             req,
             (
@@ -389,7 +389,7 @@ async fn batch_with_header(
                 format!(
                     "the batch body size {} is over the limit maxMessageSize {}",
                     req.body.len(),
-                    b.config.max_message_size
+                    b.config.store.max_message_size
                 ),
             ),
         );
