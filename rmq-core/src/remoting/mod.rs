@@ -9,11 +9,13 @@
 mod channel;
 mod client;
 mod error;
+mod handler;
 mod pending;
 mod server;
 
-pub use channel::{spawn_connection, Channel, RequestHandler, UnsupportedHandler};
+pub use channel::{spawn_connection, Channel};
 pub use client::RemotingClient;
 pub use error::RemotingError;
+pub use handler::{RequestHandler, UnsupportedHandler};
 pub use pending::ResponseCallback;
 pub use server::{serve, ServerHandle};
