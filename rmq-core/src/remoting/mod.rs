@@ -18,4 +18,4 @@ pub use client::RemotingClient;
 pub use error::RemotingError;
 pub use handler::{RequestHandler, UnsupportedHandler};
 pub use pending::ResponseCallback;
-pub use server::{serve, ServerHandle};
+pub use server::{serve, serve_with, ServerHandle, ServerOptions, DEFAULT_MAX_CONNECTIONS};
