@@ -394,3 +394,28 @@ fn camel_and_snake_case_keys_bind_like_spring() {
         "{err}"
     );
 }
+
+#[test]
+fn a_typo_in_either_consumer_layout_lists_that_layouts_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    for (section, listeners_allowed) in [("consumer", true), ("pull-consumer", false)] {
+        let main = write(
+            dir.path(),
+            "application.yml",
+            &format!("rocketmq:\n  {section}:\n    gruop: g\n"),
+        );
+        let err = load(&main).unwrap_err();
+        match &err {
+            ConfigError::UnknownKey { key, allowed, .. } => {
+                assert_eq!(key, &format!("rocketmq.{section}.gruop"));
+                assert!(allowed.contains("instance-name"), "{allowed}");
+                assert_eq!(
+                    allowed.contains("listeners"),
+                    listeners_allowed,
+                    "{allowed}"
+                );
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+}

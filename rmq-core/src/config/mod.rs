@@ -31,8 +31,9 @@ use serde::Deserialize;
 pub use env::{env_name_of, key_of_env};
 pub use error::{ConfigError, Origin};
 pub use properties::{
-    ConsumerProperties, MessageModelName, ProducerProperties, PullConsumerProperties,
-    RocketMqProperties, SelectorTypeName, KNOWN_KEYS,
+    ConsumerKeys, ConsumerProperties, ListenerSwitches, ListenersField, MessageModelName,
+    NoListeners, ProducerProperties, PullConsumerProperties, RocketMqProperties, SelectorTypeName,
+    KNOWN_KEYS,
 };
 
 /// Where the configuration comes from.
@@ -400,10 +401,14 @@ impl Located<'_> {
                 if path.last() != Some(name) {
                     path.push(name.clone());
                 }
+                let section = path
+                    .split_last()
+                    .map(|(_, parent)| parent.join("."))
+                    .unwrap_or_default();
                 ConfigError::UnknownKey {
                     key: path.join("."),
                     origin: self.origin(&path, e.metadata.as_ref()),
-                    allowed: expected.join(", "),
+                    allowed: properties::allowed_keys(&section, expected),
                 }
             }
             kind => ConfigError::InvalidValue {
