@@ -145,7 +145,6 @@ impl Config {
             overrides: &source.overrides,
         };
         let (root, mut errors) = located.extract(&figment)?;
-        tracing::debug!(files = ?files, profiles = ?profiles, "configuration loaded");
         let mut config = Config {
             figment,
             rocketmq: root.rocketmq,
@@ -157,7 +156,10 @@ impl Config {
         config.rocketmq = config.resolve_properties(&located, &mut errors)?;
         match ConfigError::from_all(errors) {
             Some(error) => Err(error),
-            None => Ok(config),
+            None => {
+                tracing::debug!(files = ?config.files, profiles = ?config.profiles, "configuration loaded");
+                Ok(config)
+            }
         }
     }
 
