@@ -394,3 +394,105 @@ fn camel_and_snake_case_keys_bind_like_spring() {
         "{err}"
     );
 }
+
+#[test]
+fn every_error_of_one_file_is_reported_together() {
+    let dir = tempfile::tempdir().unwrap();
+    let main = write(
+        dir.path(),
+        "application.yml",
+        "rocketmq:\n  name-server: 127.0.0.1:9876\n  producer:\n    gruop: oops\n    send-message-timeout: soon\n  consumer:\n    pull-batch-size: 99999999999\n",
+    );
+    let err = load(&main).unwrap_err();
+    let text = err.to_string();
+    let errors = err.errors();
+    assert_eq!(errors.len(), 3, "{text}");
+    assert!(
+        matches!(&err, ConfigError::Several(all) if all.len() == 3),
+        "{err:?}"
+    );
+    let at = |line: usize| Origin::File {
+        path: main.clone(),
+        line: Some(line),
+    };
+    assert!(
+        errors.iter().any(
+            |e| matches!(e, ConfigError::UnknownKey { key, origin, allowed }
+            if key == "rocketmq.producer.gruop" && *origin == at(4) && allowed.contains("group"))
+        ),
+        "{text}"
+    );
+    assert!(
+        errors.iter().any(|e| matches!(e, ConfigError::InvalidValue { key, origin, reason }
+            if key == "rocketmq.producer.send-message-timeout" && *origin == at(5) && reason.contains("soon"))),
+        "{text}"
+    );
+    assert!(
+        errors.iter().any(|e| matches!(e, ConfigError::InvalidValue { key, origin, reason }
+            if key == "rocketmq.consumer.pull-batch-size" && *origin == at(7) && reason.contains("99999999999"))),
+        "{text}"
+    );
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 4, "a heading and one line per error: {text}");
+    for (key, line) in [
+        ("rocketmq.producer.gruop", 4),
+        ("rocketmq.producer.send-message-timeout", 5),
+        ("rocketmq.consumer.pull-batch-size", 7),
+    ] {
+        let place = format!("{}:{line}", main.display());
+        assert!(
+            lines.iter().any(|l| l.contains(key) && l.contains(&place)),
+            "{key} at {place}: {text}"
+        );
+    }
+}
+
+#[test]
+fn errors_of_keys_and_placeholders_are_reported_together() {
+    let dir = tempfile::tempdir().unwrap();
+    let main = write(
+        dir.path(),
+        "application.yml",
+        "rocketmq:\n  producer:\n    group: ${nowhere}\n  pull-consumer:\n    listeners: {}\n",
+    );
+    let err = load(&main).unwrap_err();
+    let errors = err.errors();
+    assert_eq!(errors.len(), 2, "{err}");
+    assert!(
+        matches!(&errors[0], ConfigError::UnknownKey { key, origin: Origin::File { line: Some(5), .. }, allowed }
+            if key == "rocketmq.pull-consumer.listeners"
+                && allowed.contains("pull-batch-size")
+                && !allowed.contains("listeners")),
+        "{err}"
+    );
+    assert!(
+        matches!(&errors[1], ConfigError::UnresolvedPlaceholder { name, context }
+            if name == "nowhere" && context.contains(&format!("{}:3", main.display()))),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_typo_in_either_consumer_layout_lists_that_layouts_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    for (section, listeners_allowed) in [("consumer", true), ("pull-consumer", false)] {
+        let main = write(
+            dir.path(),
+            "application.yml",
+            &format!("rocketmq:\n  {section}:\n    gruop: g\n"),
+        );
+        let err = load(&main).unwrap_err();
+        match &err {
+            ConfigError::UnknownKey { key, allowed, .. } => {
+                assert_eq!(key, &format!("rocketmq.{section}.gruop"));
+                assert!(allowed.contains("instance-name"), "{allowed}");
+                assert_eq!(
+                    allowed.contains("listeners"),
+                    listeners_allowed,
+                    "{allowed}"
+                );
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+}

@@ -21,7 +21,10 @@ pub fn key_of_env(name: &str) -> Option<&'static str> {
     if !name.to_ascii_uppercase().starts_with("ROCKETMQ_") {
         return None;
     }
-    KNOWN_KEYS.iter().copied().find(|k| squash(k) == wanted)
+    KNOWN_KEYS
+        .iter()
+        .map(String::as_str)
+        .find(|k| squash(k) == wanted)
 }
 
 fn squash(name: &str) -> String {

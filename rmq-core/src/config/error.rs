@@ -83,4 +83,39 @@ pub enum ConfigError {
         /// What held it.
         context: String,
     },
+    /// Every error of one load, in the order they were found; one error alone is reported as
+    /// itself (see [`ConfigError::from_all`]).
+    #[error("{} configuration errors:{}", .0.len(), one_per_line(.0))]
+    Several(Vec<ConfigError>),
+}
+
+impl ConfigError {
+    /// One error for all of `errors`: `None` when there are none, the error itself when there
+    /// is one, else [`ConfigError::Several`] (nested lists are flattened).
+    pub fn from_all(errors: Vec<ConfigError>) -> Option<ConfigError> {
+        let mut flat: Vec<ConfigError> = Vec::with_capacity(errors.len());
+        for error in errors {
+            match error {
+                ConfigError::Several(inner) => flat.extend(inner),
+                single => flat.push(single),
+            }
+        }
+        match flat.len() {
+            0 => None,
+            1 => flat.pop(),
+            _ => Some(ConfigError::Several(flat)),
+        }
+    }
+
+    /// The single errors this one stands for: the list of [`ConfigError::Several`], else itself.
+    pub fn errors(&self) -> &[ConfigError] {
+        match self {
+            ConfigError::Several(all) => all,
+            single => std::slice::from_ref(single),
+        }
+    }
+}
+
+fn one_per_line(errors: &[ConfigError]) -> String {
+    errors.iter().map(|e| format!("\n  {e}")).collect()
 }

@@ -4,7 +4,7 @@
 //!
 //! Only the `rocketmq` block is checked (other blocks such as `spring.application.name` load
 //! and are ignored); a wrong type or an unknown key there is an error naming the key, the file
-//! and the line.
+//! and the line, and all such errors of one load are reported together.
 //!
 //! ```no_run
 //! use rmq_core::config::{Config, ConfigSource};
@@ -20,6 +20,7 @@ mod locate;
 mod placeholder;
 mod properties;
 mod relaxed;
+mod report;
 
 use std::path::{Path, PathBuf};
 
@@ -31,9 +32,11 @@ use serde::Deserialize;
 pub use env::{env_name_of, key_of_env};
 pub use error::{ConfigError, Origin};
 pub use properties::{
-    ConsumerProperties, MessageModelName, ProducerProperties, PullConsumerProperties,
-    RocketMqProperties, SelectorTypeName, KNOWN_KEYS,
+    ConsumerKeys, ConsumerProperties, ListenerSwitches, ListenersField, MessageModelName,
+    NoListeners, ProducerProperties, PullConsumerProperties, RocketMqProperties, SelectorTypeName,
+    KNOWN_KEYS,
 };
+use report::Located;
 
 /// Where the configuration comes from.
 #[derive(Debug, Clone)]
@@ -86,6 +89,7 @@ impl ConfigSource {
     }
 }
 
+/// The document as checked: only its `rocketmq` block.
 #[derive(Deserialize)]
 struct Root {
     #[serde(default)]
@@ -104,7 +108,8 @@ pub struct Config {
 }
 
 impl Config {
-    /// Loads and checks the configuration.
+    /// Loads and checks the configuration; every bad key and unresolved placeholder of the
+    /// `rocketmq` block is reported, together (see [`ConfigError::from_all`]).
     pub fn load(source: &ConfigSource) -> Result<Config, ConfigError> {
         let main = source.file.clone().unwrap_or_else(default_file);
         check_readable(&main)?;
@@ -139,8 +144,7 @@ impl Config {
             env: &env_bindings,
             overrides: &source.overrides,
         };
-        let root: Root = figment.extract().map_err(|e| located.error(e))?;
-        tracing::debug!(files = ?files, profiles = ?profiles, "configuration loaded");
+        let (root, mut errors) = located.extract(&figment)?;
         let mut config = Config {
             figment,
             rocketmq: root.rocketmq,
@@ -149,32 +153,54 @@ impl Config {
             read_env: source.read_env,
             overridden: source.overrides.iter().map(|(k, _)| k.clone()).collect(),
         };
-        config.rocketmq = config.resolve_properties(&located)?;
-        Ok(config)
+        config.rocketmq = config.resolve_properties(&located, &mut errors)?;
+        match ConfigError::from_all(errors) {
+            Some(error) => Err(error),
+            None => {
+                tracing::debug!(files = ?config.files, profiles = ?config.profiles, "configuration loaded");
+                Ok(config)
+            }
+        }
     }
 
     /// Resolves `${..}` placeholders in every string of the `rocketmq` block, as Spring does
-    /// for every property value (`group: ${spring.application.name}-producer`).
-    fn resolve_properties(&self, located: &Located<'_>) -> Result<RocketMqProperties, ConfigError> {
+    /// for every property value (`group: ${spring.application.name}-producer`); a placeholder
+    /// that cannot be resolved is added to `errors` and its value left as written.
+    fn resolve_properties(
+        &self,
+        located: &Located<'_>,
+        errors: &mut Vec<ConfigError>,
+    ) -> Result<RocketMqProperties, ConfigError> {
         fn walk(
             config: &Config,
+            located: &Located<'_>,
             path: &mut Vec<String>,
             value: &mut serde_json::Value,
-        ) -> Result<(), ConfigError> {
+            errors: &mut Vec<ConfigError>,
+        ) {
             match value {
                 serde_json::Value::String(s) if s.contains("${") => {
-                    *s = config.resolve(s, &format!("`{}`", path.join(".")))?;
+                    let key = path.join(".");
+                    match config.resolve(s, &format!("`{key}`")) {
+                        Ok(resolved) => *s = resolved,
+                        Err(ConfigError::UnresolvedPlaceholder { name, .. }) => {
+                            errors.push(ConfigError::UnresolvedPlaceholder {
+                                name,
+                                context: format!("`{key}`{}", located.origin(path, None)),
+                            })
+                        }
+                        Err(other) => errors.push(other),
+                    }
                 }
                 serde_json::Value::Object(map) => {
                     for (k, v) in map.iter_mut() {
                         path.push(k.clone());
-                        walk(config, path, v)?;
+                        walk(config, located, path, v, errors);
                         path.pop();
                     }
                 }
                 _ => {}
             }
-            Ok(())
         }
         let mut value =
             serde_json::to_value(&self.rocketmq).map_err(|e| ConfigError::InvalidValue {
@@ -182,17 +208,13 @@ impl Config {
                 origin: Origin::Unknown,
                 reason: e.to_string(),
             })?;
-        walk(self, &mut vec!["rocketmq".to_owned()], &mut value).map_err(|e| match e {
-            ConfigError::UnresolvedPlaceholder { name, context } => {
-                let key = context.trim_matches('`').to_owned();
-                let path: Vec<String> = key.split('.').map(str::to_owned).collect();
-                ConfigError::UnresolvedPlaceholder {
-                    name,
-                    context: format!("`{key}`{}", located.origin(&path, None)),
-                }
-            }
-            other => other,
-        })?;
+        walk(
+            self,
+            located,
+            &mut vec!["rocketmq".to_owned()],
+            &mut value,
+            errors,
+        );
         serde_json::from_value(value).map_err(|e| ConfigError::InvalidValue {
             key: "rocketmq".into(),
             origin: Origin::Unknown,
@@ -332,85 +354,6 @@ fn active_profiles(source: &ConfigSource, main: &Path) -> Result<Vec<String>, Co
                 });
             }
             Ok(Vec::new())
-        }
-    }
-}
-
-/// What is needed to say where a bad key came from.
-struct Located<'a> {
-    files: &'a [PathBuf],
-    env: &'a [(String, &'static str)],
-    overrides: &'a [(String, serde_json::Value)],
-}
-
-impl Located<'_> {
-    fn origin(&self, path: &[String], metadata: Option<&figment::Metadata>) -> Origin {
-        let key = path.join(".");
-        if self
-            .overrides
-            .iter()
-            .any(|(k, _)| *k == key || key.starts_with(&format!("{k}.")))
-        {
-            return Origin::Override;
-        }
-        if let Some((name, _)) = self.env.iter().find(|(_, k)| *k == key) {
-            return Origin::Env(name.clone());
-        }
-        for file in self.files.iter().rev() {
-            if let Ok(text) = std::fs::read_to_string(file) {
-                if let Some(line) = locate::line_of_key(&text, path) {
-                    return Origin::File {
-                        path: file.clone(),
-                        line: Some(line),
-                    };
-                }
-            }
-        }
-        match metadata.and_then(|m| m.source.as_ref()) {
-            Some(figment::Source::File(path)) => Origin::File {
-                path: path.clone(),
-                line: None,
-            },
-            _ => Origin::Unknown,
-        }
-    }
-
-    fn error(&self, err: figment::Error) -> ConfigError {
-        // Report the first error; figment chains the rest.
-        let Some(e) = err.into_iter().next() else {
-            return ConfigError::InvalidValue {
-                key: "rocketmq".into(),
-                origin: Origin::Unknown,
-                reason: "unknown error".into(),
-            };
-        };
-        if e.path.is_empty() {
-            let path = match e.metadata.as_ref().and_then(|m| m.source.as_ref()) {
-                Some(figment::Source::File(path)) => path.clone(),
-                _ => PathBuf::from("configuration"),
-            };
-            return ConfigError::File {
-                path,
-                reason: e.kind.to_string(),
-            };
-        }
-        match &e.kind {
-            figment::error::Kind::UnknownField(name, expected) => {
-                let mut path = e.path.clone();
-                if path.last() != Some(name) {
-                    path.push(name.clone());
-                }
-                ConfigError::UnknownKey {
-                    key: path.join("."),
-                    origin: self.origin(&path, e.metadata.as_ref()),
-                    allowed: expected.join(", "),
-                }
-            }
-            kind => ConfigError::InvalidValue {
-                key: e.path.join("."),
-                origin: self.origin(&e.path, e.metadata.as_ref()),
-                reason: kind.to_string(),
-            },
         }
     }
 }

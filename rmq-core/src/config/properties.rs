@@ -1,6 +1,7 @@
 //! The `rocketmq.*` keys, named and defaulted as rocketmq-spring names them.
 
 use std::collections::BTreeMap;
+use std::sync::LazyLock;
 
 use serde::{Deserialize, Serialize};
 
@@ -99,10 +100,20 @@ impl Default for ProducerProperties {
     }
 }
 
-/// `rocketmq.consumer.*`: rocketmq-spring's pull-consumer keys plus the listener switches.
+/// rocketmq-spring's pull-consumer keys, the same under `rocketmq.consumer` and
+/// `rocketmq.pull-consumer`; `L` is what the layout takes under `listeners`
+/// ([`ListenerSwitches`] for `rocketmq.consumer`, nothing for `rocketmq.pull-consumer`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case", deny_unknown_fields, default)]
-pub struct ConsumerProperties {
+#[serde(
+    rename_all = "kebab-case",
+    deny_unknown_fields,
+    default,
+    bound(
+        serialize = "L: Serialize + ListenersField",
+        deserialize = "L: Deserialize<'de> + Default"
+    )
+)]
+pub struct ConsumerKeys<L> {
     /// Group of the pull consumer.
     pub group: Option<String>,
     /// Topic of the pull consumer.
@@ -115,9 +126,9 @@ pub struct ConsumerProperties {
     pub selector_expression: String,
     /// Messages per `receive` (10).
     pub pull_batch_size: i32,
-    /// ACL access key (listeners default to it).
+    /// ACL access key (under `rocketmq.consumer`, listeners default to it).
     pub access_key: Option<String>,
-    /// ACL secret key (listeners default to it).
+    /// ACL secret key (under `rocketmq.consumer`, listeners default to it).
     pub secret_key: Option<String>,
     /// Message trace (false).
     pub enable_msg_trace: bool,
@@ -129,13 +140,14 @@ pub struct ConsumerProperties {
     pub namespace: Option<String>,
     /// Instance name (`DEFAULT`).
     pub instance_name: String,
-    /// `<consumer group>.<topic>: false` switches a listener off.
-    pub listeners: BTreeMap<String, BTreeMap<String, bool>>,
+    /// The listener switches (`rocketmq.consumer` only).
+    #[serde(skip_serializing_if = "ListenersField::is_absent")]
+    pub listeners: L,
 }
 
-impl Default for ConsumerProperties {
+impl<L: Default> Default for ConsumerKeys<L> {
     fn default() -> Self {
-        ConsumerProperties {
+        ConsumerKeys {
             group: None,
             topic: None,
             message_model: MessageModelName::Clustering,
@@ -149,10 +161,50 @@ impl Default for ConsumerProperties {
             tls_enable: false,
             namespace: None,
             instance_name: "DEFAULT".into(),
-            listeners: BTreeMap::new(),
+            listeners: L::default(),
         }
     }
 }
+
+/// `<consumer group>.<topic>: false` switches a listener off.
+pub type ListenerSwitches = BTreeMap<String, BTreeMap<String, bool>>;
+
+/// The `listeners` of a layout that has none: the key is rejected as unknown.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct NoListeners;
+
+impl<'de> Deserialize<'de> for NoListeners {
+    fn deserialize<D: serde::Deserializer<'de>>(_: D) -> Result<Self, D::Error> {
+        Err(serde::de::Error::unknown_field(LISTENERS, &[]))
+    }
+}
+
+/// The key of the listener switches.
+const LISTENERS: &str = "listeners";
+
+/// What a consumer layout takes under `listeners`: [`ListenerSwitches`] or [`NoListeners`].
+pub trait ListenersField {
+    /// Whether the key is left out when serialized (the layout has no such key).
+    fn is_absent(&self) -> bool;
+}
+
+impl ListenersField for ListenerSwitches {
+    fn is_absent(&self) -> bool {
+        false
+    }
+}
+
+impl ListenersField for NoListeners {
+    fn is_absent(&self) -> bool {
+        true
+    }
+}
+
+/// `rocketmq.consumer.*`: rocketmq-spring's pull-consumer keys plus the listener switches.
+pub type ConsumerProperties = ConsumerKeys<ListenerSwitches>;
+
+/// `rocketmq.pull-consumer.*`: the consumer behind `template.receive`.
+pub type PullConsumerProperties = ConsumerKeys<NoListeners>;
 
 impl ConsumerProperties {
     /// Whether the listener of `group` on `topic` is switched on (default: yes).
@@ -165,58 +217,6 @@ impl ConsumerProperties {
     }
 }
 
-/// `rocketmq.pull-consumer.*`: the consumer behind `template.receive`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case", deny_unknown_fields, default)]
-pub struct PullConsumerProperties {
-    /// Consumer group.
-    pub group: Option<String>,
-    /// Topic.
-    pub topic: Option<String>,
-    /// `CLUSTERING` or `BROADCASTING`.
-    pub message_model: MessageModelName,
-    /// `TAG` or `SQL92`.
-    pub selector_type: SelectorTypeName,
-    /// `*` or `TagA || TagB`.
-    pub selector_expression: String,
-    /// Messages per `receive` (10).
-    pub pull_batch_size: i32,
-    /// ACL access key.
-    pub access_key: Option<String>,
-    /// ACL secret key.
-    pub secret_key: Option<String>,
-    /// Message trace (false).
-    pub enable_msg_trace: bool,
-    /// Trace topic.
-    pub customized_trace_topic: Option<String>,
-    /// TLS (false).
-    pub tls_enable: bool,
-    /// Namespace.
-    pub namespace: Option<String>,
-    /// Instance name (`DEFAULT`).
-    pub instance_name: String,
-}
-
-impl Default for PullConsumerProperties {
-    fn default() -> Self {
-        PullConsumerProperties {
-            group: None,
-            topic: None,
-            message_model: MessageModelName::Clustering,
-            selector_type: SelectorTypeName::Tag,
-            selector_expression: "*".into(),
-            pull_batch_size: 10,
-            access_key: None,
-            secret_key: None,
-            enable_msg_trace: false,
-            customized_trace_topic: None,
-            tls_enable: false,
-            namespace: None,
-            instance_name: "DEFAULT".into(),
-        }
-    }
-}
-
 impl PullConsumerProperties {
     /// The effective pull consumer settings: these when group and topic are set here,
     /// otherwise `rocketmq.consumer.*` (the layout of rocketmq-spring 2.1 and earlier, kept
@@ -225,7 +225,7 @@ impl PullConsumerProperties {
         if self.group.is_some() && self.topic.is_some() {
             return self.clone();
         }
-        PullConsumerProperties {
+        ConsumerKeys {
             group: consumer.group.clone(),
             topic: consumer.topic.clone(),
             message_model: consumer.message_model,
@@ -239,52 +239,87 @@ impl PullConsumerProperties {
             tls_enable: consumer.tls_enable,
             namespace: consumer.namespace.clone(),
             instance_name: consumer.instance_name.clone(),
+            listeners: NoListeners,
         }
     }
 }
 
 /// Every leaf key under `rocketmq` (dotted, kebab-case): what environment variables bind to.
-pub const KNOWN_KEYS: &[&str] = &[
-    "rocketmq.name-server",
-    "rocketmq.access-channel",
-    "rocketmq.producer.group",
-    "rocketmq.producer.send-message-timeout",
-    "rocketmq.producer.compress-message-body-threshold",
-    "rocketmq.producer.max-message-size",
-    "rocketmq.producer.retry-times-when-send-failed",
-    "rocketmq.producer.retry-times-when-send-async-failed",
-    "rocketmq.producer.retry-next-server",
-    "rocketmq.producer.access-key",
-    "rocketmq.producer.secret-key",
-    "rocketmq.producer.enable-msg-trace",
-    "rocketmq.producer.customized-trace-topic",
-    "rocketmq.producer.namespace",
-    "rocketmq.producer.instance-name",
-    "rocketmq.producer.tls-enable",
-    "rocketmq.consumer.group",
-    "rocketmq.consumer.topic",
-    "rocketmq.consumer.message-model",
-    "rocketmq.consumer.selector-type",
-    "rocketmq.consumer.selector-expression",
-    "rocketmq.consumer.pull-batch-size",
-    "rocketmq.consumer.access-key",
-    "rocketmq.consumer.secret-key",
-    "rocketmq.consumer.enable-msg-trace",
-    "rocketmq.consumer.customized-trace-topic",
-    "rocketmq.consumer.tls-enable",
-    "rocketmq.consumer.namespace",
-    "rocketmq.consumer.instance-name",
-    "rocketmq.pull-consumer.group",
-    "rocketmq.pull-consumer.topic",
-    "rocketmq.pull-consumer.message-model",
-    "rocketmq.pull-consumer.selector-type",
-    "rocketmq.pull-consumer.selector-expression",
-    "rocketmq.pull-consumer.pull-batch-size",
-    "rocketmq.pull-consumer.access-key",
-    "rocketmq.pull-consumer.secret-key",
-    "rocketmq.pull-consumer.enable-msg-trace",
-    "rocketmq.pull-consumer.customized-trace-topic",
-    "rocketmq.pull-consumer.tls-enable",
-    "rocketmq.pull-consumer.namespace",
-    "rocketmq.pull-consumer.instance-name",
-];
+/// Read off the serialized defaults, so each key is written once, in its struct.
+pub static KNOWN_KEYS: LazyLock<Vec<String>> = LazyLock::new(|| {
+    fn leaves(prefix: &str, value: &serde_json::Value, out: &mut Vec<String>) {
+        if let serde_json::Value::Object(map) = value {
+            for (key, value) in map {
+                let key = format!("{prefix}.{key}");
+                match value {
+                    serde_json::Value::Object(_) => leaves(&key, value, out),
+                    _ => out.push(key),
+                }
+            }
+        }
+    }
+    let mut keys = Vec::new();
+    let defaults = serde_json::to_value(RocketMqProperties::default()).unwrap_or_default();
+    leaves("rocketmq", &defaults, &mut keys);
+    keys
+});
+
+/// The keys allowed directly under `section` (dotted), given those its struct `expected`.
+/// Under `rocketmq.pull-consumer`, whose struct has a `listeners` field only to reject it, they
+/// are the known keys instead.
+pub(crate) fn allowed_keys(section: &str, expected: &[&str]) -> String {
+    if section != PULL_CONSUMER_SECTION {
+        return expected.join(", ");
+    }
+    let prefix = format!("{section}.");
+    KNOWN_KEYS
+        .iter()
+        .filter_map(|key| key.strip_prefix(&prefix))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The section of [`PullConsumerProperties`].
+const PULL_CONSUMER_SECTION: &str = "rocketmq.pull-consumer";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_keys_list_both_consumer_layouts() {
+        assert_eq!(KNOWN_KEYS.len(), 42, "{:?}", *KNOWN_KEYS);
+        for section in ["consumer", "pull-consumer"] {
+            let keys: Vec<&str> = KNOWN_KEYS
+                .iter()
+                .filter_map(|k| k.strip_prefix(&format!("rocketmq.{section}.")))
+                .collect();
+            assert_eq!(keys.len(), 13, "{section}: {keys:?}");
+            assert!(keys.contains(&"pull-batch-size"), "{keys:?}");
+            assert!(!keys.contains(&LISTENERS), "{keys:?}");
+            assert_eq!(
+                allowed_keys(&format!("rocketmq.{section}"), &["group", "topic"]),
+                if section == "consumer" {
+                    "group, topic".to_owned()
+                } else {
+                    keys.join(", ")
+                }
+            );
+        }
+        assert!(KNOWN_KEYS.iter().any(|k| k == "rocketmq.name-server"));
+        assert!(KNOWN_KEYS
+            .iter()
+            .any(|k| k == "rocketmq.producer.retry-times-when-send-async-failed"));
+    }
+
+    #[test]
+    fn both_layouts_share_their_defaults() {
+        let consumer = ConsumerProperties::default();
+        let pull = PullConsumerProperties::default();
+        assert_eq!(pull.or_consumer(&consumer), pull);
+        assert_eq!(pull.pull_batch_size, 10);
+        assert_eq!(pull.selector_expression, "*");
+        assert_eq!(pull.instance_name, "DEFAULT");
+        assert!(consumer.listeners.is_empty());
+    }
+}

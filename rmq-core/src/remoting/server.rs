@@ -1,13 +1,42 @@
-//! The accept loop: one [`Channel`] per connection, all served by one handler.
+//! The accept loop: one [`Channel`] per connection, all served by one handler, with a cap on
+//! how many connections are open at once.
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
-use tokio::net::TcpListener;
-use tokio::sync::watch;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{watch, Semaphore};
 use tokio::task::JoinHandle;
 
 use super::{spawn_connection, Channel, RequestHandler};
+
+/// How many connections a server keeps open at once unless told otherwise.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
+
+/// How a server accepts connections. Build it from [`ServerOptions::default`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerOptions {
+    /// Open connections at most ([`DEFAULT_MAX_CONNECTIONS`]); past it a new connection is
+    /// accepted and closed at once, so a flood of sockets cannot exhaust file descriptors.
+    pub max_connections: usize,
+}
+
+impl Default for ServerOptions {
+    fn default() -> Self {
+        ServerOptions {
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+        }
+    }
+}
+
+impl ServerOptions {
+    /// Sets how many connections may be open at once.
+    pub fn max_connections(mut self, max: usize) -> Self {
+        self.max_connections = max;
+        self
+    }
+}
 
 /// A running server: stop it with [`ServerHandle::shutdown`].
 #[derive(Debug)]
@@ -15,6 +44,8 @@ pub struct ServerHandle {
     stop: watch::Sender<bool>,
     task: Option<JoinHandle<()>>,
     connections: Arc<Mutex<Vec<Channel>>>,
+    slots: Arc<Semaphore>,
+    max_connections: usize,
 }
 
 impl ServerHandle {
@@ -35,6 +66,17 @@ impl ServerHandle {
         }
     }
 
+    /// How many accepted connections are open (they count against the cap until closed).
+    pub fn open_connections(&self) -> usize {
+        self.max_connections
+            .saturating_sub(self.slots.available_permits())
+    }
+
+    /// The cap on open connections this server was started with.
+    pub fn max_connections(&self) -> usize {
+        self.max_connections
+    }
+
     /// Stops accepting and closes every connection.
     pub async fn shutdown(mut self) {
         self.stop_accepting().await;
@@ -42,15 +84,32 @@ impl ServerHandle {
     }
 }
 
-/// Accepts connections on `listener` until `shutdown` completes or the handle is shut down.
+/// Accepts connections on `listener` until `shutdown` completes or the handle is shut down,
+/// with the default [`ServerOptions`].
 pub fn serve<H: RequestHandler>(
     listener: TcpListener,
     handler: Arc<H>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> ServerHandle {
+    serve_with(listener, handler, shutdown, ServerOptions::default())
+}
+
+/// Accepts connections on `listener` until `shutdown` completes or the handle is shut down.
+pub fn serve_with<H: RequestHandler>(
+    listener: TcpListener,
+    handler: Arc<H>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    options: ServerOptions,
+) -> ServerHandle {
     let (stop, mut stopped) = watch::channel(false);
-    let connections: Arc<Mutex<Vec<Channel>>> = Arc::default();
-    let conns = connections.clone();
+    let max_connections = options.max_connections.min(Semaphore::MAX_PERMITS);
+    let admission = Admission {
+        handler,
+        connections: Arc::default(),
+        slots: Arc::new(Semaphore::new(max_connections)),
+        max_connections,
+    };
+    let (connections, slots) = (admission.connections.clone(), admission.slots.clone());
     let task = tokio::spawn(async move {
         tokio::pin!(shutdown);
         loop {
@@ -58,17 +117,7 @@ pub fn serve<H: RequestHandler>(
                 _ = &mut shutdown => break,
                 _ = stopped.changed() => break,
                 accepted = listener.accept() => match accepted {
-                    Ok((stream, peer)) => {
-                        tracing::debug!(%peer, "accepted connection");
-                        match spawn_connection(stream, handler.clone()) {
-                            Ok(ch) => {
-                                let mut list = conns.lock().unwrap_or_else(|e| e.into_inner());
-                                list.retain(|c| !c.is_closed());
-                                list.push(ch);
-                            }
-                            Err(e) => tracing::warn!(%peer, error = %e, "cannot set up connection"),
-                        }
-                    }
+                    Ok((stream, peer)) => admission.admit(stream, peer),
                     Err(e) => {
                         tracing::warn!(error = %e, "accept failed");
                         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
@@ -81,5 +130,46 @@ pub fn serve<H: RequestHandler>(
         stop,
         task: Some(task),
         connections,
+        slots,
+        max_connections,
+    }
+}
+
+/// What the accept loop needs to set up (or turn away) one connection.
+struct Admission<H> {
+    handler: Arc<H>,
+    connections: Arc<Mutex<Vec<Channel>>>,
+    /// One permit per connection that may still open; a connection holds its own until it
+    /// closes.
+    slots: Arc<Semaphore>,
+    max_connections: usize,
+}
+
+impl<H: RequestHandler> Admission<H> {
+    /// Serves an accepted connection, or closes it when the cap is reached.
+    fn admit(&self, stream: TcpStream, peer: SocketAddr) {
+        let Ok(slot) = self.slots.clone().try_acquire_owned() else {
+            tracing::warn!(
+                %peer,
+                max_connections = self.max_connections,
+                "connection limit of {} reached, closing the new connection",
+                self.max_connections
+            );
+            drop(stream);
+            return;
+        };
+        tracing::debug!(%peer, "accepted connection");
+        match spawn_connection(stream, self.handler.clone()) {
+            Ok(ch) => {
+                let mut list = self.connections.lock().unwrap_or_else(|e| e.into_inner());
+                list.retain(|c| !c.is_closed());
+                list.push(ch.clone());
+                tokio::spawn(async move {
+                    ch.closed().await;
+                    drop(slot);
+                });
+            }
+            Err(e) => tracing::warn!(%peer, error = %e, "cannot set up connection"),
+        }
     }
 }
