@@ -298,3 +298,77 @@ fn keys_rmq_does_not_honour_are_named_at_start_up() {
     );
     assert!(p.terminate().success());
 }
+
+/// Asks the broker at `addr` for its runtime info on a connection of its own; the answer's code.
+async fn runtime_info_code(
+    client: &rmq_core::remoting::RemotingClient<rmq_core::remoting::UnsupportedHandler>,
+    addr: &str,
+) -> Result<i32, String> {
+    use rmq_core::protocol::{RemotingCommand, RequestCode};
+    let req = RemotingCommand::request(RequestCode::GetBrokerRuntimeInfo);
+    client
+        .invoke(addr, req, Duration::from_secs(5))
+        .await
+        .map(|r| r.code)
+        .map_err(|e| e.to_string())
+}
+
+#[test]
+fn connections_past_server_max_connections_are_closed_with_a_log_line() {
+    use rmq_core::remoting::{RemotingClient, UnsupportedHandler};
+    use std::io::Read;
+    use std::sync::Arc;
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("broker.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "listenPort = 0\nbrokerIP1 = 127.0.0.1\nstorePathRootDir = {}\nserverMaxConnections = 2\n",
+            dir.path().join("store").display()
+        ),
+    )
+    .unwrap();
+    let mut p = Proc::spawn(&[
+        "standalone",
+        "-c",
+        conf.to_str().unwrap(),
+        "--namesrv-port",
+        "0",
+    ]);
+    let addr = p.addr_after("broker listening on");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    // Two connections, each its own client: both are served.
+    let clients: Vec<_> = (0..2)
+        .map(|_| RemotingClient::new(Arc::new(UnsupportedHandler)))
+        .collect();
+    for c in &clients {
+        assert_eq!(rt.block_on(runtime_info_code(c, &addr)), Ok(0));
+    }
+    // A third is accepted and closed at once, with a warning naming the limit.
+    let mut third = std::net::TcpStream::connect(&addr).unwrap();
+    third
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut buf = [0u8; 1];
+    assert_eq!(third.read(&mut buf).unwrap(), 0, "the server closes it");
+    p.wait_for("connection limit of 2 reached");
+    // Closing one frees its slot: a new connection is served again.
+    rt.block_on(clients[0].close_all());
+    let again = RemotingClient::new(Arc::new(UnsupportedHandler));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        match rt.block_on(runtime_info_code(&again, &addr)) {
+            Ok(code) => {
+                assert_eq!(code, 0);
+                break;
+            }
+            Err(e) => assert!(Instant::now() < deadline, "no slot came free: {e}"),
+        }
+        rt.block_on(again.close_all());
+    }
+    assert_eq!(rt.block_on(runtime_info_code(&clients[1], &addr)), Ok(0));
+    assert!(p.terminate().success());
+}

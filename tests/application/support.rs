@@ -88,6 +88,7 @@ pub fn app(listeners: &[&'static str]) -> ApplicationBuilder {
 /// An embedded broker whose 18 delay levels are all one second (retries come back fast).
 pub fn fast_retries() -> rmq::broker::EmbeddedConfig {
     let mut cfg = rmq::broker::EmbeddedConfig::default();
-    cfg.broker.store.message_delay_level = "1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s".into();
+    cfg.broker.store.message_delay_level =
+        "1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s".into();
     cfg
 }

@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 use rmq_core::clock::now_ms;
 use rmq_core::protocol::header::NotifyConsumerIdsChangedRequestHeader;
 use rmq_core::protocol::{RemotingCommand, RequestCode};
-use rmq_core::remoting::{serve, Channel, RequestHandler, ServerHandle};
+use rmq_core::remoting::{serve_with, Channel, RequestHandler, ServerHandle, ServerOptions};
 use tokio::sync::{mpsc, Notify};
 use tokio::task::JoinHandle;
 
@@ -198,12 +198,13 @@ impl Broker {
             idle: Notify::new(),
             config,
         });
-        let server = serve(
+        let server = serve_with(
             listener,
             Arc::new(BrokerHandler {
                 inner: inner.clone(),
             }),
             std::future::pending(),
+            ServerOptions::default().max_connections(inner.config.server_max_connections),
         );
         tracing::info!("broker listening on {store_host}");
         let tasks = vec![

@@ -4,6 +4,7 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{watch, Semaphore};
@@ -13,6 +14,9 @@ use super::{spawn_connection, Channel, RequestHandler};
 
 /// How many connections a server keeps open at once unless told otherwise.
 pub const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
+
+/// How often a server at its connection cap says so.
+const REFUSAL_LOG_INTERVAL: Duration = Duration::from_secs(1);
 
 /// How a server accepts connections. Build it from [`ServerOptions::default`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -103,11 +107,13 @@ pub fn serve_with<H: RequestHandler>(
 ) -> ServerHandle {
     let (stop, mut stopped) = watch::channel(false);
     let max_connections = options.max_connections.min(Semaphore::MAX_PERMITS);
-    let admission = Admission {
+    let mut admission = Admission {
         handler,
         connections: Arc::default(),
         slots: Arc::new(Semaphore::new(max_connections)),
         max_connections,
+        refused: 0,
+        last_warn: None,
     };
     let (connections, slots) = (admission.connections.clone(), admission.slots.clone());
     let task = tokio::spawn(async move {
@@ -120,7 +126,7 @@ pub fn serve_with<H: RequestHandler>(
                     Ok((stream, peer)) => admission.admit(stream, peer),
                     Err(e) => {
                         tracing::warn!(error = %e, "accept failed");
-                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                        tokio::time::sleep(Duration::from_millis(50)).await;
                     }
                 },
             }
@@ -143,19 +149,34 @@ struct Admission<H> {
     /// closes.
     slots: Arc<Semaphore>,
     max_connections: usize,
+    /// Connections turned away since the last warning, and when that was.
+    refused: u64,
+    last_warn: Option<Instant>,
 }
 
 impl<H: RequestHandler> Admission<H> {
     /// Serves an accepted connection, or closes it when the cap is reached.
-    fn admit(&self, stream: TcpStream, peer: SocketAddr) {
+    fn admit(&mut self, stream: TcpStream, peer: SocketAddr) {
         let Ok(slot) = self.slots.clone().try_acquire_owned() else {
-            tracing::warn!(
-                %peer,
-                max_connections = self.max_connections,
-                "connection limit of {} reached, closing the new connection",
-                self.max_connections
-            );
             drop(stream);
+            self.refused += 1;
+            // One line a second at most: a flood of sockets must not flood the log too.
+            let now = Instant::now();
+            if self
+                .last_warn
+                .is_none_or(|t| now - t >= REFUSAL_LOG_INTERVAL)
+            {
+                tracing::warn!(
+                    %peer,
+                    max_connections = self.max_connections,
+                    refused = self.refused,
+                    "connection limit of {} reached, closing new connections ({} refused since the last report)",
+                    self.max_connections,
+                    self.refused
+                );
+                self.refused = 0;
+                self.last_warn = Some(now);
+            }
             return;
         };
         tracing::debug!(%peer, "accepted connection");
