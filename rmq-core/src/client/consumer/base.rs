@@ -5,12 +5,13 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use super::offset_store::broker_of;
+use super::process_queue::ProcessQueue;
 use super::{AllocateStrategy, MessageSelector, RemoteOffsetStore};
 use crate::client::{unwrap_namespace, wrap_namespace, ClientConfig, ClientError, ClientInstance};
 use crate::protocol::body::{
-    ConsumeFromWhere, ConsumeType, ConsumerData, ConsumerIdList, HeartbeatData, MessageModel,
-    MessageQueue, SubscriptionData, TopicRouteData, PERM_READ, PROP_CLIENT_VERSION,
-    PROP_CONSUMER_START_TIMESTAMP, PROP_CONSUME_TYPE, PROP_NAMESERVER_ADDR,
+    ConsumeFromWhere, ConsumeType, ConsumerData, ConsumerIdList, ConsumerRunningInfo,
+    HeartbeatData, MessageModel, MessageQueue, SubscriptionData, TopicRouteData, PERM_READ,
+    PROP_CLIENT_VERSION, PROP_CONSUMER_START_TIMESTAMP, PROP_CONSUME_TYPE, PROP_NAMESERVER_ADDR,
 };
 use crate::protocol::header::*;
 use crate::protocol::message::{keys, MessageExt};
@@ -27,6 +28,24 @@ pub(super) struct BaseConfig {
     pub(super) offset_store_dir: Option<std::path::PathBuf>,
     pub(super) instance_name: String,
 }
+
+/// The [`BaseConfig`] of a consumer's settings (`ConsumerConfig` and
+/// `LitePullConsumerConfig` name these fields alike).
+macro_rules! base_config {
+    ($config:expr, $consume_type:expr) => {
+        $crate::client::consumer::base::BaseConfig {
+            group: $config.consumer_group.clone(),
+            consume_type: $consume_type,
+            message_model: $config.message_model,
+            consume_from_where: $config.consume_from_where,
+            consume_timestamp: $config.consume_timestamp,
+            allocate_strategy: $config.allocate_strategy,
+            offset_store_dir: $config.offset_store_dir.clone(),
+            instance_name: $config.instance_name.clone(),
+        }
+    };
+}
+pub(super) use base_config;
 
 /// The group-level state of one consumer.
 pub(super) struct ConsumerBase {
@@ -196,6 +215,18 @@ impl ConsumerBase {
         }
     }
 
+    /// Commits one queue's offset now (Java's `OffsetStore.persist(mq)`): to its broker, or
+    /// the local file when broadcasting; errors are logged.
+    pub(super) async fn persist_offset(&self, mq: &MessageQueue) {
+        if self.message_model == MessageModel::Clustering {
+            if let Err(e) = self.offsets.persist(&self.instance, mq).await {
+                tracing::warn!(queue = %mq, error = %e, "offset commit failed");
+            }
+        } else {
+            self.persist_offsets().await;
+        }
+    }
+
     /// Commits one queue's offset and forgets it (the queue was taken away).
     pub(super) async fn release_offset(&self, mq: &MessageQueue) {
         if self.message_model == MessageModel::Clustering {
@@ -206,9 +237,33 @@ impl ConsumerBase {
         }
     }
 
+    /// The GET_CONSUMER_RUNNING_INFO answer of a consumer: the subscriptions, the common
+    /// properties, the consumer's own `settings`, and each held queue's process queue with
+    /// the queue's offset.
+    pub(super) fn running_info(
+        &self,
+        started_ms: i64,
+        settings: Vec<(&str, String)>,
+        queues: Vec<(MessageQueue, Arc<ProcessQueue>)>,
+    ) -> ConsumerRunningInfo {
+        let mut info = ConsumerRunningInfo {
+            subscription_set: self.subscription_set(),
+            ..Default::default()
+        };
+        self.common_properties(&mut info.properties, started_ms);
+        info.properties
+            .extend(settings.into_iter().map(|(k, v)| (k.to_owned(), v)));
+        for (mq, pq) in queues {
+            let mut pqi = pq.info();
+            pqi.commit_offset = self.offsets.get(&mq).unwrap_or(-1);
+            info.mq_table.insert(mq, pqi);
+        }
+        info
+    }
+
     /// The settings every `ConsumerRunningInfo` carries, plus the `PROP_*` entries Java's
     /// client instance adds (name servers, consume type, client version, start time).
-    pub(super) fn common_properties(&self, p: &mut BTreeMap<String, String>, started_ms: i64) {
+    fn common_properties(&self, p: &mut BTreeMap<String, String>, started_ms: i64) {
         let mut put = |k: &str, v: String| {
             p.insert(k.to_owned(), v);
         };
@@ -512,30 +567,4 @@ pub(super) fn readable_queues(topic: &str, route: &TopicRouteData) -> Vec<Messag
         .collect();
     all.sort();
     all
-}
-
-/// Keeps the messages the client-side tag filter lets through (Java's `processPullResult`:
-/// only a non-empty tag set filters) and stamps MIN_OFFSET / MAX_OFFSET on them.
-pub(super) fn filter_pulled(
-    msgs: Vec<MessageExt>,
-    sub: &SubscriptionData,
-    header: Option<&PullMessageResponseHeader>,
-) -> Vec<MessageExt> {
-    msgs.into_iter()
-        .filter(|m| {
-            sub.tags_set.is_empty()
-                || sub.class_filter_mode
-                || m.tags()
-                    .is_some_and(|t| sub.tags_set.iter().any(|s| s == t))
-        })
-        .map(|mut m| {
-            if let Some(h) = header {
-                m.properties
-                    .insert(keys::MIN_OFFSET.to_owned(), h.min_offset.to_string());
-                m.properties
-                    .insert(keys::MAX_OFFSET.to_owned(), h.max_offset.to_string());
-            }
-            m
-        })
-        .collect()
 }
