@@ -61,6 +61,24 @@ async fn wait_lite_committed(c: &DefaultLitePullConsumer, queues: &[MessageQueue
     }
 }
 
+/// A push consumer with `config` consumes exactly `sent` of `topic` (20 s) and commits it
+/// while it runs (within `commit_secs`).
+async fn consume_all_and_commit(
+    ns: &str,
+    config: ConsumerConfig,
+    topic: &str,
+    sent: &BTreeSet<String>,
+    commit_secs: u64,
+) {
+    let group = config.consumer_group.clone();
+    let (c, seen) = recorder(ns, config, false);
+    c.subscribe(topic, "*");
+    c.start().await.unwrap();
+    wait_until("every message", 20, || ids(&seen) == *sent).await;
+    wait_committed(ns, &group, topic, commit_secs).await;
+    c.shutdown().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lite_pull_second_start_is_an_error() {
     let b = EmbeddedBroker::start().await.unwrap();
@@ -155,20 +173,13 @@ async fn push_offset_beyond_max_moves_on_to_the_broker_offset() {
         .await
         .unwrap();
     commit_everywhere(&ns, group, &queues, BEYOND_MAX).await;
-    let (c, seen) = recorder(
-        &ns,
-        ConsumerConfig {
-            consumer_group: group.into(),
-            consume_from_where: ConsumeFromWhere::ConsumeFromLastOffset,
-            ..Default::default()
-        },
-        false,
-    );
-    c.subscribe("rules-moved-push", "*");
-    c.start().await.unwrap();
-    wait_until("every message from offset 0", 20, || ids(&seen) == sent).await;
-    wait_committed(&ns, group, "rules-moved-push", 20).await;
-    c.shutdown().await;
+    let config = ConsumerConfig {
+        consumer_group: group.into(),
+        consume_from_where: ConsumeFromWhere::ConsumeFromLastOffset,
+        ..Default::default()
+    };
+    // Everything, from offset 0, and committed.
+    consume_all_and_commit(&ns, config, "rules-moved-push", &sent, 20).await;
     b.shutdown().await;
 }
 
@@ -178,25 +189,16 @@ async fn zero_timer_periods_are_clamped_and_the_service_loop_keeps_committing() 
     let ns = b.namesrv_addr().to_string();
     let sent = produce(&ns, "rules-timers", 5, "m").await;
     let group = "rules-timers-group";
-    let (c, seen) = recorder(
-        &ns,
-        ConsumerConfig {
-            consumer_group: group.into(),
-            consume_from_where: ConsumeFromWhere::ConsumeFromFirstOffset,
-            persist_consumer_offset_interval: Duration::ZERO,
-            consume_timeout_check_interval: Duration::ZERO,
-            // A held pull carries the commit offset only when it is sent again, 20 s on:
-            // within the wait below only the persist timer commits.
-            broker_suspend_max_time: Duration::from_secs(20),
-            ..Default::default()
-        },
-        false,
-    );
-    c.subscribe("rules-timers", "*");
-    c.start().await.unwrap();
-    wait_until("every message", 20, || ids(&seen) == sent).await;
-    // Offsets are committed by the (clamped) persist timer while the consumer runs.
-    wait_committed(&ns, group, "rules-timers", 8).await;
-    c.shutdown().await;
+    let config = ConsumerConfig {
+        consumer_group: group.into(),
+        consume_from_where: ConsumeFromWhere::ConsumeFromFirstOffset,
+        persist_consumer_offset_interval: Duration::ZERO,
+        consume_timeout_check_interval: Duration::ZERO,
+        // A held pull carries the commit offset only when it is sent again, 20 s on: within
+        // the 8 s allowed for committing only the (clamped) persist timer commits.
+        broker_suspend_max_time: Duration::from_secs(20),
+        ..Default::default()
+    };
+    consume_all_and_commit(&ns, config, "rules-timers", &sent, 8).await;
     b.shutdown().await;
 }

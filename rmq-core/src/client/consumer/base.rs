@@ -5,13 +5,11 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use super::offset_store::broker_of;
-use super::process_queue::ProcessQueue;
 use super::{AllocateStrategy, MessageSelector, RemoteOffsetStore};
 use crate::client::{unwrap_namespace, wrap_namespace, ClientConfig, ClientError, ClientInstance};
 use crate::protocol::body::{
-    ConsumeFromWhere, ConsumeType, ConsumerData, ConsumerIdList, ConsumerRunningInfo,
-    HeartbeatData, MessageModel, MessageQueue, SubscriptionData, TopicRouteData, PERM_READ,
-    PROP_CLIENT_VERSION, PROP_CONSUMER_START_TIMESTAMP, PROP_CONSUME_TYPE, PROP_NAMESERVER_ADDR,
+    ConsumeFromWhere, ConsumeType, ConsumerData, ConsumerIdList, HeartbeatData, MessageModel,
+    MessageQueue, SubscriptionData, TopicRouteData, PERM_READ,
 };
 use crate::protocol::header::*;
 use crate::protocol::message::{keys, MessageExt};
@@ -64,7 +62,7 @@ pub(super) struct ConsumerBase {
     subscriptions: Mutex<BTreeMap<String, SubscriptionData>>,
     pub(super) offsets: RemoteOffsetStore,
     offset_store_dir: Option<std::path::PathBuf>,
-    instance_name: String,
+    pub(super) instance_name: String,
 }
 
 /// The queues this member should hold after a rebalance.
@@ -235,68 +233,6 @@ impl ConsumerBase {
             }
             self.offsets.remove(mq);
         }
-    }
-
-    /// The GET_CONSUMER_RUNNING_INFO answer of a consumer: the subscriptions, the common
-    /// properties, the consumer's own `settings`, and each held queue's process queue with
-    /// the queue's offset.
-    pub(super) fn running_info(
-        &self,
-        started_ms: i64,
-        settings: Vec<(&str, String)>,
-        queues: Vec<(MessageQueue, Arc<ProcessQueue>)>,
-    ) -> ConsumerRunningInfo {
-        let mut info = ConsumerRunningInfo {
-            subscription_set: self.subscription_set(),
-            ..Default::default()
-        };
-        self.common_properties(&mut info.properties, started_ms);
-        info.properties
-            .extend(settings.into_iter().map(|(k, v)| (k.to_owned(), v)));
-        for (mq, pq) in queues {
-            let mut pqi = pq.info();
-            pqi.commit_offset = self.offsets.get(&mq).unwrap_or(-1);
-            info.mq_table.insert(mq, pqi);
-        }
-        info
-    }
-
-    /// The settings every `ConsumerRunningInfo` carries, plus the `PROP_*` entries Java's
-    /// client instance adds (name servers, consume type, client version, start time).
-    fn common_properties(&self, p: &mut BTreeMap<String, String>, started_ms: i64) {
-        let mut put = |k: &str, v: String| {
-            p.insert(k.to_owned(), v);
-        };
-        put("consumerGroup", self.group.clone());
-        put("messageModel", self.message_model.as_str().to_owned());
-        put(
-            "consumeFromWhere",
-            self.consume_from_where.as_str().to_owned(),
-        );
-        put("namesrvAddr", self.client.name_server_addr.clone());
-        put("instanceName", self.instance_name.clone());
-        put("namespace", self.client.namespace.clone());
-        put("unitMode", "false".into());
-        put(
-            "allocateMessageQueueStrategy",
-            match self.allocate_strategy {
-                AllocateStrategy::Averagely => "AVG",
-                AllocateStrategy::AveragelyByCircle => "AVG_BY_CIRCLE",
-            }
-            .to_owned(),
-        );
-        let namesrv: String = self
-            .client
-            .name_server_addr
-            .split(';')
-            .map(str::trim)
-            .filter(|a| !a.is_empty())
-            .map(|a| format!("{a};"))
-            .collect();
-        put(PROP_NAMESERVER_ADDR, namesrv);
-        put(PROP_CONSUME_TYPE, self.consume_type.as_str().to_owned());
-        put(PROP_CLIENT_VERSION, "V4_9_4".into());
-        put(PROP_CONSUMER_START_TIMESTAMP, started_ms.to_string());
     }
 
     /// The HEART_BEAT body.

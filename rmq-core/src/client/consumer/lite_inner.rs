@@ -15,6 +15,7 @@ use super::lifecycle::Lifecycle;
 use super::lite_config::LitePullConsumerConfig;
 use super::process_queue::ProcessQueue;
 use super::registry::{BoxFuture, ConsumerInner};
+use super::running_info::running_info;
 use crate::client::{ClientConfig, ClientError};
 use crate::protocol::body::{
     ConsumeMessageDirectlyResult, ConsumeType, ConsumerRunningInfo, MessageQueue,
@@ -168,8 +169,7 @@ impl LiteInner {
             .iter()
             .map(|(q, l)| (q.clone(), l.pq.clone()))
             .collect();
-        self.base
-            .running_info(self.life.start_ms(), settings, queues)
+        running_info(&self.base, self.life.start_ms(), settings, queues)
     }
 }
 

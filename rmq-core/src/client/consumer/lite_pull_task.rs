@@ -53,7 +53,7 @@ pub(super) async fn pull_task(
     let spec = pull_spec(&inner);
     let assign_sub = SubscriptionData::from_expression(&mq.topic, "*", crate::clock::now_ms());
     let mut flow_controlled: u64 = 0;
-    let mut refusals = Refusals::default();
+    let mut refusals = Refusals::new(&inner.config.consumer_group);
     while !cancel.is_cancelled() {
         if let Some(why) = flow_control(&inner, &pq) {
             if flow_controlled.is_multiple_of(1000) {

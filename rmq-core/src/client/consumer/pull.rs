@@ -217,14 +217,25 @@ pub(super) async fn adopt_moved_offset(
 /// subscription (SQL92 on a broker without property filtering) is an error once per queue
 /// and backs off up to [`MAX_REFUSED_BACKOFF`]; other refusals are a warning when the code
 /// changes.
-#[derive(Default)]
 pub(super) struct Refusals {
+    /// The consumer group, for the logs.
+    group: String,
     last_code: Option<i32>,
     parse_failed_logged: bool,
     backoff: Option<Duration>,
 }
 
 impl Refusals {
+    /// No refusal yet, for a queue of `group`.
+    pub(super) fn new(group: &str) -> Self {
+        Refusals {
+            group: group.to_owned(),
+            last_code: None,
+            parse_failed_logged: false,
+            backoff: None,
+        }
+    }
+
     /// The pause before the next pull after `outcome`: none after an answer the consumer
     /// goes on with (which also ends a run of refusals), [`PULL_ERROR_BACKOFF`] after a
     /// failure, the refusal back-off after a refusal.
@@ -242,11 +253,11 @@ impl Refusals {
             }
             PullOutcome::OffsetMoved { .. } | PullOutcome::Cancelled => None,
             PullOutcome::Failed(e @ ClientError::Decode { .. }) => {
-                tracing::warn!(queue = %mq, error = %e, "undecodable pull answer");
+                tracing::warn!(group = self.group.as_str(), queue = %mq, error = %e, "undecodable pull answer");
                 Some(PULL_ERROR_BACKOFF)
             }
             PullOutcome::Failed(e) => {
-                tracing::debug!(queue = %mq, error = %e, "pull failed");
+                tracing::debug!(group = self.group.as_str(), queue = %mq, error = %e, "pull failed");
                 Some(PULL_ERROR_BACKOFF)
             }
             PullOutcome::Refused { code, remark } => Some(self.refused(mq, sub, *code, remark)),
@@ -264,7 +275,7 @@ impl Refusals {
             if !self.parse_failed_logged {
                 self.parse_failed_logged = true;
                 tracing::error!(
-                    queue = %mq, expression_type = %sub.expression_type,
+                    group = self.group.as_str(), queue = %mq, expression_type = %sub.expression_type,
                     expression = %sub.sub_string, remark,
                     "the broker cannot filter this subscription (SUBSCRIPTION_PARSE_FAILED): \
                      SQL92 needs enablePropertyFilter=true on the broker; use a TAG selector \
@@ -278,9 +289,9 @@ impl Refusals {
             return next;
         }
         if self.last_code != Some(code) {
-            tracing::warn!(queue = %mq, code, remark, "pull refused");
+            tracing::warn!(group = self.group.as_str(), queue = %mq, code, remark, "pull refused");
         } else {
-            tracing::debug!(queue = %mq, code, remark, "pull refused");
+            tracing::debug!(group = self.group.as_str(), queue = %mq, code, remark, "pull refused");
         }
         self.last_code = Some(code);
         PULL_ERROR_BACKOFF
@@ -313,7 +324,7 @@ mod tests {
         // ClientConfig.pullTimeDelayMillsWhenException = 1000, used by both Java consumers.
         assert_eq!(PULL_ERROR_BACKOFF, Duration::from_millis(1000));
         let sub = SubscriptionData::from_expression("t", "*", 1);
-        let mut r = Refusals::default();
+        let mut r = Refusals::new("g");
         let failed = PullOutcome::Failed(ClientError::Config("down".into()));
         assert_eq!(
             r.delay_after(&mq(), &sub, &failed),
@@ -338,7 +349,7 @@ mod tests {
     #[test]
     fn a_refused_subscription_backs_off_from_the_shared_pause_up_to_30_s() {
         let sub = SubscriptionData::from_expression("t", "*", 1);
-        let mut r = Refusals::default();
+        let mut r = Refusals::new("g");
         let parse_failed = PullOutcome::Refused {
             code: ResponseCode::SubscriptionParseFailed.code(),
             remark: String::new(),

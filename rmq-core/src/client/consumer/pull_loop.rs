@@ -71,7 +71,7 @@ pub(super) async fn pull_loop(
 ) {
     let cancel = pq.token().clone();
     let mut flow_controlled: u64 = 0;
-    let mut refusals = Refusals::default();
+    let mut refusals = Refusals::new(&inner.config.consumer_group);
     while !cancel.is_cancelled() {
         if let Some(why) = flow_control(&inner, &pq) {
             if flow_controlled.is_multiple_of(1000) {

@@ -18,6 +18,7 @@ use super::base::{base_config, ConsumerBase};
 use super::lifecycle::Lifecycle;
 use super::process_queue::ProcessQueue;
 use super::registry::{BoxFuture, ConsumerInner};
+use super::running_info::running_info;
 use super::{
     panic_text, ConsumeConcurrentlyStatus, ConsumeOrderlyStatus, ConsumerConfig,
     MessageListenerConcurrently, MessageListenerOrderly,
@@ -161,8 +162,7 @@ impl PushInner {
             (PROP_THREADPOOL_CORE_SIZE, c.consume_thread_max.to_string()),
         ];
         let queues = self.process_queues().await;
-        self.base
-            .running_info(self.life.start_ms(), settings, queues)
+        running_info(&self.base, self.life.start_ms(), settings, queues)
     }
 
     async fn consume_directly(&self, msg: MessageExt) -> ConsumeMessageDirectlyResult {
