@@ -9,8 +9,7 @@ use super::{AllocateStrategy, MessageSelector, RemoteOffsetStore};
 use crate::client::{unwrap_namespace, wrap_namespace, ClientConfig, ClientError, ClientInstance};
 use crate::protocol::body::{
     ConsumeFromWhere, ConsumeType, ConsumerData, ConsumerIdList, HeartbeatData, MessageModel,
-    MessageQueue, SubscriptionData, TopicRouteData, PERM_READ, PROP_CLIENT_VERSION,
-    PROP_CONSUMER_START_TIMESTAMP, PROP_CONSUME_TYPE, PROP_NAMESERVER_ADDR,
+    MessageQueue, SubscriptionData, TopicRouteData, PERM_READ,
 };
 use crate::protocol::header::*;
 use crate::protocol::message::{keys, MessageExt};
@@ -27,6 +26,24 @@ pub(super) struct BaseConfig {
     pub(super) offset_store_dir: Option<std::path::PathBuf>,
     pub(super) instance_name: String,
 }
+
+/// The [`BaseConfig`] of a consumer's settings (`ConsumerConfig` and
+/// `LitePullConsumerConfig` name these fields alike).
+macro_rules! base_config {
+    ($config:expr, $consume_type:expr) => {
+        $crate::client::consumer::base::BaseConfig {
+            group: $config.consumer_group.clone(),
+            consume_type: $consume_type,
+            message_model: $config.message_model,
+            consume_from_where: $config.consume_from_where,
+            consume_timestamp: $config.consume_timestamp,
+            allocate_strategy: $config.allocate_strategy,
+            offset_store_dir: $config.offset_store_dir.clone(),
+            instance_name: $config.instance_name.clone(),
+        }
+    };
+}
+pub(super) use base_config;
 
 /// The group-level state of one consumer.
 pub(super) struct ConsumerBase {
@@ -45,7 +62,7 @@ pub(super) struct ConsumerBase {
     subscriptions: Mutex<BTreeMap<String, SubscriptionData>>,
     pub(super) offsets: RemoteOffsetStore,
     offset_store_dir: Option<std::path::PathBuf>,
-    instance_name: String,
+    pub(super) instance_name: String,
 }
 
 /// The queues this member should hold after a rebalance.
@@ -196,6 +213,18 @@ impl ConsumerBase {
         }
     }
 
+    /// Commits one queue's offset now (Java's `OffsetStore.persist(mq)`): to its broker, or
+    /// the local file when broadcasting; errors are logged.
+    pub(super) async fn persist_offset(&self, mq: &MessageQueue) {
+        if self.message_model == MessageModel::Clustering {
+            if let Err(e) = self.offsets.persist(&self.instance, mq).await {
+                tracing::warn!(queue = %mq, error = %e, "offset commit failed");
+            }
+        } else {
+            self.persist_offsets().await;
+        }
+    }
+
     /// Commits one queue's offset and forgets it (the queue was taken away).
     pub(super) async fn release_offset(&self, mq: &MessageQueue) {
         if self.message_model == MessageModel::Clustering {
@@ -204,44 +233,6 @@ impl ConsumerBase {
             }
             self.offsets.remove(mq);
         }
-    }
-
-    /// The settings every `ConsumerRunningInfo` carries, plus the `PROP_*` entries Java's
-    /// client instance adds (name servers, consume type, client version, start time).
-    pub(super) fn common_properties(&self, p: &mut BTreeMap<String, String>, started_ms: i64) {
-        let mut put = |k: &str, v: String| {
-            p.insert(k.to_owned(), v);
-        };
-        put("consumerGroup", self.group.clone());
-        put("messageModel", self.message_model.as_str().to_owned());
-        put(
-            "consumeFromWhere",
-            self.consume_from_where.as_str().to_owned(),
-        );
-        put("namesrvAddr", self.client.name_server_addr.clone());
-        put("instanceName", self.instance_name.clone());
-        put("namespace", self.client.namespace.clone());
-        put("unitMode", "false".into());
-        put(
-            "allocateMessageQueueStrategy",
-            match self.allocate_strategy {
-                AllocateStrategy::Averagely => "AVG",
-                AllocateStrategy::AveragelyByCircle => "AVG_BY_CIRCLE",
-            }
-            .to_owned(),
-        );
-        let namesrv: String = self
-            .client
-            .name_server_addr
-            .split(';')
-            .map(str::trim)
-            .filter(|a| !a.is_empty())
-            .map(|a| format!("{a};"))
-            .collect();
-        put(PROP_NAMESERVER_ADDR, namesrv);
-        put(PROP_CONSUME_TYPE, self.consume_type.as_str().to_owned());
-        put(PROP_CLIENT_VERSION, "V4_9_4".into());
-        put(PROP_CONSUMER_START_TIMESTAMP, started_ms.to_string());
     }
 
     /// The HEART_BEAT body.
@@ -512,30 +503,4 @@ pub(super) fn readable_queues(topic: &str, route: &TopicRouteData) -> Vec<Messag
         .collect();
     all.sort();
     all
-}
-
-/// Keeps the messages the client-side tag filter lets through (Java's `processPullResult`:
-/// only a non-empty tag set filters) and stamps MIN_OFFSET / MAX_OFFSET on them.
-pub(super) fn filter_pulled(
-    msgs: Vec<MessageExt>,
-    sub: &SubscriptionData,
-    header: Option<&PullMessageResponseHeader>,
-) -> Vec<MessageExt> {
-    msgs.into_iter()
-        .filter(|m| {
-            sub.tags_set.is_empty()
-                || sub.class_filter_mode
-                || m.tags()
-                    .is_some_and(|t| sub.tags_set.iter().any(|s| s == t))
-        })
-        .map(|mut m| {
-            if let Some(h) = header {
-                m.properties
-                    .insert(keys::MIN_OFFSET.to_owned(), h.min_offset.to_string());
-                m.properties
-                    .insert(keys::MAX_OFFSET.to_owned(), h.max_offset.to_string());
-            }
-            m
-        })
-        .collect()
 }

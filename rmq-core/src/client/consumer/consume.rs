@@ -11,8 +11,8 @@ use std::time::Duration;
 use futures_util::FutureExt;
 
 use super::process_queue::ProcessQueue;
-use super::pull_loop::pause;
-use super::push::{Listener, PushInner};
+use super::push_inner::{Listener, PushInner};
+use super::timers::pause;
 use super::{panic_text, ConsumeConcurrentlyStatus};
 use crate::clock::now_ms;
 use crate::protocol::body::{MessageModel, MessageQueue};
@@ -159,14 +159,7 @@ impl PushInner {
     /// Java's `cleanExpiredMsg`: the first message of each queue whose listener call has run
     /// longer than `consume_timeout` is sent back (delay level 3) and dropped from the queue.
     pub(super) async fn clean_expired(self: &Arc<Self>) {
-        let queues: Vec<(MessageQueue, Arc<ProcessQueue>)> = self
-            .queues
-            .lock()
-            .await
-            .iter()
-            .map(|(q, t)| (q.clone(), t.pq.clone()))
-            .collect();
-        for (mq, pq) in queues {
+        for (mq, pq) in self.process_queues().await {
             for _ in 0..MAX_EXPIRED_PER_CHECK {
                 if pq.is_dropped() {
                     break;

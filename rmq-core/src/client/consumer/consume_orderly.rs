@@ -12,7 +12,7 @@ use std::time::Duration;
 use futures_util::FutureExt;
 
 use super::process_queue::ProcessQueue;
-use super::push::PushInner;
+use super::push_inner::PushInner;
 use super::{panic_text, ConsumeOrderlyStatus, MessageListenerOrderly};
 use crate::client::ClientError;
 use crate::protocol::body::MessageQueue;

@@ -4,149 +4,33 @@
 //! to `pull_batch_size` messages from it; consumed offsets are committed automatically
 //! (`auto_commit`, every 5 s) or by `commit`.
 
-use std::collections::{BTreeMap, VecDeque};
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
-use tokio::sync::Notify;
-use tokio::task::JoinHandle;
-use tokio_util::sync::CancellationToken;
-
-use super::base::{readable_queues, BaseConfig, ConsumerBase};
-use super::lite_pull_task::service_loop;
-use super::process_queue::ProcessQueue;
-use super::registry::ConsumerInner;
-use super::{AllocateStrategy, MessageSelector};
+use super::base::readable_queues;
+use super::lifecycle::{self, debug_consumer, ServiceTask};
+use super::lite_config::LitePullConsumerConfig;
+use super::lite_inner::{LiteInner, Mode};
+use super::lite_service;
+use super::MessageSelector;
 use crate::client::{ClientConfig, ClientError};
-use crate::clock::now_ms;
-use crate::protocol::body::{
-    ConsumeFromWhere, ConsumeType, ConsumerRunningInfo, MessageModel, MessageQueue,
-};
+use crate::protocol::body::{ConsumerRunningInfo, MessageQueue};
 use crate::protocol::message::MessageExt;
-
-/// Lite pull consumer settings with RocketMQ's defaults (`DefaultLitePullConsumer`).
-#[derive(Debug, Clone)]
-pub struct LitePullConsumerConfig {
-    /// Consumer group (offsets are kept per group).
-    pub consumer_group: String,
-    /// Clustering (default: the group shares the queues) or broadcasting (subscribe mode).
-    pub message_model: MessageModel,
-    /// Where a queue without a committed offset starts (last offset).
-    pub consume_from_where: ConsumeFromWhere,
-    /// With `ConsumeFromTimestamp`: the start time in ms (0: half an hour ago).
-    pub consume_timestamp: i64,
-    /// How the group's queues are divided among its members (subscribe mode).
-    pub allocate_strategy: AllocateStrategy,
-    /// Messages per pull, and at most per `poll` (10).
-    pub pull_batch_size: i32,
-    /// Pulling pauses while the buffer holds more than this many messages (10000).
-    pub pull_threshold_for_all: usize,
-    /// Pulling on a queue pauses while it caches more than this many messages (1000).
-    pub pull_threshold_for_queue: usize,
-    /// Pulling on a queue pauses while its cached bodies exceed this many MiB (100).
-    pub pull_threshold_size_for_queue: usize,
-    /// Pulling on a queue pauses while the offsets it holds span more than this (2000).
-    pub consume_max_span: i64,
-    /// The poll timeout callers use by default (5 s); `poll` takes its own.
-    pub poll_timeout: Duration,
-    /// Commit polled offsets to the broker every `auto_commit_interval` (on).
-    pub auto_commit: bool,
-    /// Auto-commit period (5 s, at least 1 s).
-    pub auto_commit_interval: Duration,
-    /// How long a pull may be held by the broker (20 s).
-    pub broker_suspend_max_time: Duration,
-    /// Timeout of a held pull (30 s).
-    pub consumer_timeout_when_suspend: Duration,
-    /// Rebalance period (20 s).
-    pub rebalance_interval: Duration,
-    /// Heartbeat period (30 s).
-    pub heartbeat_interval: Duration,
-    /// Broadcasting offsets directory (default `~/.rocketmq_offsets`).
-    pub offset_store_dir: Option<std::path::PathBuf>,
-    /// Instance name of the broadcasting offsets file (`DEFAULT`).
-    pub instance_name: String,
-}
-
-impl Default for LitePullConsumerConfig {
-    fn default() -> Self {
-        LitePullConsumerConfig {
-            consumer_group: "DEFAULT_CONSUMER".into(),
-            message_model: MessageModel::Clustering,
-            consume_from_where: ConsumeFromWhere::ConsumeFromLastOffset,
-            consume_timestamp: 0,
-            allocate_strategy: AllocateStrategy::Averagely,
-            pull_batch_size: 10,
-            pull_threshold_for_all: 10_000,
-            pull_threshold_for_queue: 1000,
-            pull_threshold_size_for_queue: 100,
-            consume_max_span: 2000,
-            poll_timeout: Duration::from_secs(5),
-            auto_commit: true,
-            auto_commit_interval: Duration::from_secs(5),
-            broker_suspend_max_time: Duration::from_secs(20),
-            consumer_timeout_when_suspend: Duration::from_secs(30),
-            rebalance_interval: Duration::from_secs(20),
-            heartbeat_interval: Duration::from_secs(30),
-            offset_store_dir: None,
-            instance_name: "DEFAULT".into(),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Mode {
-    Unset,
-    Subscribe,
-    Assign,
-}
-
-/// Offsets of one assigned queue.
-pub(super) struct QueueState {
-    /// The next offset to pull.
-    pub(super) pull_offset: AtomicI64,
-    /// The offset after what was polled (−1: nothing polled yet).
-    pub(super) consume_offset: AtomicI64,
-}
-
-pub(super) struct LiteQueue {
-    pub(super) pq: Arc<ProcessQueue>,
-    pub(super) state: Arc<QueueState>,
-    pub(super) task: JoinHandle<()>,
-}
-
-/// Messages of one pull, waiting for `poll`.
-pub(super) struct ConsumeRequest {
-    pub(super) msgs: Vec<MessageExt>,
-    pub(super) pq: Arc<ProcessQueue>,
-    pub(super) state: Arc<QueueState>,
-}
-
-pub(super) struct LiteInner {
-    pub(super) config: LitePullConsumerConfig,
-    pub(super) base: ConsumerBase,
-    pub(super) mode: Mutex<Mode>,
-    /// Assigned queues (wire names).
-    pub(super) queues: tokio::sync::Mutex<BTreeMap<MessageQueue, LiteQueue>>,
-    pub(super) cache: Mutex<VecDeque<ConsumeRequest>>,
-    pub(super) cache_notify: Notify,
-    pub(super) cancel: CancellationToken,
-    pub(super) retry_soon: AtomicBool,
-    pub(super) started: AtomicBool,
-    pub(super) start_timestamp: AtomicI64,
-}
 
 /// A pull consumer: `subscribe` + `start`, or `assign`; then `poll`.
 pub struct DefaultLitePullConsumer {
     inner: Arc<LiteInner>,
-    service: Mutex<Option<JoinHandle<()>>>,
+    service: ServiceTask,
 }
 
 impl std::fmt::Debug for DefaultLitePullConsumer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DefaultLitePullConsumer")
-            .field("group", &self.inner.config.consumer_group)
-            .finish_non_exhaustive()
+        debug_consumer(
+            f,
+            "DefaultLitePullConsumer",
+            &self.inner.config.consumer_group,
+        )
     }
 }
 
@@ -172,33 +56,9 @@ impl DefaultLitePullConsumer {
                 "pull_batch_size must be positive".into(),
             ));
         }
-        let base = ConsumerBase::new(
-            client,
-            BaseConfig {
-                group: config.consumer_group.clone(),
-                consume_type: ConsumeType::ConsumeActively,
-                message_model: config.message_model,
-                consume_from_where: config.consume_from_where,
-                consume_timestamp: config.consume_timestamp,
-                allocate_strategy: config.allocate_strategy,
-                offset_store_dir: config.offset_store_dir.clone(),
-                instance_name: config.instance_name.clone(),
-            },
-        )?;
         Ok(DefaultLitePullConsumer {
-            inner: Arc::new(LiteInner {
-                base,
-                mode: Mutex::new(Mode::Unset),
-                queues: tokio::sync::Mutex::new(BTreeMap::new()),
-                cache: Mutex::new(VecDeque::new()),
-                cache_notify: Notify::new(),
-                cancel: CancellationToken::new(),
-                retry_soon: AtomicBool::new(false),
-                started: AtomicBool::new(false),
-                start_timestamp: AtomicI64::new(0),
-                config,
-            }),
-            service: Mutex::new(None),
+            inner: Arc::new(LiteInner::new(client, config)?),
+            service: ServiceTask::default(),
         })
     }
 
@@ -249,32 +109,29 @@ impl DefaultLitePullConsumer {
 
     /// Starts the background work: in subscribe mode heartbeats (as a CONSUME_ACTIVELY
     /// member of the group) and rebalancing, returning after the first rebalance; auto-commit
-    /// in both modes. Calling it again does nothing.
+    /// in both modes. Starting it again (also after `shutdown`) is an error, as Java's
+    /// `DefaultLitePullConsumerImpl.start` ("The PullConsumer service state not OK, maybe
+    /// started once"), the same rule as the push consumer's. An `assign` before `start`
+    /// already runs the background work, which `start` then keeps (Java allows `assign`
+    /// before `start` too).
     pub async fn start(&self) -> Result<(), ClientError> {
         let inner = &self.inner;
-        if inner.started.swap(true, Ordering::AcqRel) {
+        inner.life.claim_start(&inner.config.consumer_group)?;
+        self.run().await
+    }
+
+    /// Starts the background work once (by `start` or the first `assign`).
+    async fn run(&self) -> Result<(), ClientError> {
+        let inner = &self.inner;
+        if inner.running.swap(true, Ordering::AcqRel) {
             return Ok(());
         }
-        inner.start_timestamp.store(now_ms(), Ordering::Relaxed);
+        inner.life.stamp_start();
         inner.base.load_offsets()?;
         let weak: Weak<LiteInner> = Arc::downgrade(inner);
-        let weak: Weak<dyn ConsumerInner> = weak;
-        inner
-            .base
-            .instance
-            .consumers()
-            .register(&inner.base.wire_group, weak);
-        if inner.mode() == Mode::Subscribe {
-            for topic in inner.base.topics() {
-                if let Err(e) = inner.base.instance.fetch_route(&topic).await {
-                    tracing::debug!(%topic, error = %e, "no route yet");
-                }
-            }
-            inner.base.heartbeat().await;
-            inner.rebalance().await;
-        }
-        let service = tokio::spawn(service_loop(inner.clone()));
-        *self.service.lock().unwrap_or_else(|e| e.into_inner()) = Some(service);
+        lifecycle::register(&inner.base, weak).await;
+        let service = lite_service::start(inner).await;
+        self.service.set(service);
         Ok(())
     }
 
@@ -298,12 +155,12 @@ impl DefaultLitePullConsumer {
             return Err(ClientError::Config("no queue to assign".into()));
         }
         self.set_mode(Mode::Assign)?;
-        self.start().await?;
+        self.run().await?;
         let wanted: Vec<MessageQueue> = queues
             .iter()
             .map(|q| self.inner.base.wrap_queue(q))
             .collect();
-        self.inner.update_queues(wanted, &[]).await
+        lite_service::update_queues(&self.inner, wanted, &[]).await
     }
 
     /// The queues this consumer holds now (topic names as given).
@@ -338,7 +195,7 @@ impl DefaultLitePullConsumer {
         };
         old.pq.set_dropped();
         old.task.abort();
-        let state = self.inner.add_queue(&mut queues, wire, offset);
+        let state = lite_service::add_queue(&self.inner, &mut queues, wire, offset);
         state.consume_offset.store(offset, Ordering::Release);
         Ok(())
     }
@@ -376,7 +233,7 @@ impl DefaultLitePullConsumer {
     /// empty when none arrived. With auto-commit, what is returned counts as consumed.
     pub async fn poll(&self, timeout: Duration) -> Result<Vec<MessageExt>, ClientError> {
         let inner = &self.inner;
-        if !inner.started.load(Ordering::Acquire) || inner.cancel.is_cancelled() {
+        if !inner.running.load(Ordering::Acquire) || inner.life.cancel.is_cancelled() {
             return Err(ClientError::Config(
                 "the lite pull consumer is not running: subscribe and start it, or assign queues"
                     .into(),
@@ -400,7 +257,7 @@ impl DefaultLitePullConsumer {
                     .collect());
             }
             let now = Instant::now();
-            if now >= deadline || inner.cancel.is_cancelled() {
+            if now >= deadline || inner.life.cancel.is_cancelled() {
                 return Ok(Vec::new());
             }
             let _ = tokio::time::timeout(deadline - now, notified).await;
@@ -422,16 +279,9 @@ impl DefaultLitePullConsumer {
     /// unregisters from the brokers (subscribe mode) and closes the connections.
     pub async fn shutdown(&self) {
         let inner = &self.inner;
-        inner.cancel.cancel();
+        inner.life.cancel.cancel();
         inner.cache_notify.notify_waiters();
-        let service = self
-            .service
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take();
-        if let Some(s) = service {
-            let _ = s.await;
-        }
+        self.service.join().await;
         if inner.config.auto_commit {
             inner.commit_all().await;
         } else {
@@ -449,11 +299,6 @@ impl DefaultLitePullConsumer {
         if inner.mode() == Mode::Subscribe {
             inner.base.unregister().await;
         }
-        inner
-            .base
-            .instance
-            .consumers()
-            .unregister(&inner.base.wire_group);
-        inner.base.instance.remoting().close_all().await;
+        lifecycle::close(&inner.base).await;
     }
 }

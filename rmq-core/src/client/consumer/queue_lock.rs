@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::offset_store::broker_of;
-use super::push::PushInner;
+use super::push_inner::PushInner;
 use crate::protocol::body::{LockBatchRequestBody, LockBatchResponseBody, MessageQueue};
 use crate::protocol::{RemotingCommand, RequestCode};
 

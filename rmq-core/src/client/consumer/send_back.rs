@@ -9,7 +9,7 @@ use std::time::Duration;
 use bytes::Bytes;
 
 use super::offset_store::broker_of;
-use super::push::PushInner;
+use super::push_inner::PushInner;
 use crate::client::ClientError;
 use crate::clock::now_ms;
 use crate::protocol::body::{MessageQueue, PERM_WRITE};
