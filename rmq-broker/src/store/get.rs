@@ -5,7 +5,7 @@ use rmq_core::protocol::message::{decode_record, find_property, keys};
 
 use super::consume_queue::ConsumeQueue;
 use super::types::{GetMessageResult, GetMessageStatus};
-use super::StoreInner;
+use super::{MessageStore, StoreInner};
 
 /// Entries scanned per pull at least (RocketMQ: 16000 bytes of consume queue).
 const MIN_SCAN_ENTRIES: usize = 800;
@@ -21,74 +21,81 @@ fn status_only(status: GetMessageStatus, next: i64, min: i64, max: i64) -> GetMe
     }
 }
 
-/// `get_message`: see remoting-protocol.md §5.9 for the statuses and `next_begin_offset`.
-pub fn get_message(
-    inner: &StoreInner,
-    topic: &str,
-    queue_id: i32,
-    offset: i64,
-    max_msg_nums: i32,
-    max_total_bytes: usize,
-    filter: &dyn Fn(i64) -> bool,
-) -> GetMessageResult {
-    use GetMessageStatus::*;
-    let Some(cq) = inner.cqs.get(topic, queue_id) else {
-        return status_only(NoMatchedLogicQueue, 0, 0, 0);
-    };
-    let (min, max) = (cq.min_offset(), cq.max_offset());
-    if max == 0 {
-        return status_only(NoMessageInQueue, 0, min, max);
-    }
-    if offset < min {
-        return status_only(OffsetTooSmall, min, min, max);
-    }
-    if offset == max {
-        return status_only(OffsetOverflowOne, offset, min, max);
-    }
-    if offset > max {
-        return status_only(
-            OffsetOverflowBadly,
-            if min == 0 { min } else { max },
-            min,
-            max,
-        );
-    }
-    let max_nums = max_msg_nums.max(1) as usize;
-    let scan_limit = MIN_SCAN_ENTRIES.max(max_nums) as i64;
-    let clog = &inner.commit_log;
-    let mut res = status_only(NoMatchedMessage, offset, min, max);
-    let mut total = 0usize;
-    let mut i = offset;
-    while i < max && i - offset < scan_limit && res.messages.len() < max_nums {
-        let Some(e) = cq.entry(i) else { break };
-        if e.is_record() {
-            if (e.phy as u64) < clog.min_offset() {
-                res.status = MessageWasRemoving;
-            } else if filter(e.tags_code) {
-                if !res.messages.is_empty() && total + e.size as usize > max_total_bytes {
-                    break;
-                }
-                match clog
-                    .read(e.phy as u64, e.size as usize)
-                    .filter(|b| b.get(..4) == Some(&e.size.to_be_bytes()[..]))
-                {
-                    Some(b) => {
-                        total += b.len();
-                        res.messages.push(b);
-                        res.queue_offsets.push(i);
+impl MessageStore {
+    /// Reads up to `max_msg_nums` records (and about `max_total_bytes`, but at least one) of
+    /// `topic`/`queue_id` from queue offset `offset`, skipping entries whose tags code `filter`
+    /// rejects. See remoting-protocol.md §5.9 for the statuses and `next_begin_offset`.
+    pub fn get_message(
+        &self,
+        topic: &str,
+        queue_id: i32,
+        offset: i64,
+        max_msg_nums: i32,
+        max_total_bytes: usize,
+        filter: &dyn Fn(i64) -> bool,
+    ) -> GetMessageResult {
+        let inner: &StoreInner = &self.inner;
+        use GetMessageStatus::*;
+        let Some(cq) = inner.cqs.get(topic, queue_id) else {
+            return status_only(NoMatchedLogicQueue, 0, 0, 0);
+        };
+        let (min, max) = (cq.min_offset(), cq.max_offset());
+        if max == 0 {
+            return status_only(NoMessageInQueue, 0, min, max);
+        }
+        if offset < min {
+            return status_only(OffsetTooSmall, min, min, max);
+        }
+        if offset == max {
+            return status_only(OffsetOverflowOne, offset, min, max);
+        }
+        if offset > max {
+            return status_only(
+                OffsetOverflowBadly,
+                if min == 0 { min } else { max },
+                min,
+                max,
+            );
+        }
+        let max_nums = max_msg_nums.max(1) as usize;
+        let scan_limit = MIN_SCAN_ENTRIES.max(max_nums) as i64;
+        let clog = &inner.commit_log;
+        let mut res = status_only(NoMatchedMessage, offset, min, max);
+        let mut total = 0usize;
+        let mut i = offset;
+        while i < max && i - offset < scan_limit && res.messages.len() < max_nums {
+            let Some(e) = cq.entry(i) else { break };
+            if e.is_record() {
+                if (e.phy as u64) < clog.min_offset() {
+                    res.status = MessageWasRemoving;
+                } else if filter(e.tags_code) {
+                    if !res.messages.is_empty() && total + e.size as usize > max_total_bytes {
+                        break;
                     }
-                    None if (e.phy as u64) < clog.min_offset() => res.status = MessageWasRemoving,
-                    None => res.status = OffsetFoundNull,
+                    match clog
+                        .read(e.phy as u64, e.size as usize)
+                        .filter(|b| b.get(..4) == Some(&e.size.to_be_bytes()[..]))
+                    {
+                        Some(b) => {
+                            total += b.len();
+                            res.messages.push(b);
+                            res.queue_offsets.push(i);
+                        }
+                        None if (e.phy as u64) < clog.min_offset() => {
+                            res.status = MessageWasRemoving
+                        }
+                        None => res.status = OffsetFoundNull,
+                    }
                 }
             }
+            i += 1;
         }
-        i += 1;
+        res.next_begin_offset = i;
+        if !res.messages.is_empty() {
+            res.status = Found;
+        }
+        res
     }
-    res.next_begin_offset = i;
-    if !res.messages.is_empty() {
-        res.status = Found;
-    }
-    res
 }
 
 /// Store timestamp of the record at queue offset `n`.

@@ -357,29 +357,6 @@ impl MessageStore {
         put::put(&self.inner, msgs).await
     }
 
-    /// Reads up to `max_msg_nums` records (and about `max_total_bytes`, but at least one) of
-    /// `topic`/`queue_id` from queue offset `offset`, skipping entries whose tags code
-    /// `filter` rejects.
-    pub fn get_message(
-        &self,
-        topic: &str,
-        queue_id: i32,
-        offset: i64,
-        max_msg_nums: i32,
-        max_total_bytes: usize,
-        filter: &dyn Fn(i64) -> bool,
-    ) -> GetMessageResult {
-        get::get_message(
-            &self.inner,
-            topic,
-            queue_id,
-            offset,
-            max_msg_nums,
-            max_total_bytes,
-            filter,
-        )
-    }
-
     /// The next queue offset to be written (0 if the queue doesn't exist).
     pub fn max_offset_in_queue(&self, topic: &str, queue_id: i32) -> i64 {
         self.inner

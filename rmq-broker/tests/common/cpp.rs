@@ -146,9 +146,17 @@ pub struct CppChild {
     stderr: Arc<Output>,
     started: Instant,
     hard_limit: Duration,
+    /// A directory of the driver's own (its home), removed after the driver has exited.
+    home: Option<tempfile::TempDir>,
 }
 
 impl CppChild {
+    /// Keeps `dir` until the driver has exited, then removes it.
+    pub fn keeping(mut self, dir: tempfile::TempDir) -> Self {
+        self.home = Some(dir);
+        self
+    }
+
     /// The driver's process id.
     pub fn pid(&self) -> u32 {
         self.child.as_ref().expect("running").id()
@@ -311,6 +319,7 @@ pub fn spawn_driver(mut cmd: Command, program: &'static str, args: &[&str]) -> C
         stderr,
         started: Instant::now(),
         hard_limit: driver_limit(args),
+        home: None,
     }
 }
 

@@ -28,15 +28,29 @@ pub fn java_client(args: &[&str]) -> CppRun {
 /// Starts the Java client driver in the background.
 pub fn java_client_spawn(args: &[&str]) -> CppChild {
     let build = java_client_build();
-    let logs = std::env::temp_dir().join("rmq-java-client");
+    let home = driver_home();
     let mut cmd = Command::new(java_binary());
     cmd.args(CLIENT_JVM)
-        .arg(format!("-Drocketmq.client.logRoot={}", logs.display()))
+        .arg(format!("-Duser.home={}", home.path().display()))
+        .arg(format!(
+            "-Drocketmq.client.logRoot={}",
+            home.path().join("logs").display()
+        ))
         .arg("-Drocketmq.client.logLevel=WARN")
         .arg("-cp")
         .arg(build.classpath())
         .arg("rmq.driver.JavaClient");
-    spawn_driver(cmd, "JavaClient", args)
+    spawn_driver(cmd, "JavaClient", args).keeping(home)
+}
+
+/// A fresh home directory for one Java process: the Java client keeps its logs and its
+/// broadcasting offsets (`~/.rocketmq_offsets/<client id>/<group>`) under `user.home`, and a
+/// broadcasting consumer would otherwise resume from the offsets of an earlier test run.
+fn driver_home() -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix("rmq-java-home-")
+        .tempdir()
+        .expect("temp dir for a Java process")
 }
 
 /// Runs `mqadmin` sub-commands of rocketmq-tools `version` one after another in one JVM
@@ -115,10 +129,10 @@ pub fn spring_app(module: &str, args: &[&str]) -> CppChild {
         ),
         other => panic!("no Spring Boot module {other}"),
     };
-    let home = std::env::temp_dir().join("rmq-spring-boot-home");
+    let home = driver_home();
     let mut cmd = Command::new(java_binary());
     cmd.args(CLIENT_JVM)
-        .arg(format!("-Duser.home={}", home.display()))
+        .arg(format!("-Duser.home={}", home.path().display()))
         .arg("-cp")
         .arg(cp)
         .arg(main);
@@ -131,4 +145,5 @@ pub fn spring_app(module: &str, args: &[&str]) -> CppChild {
         },
         args,
     )
+    .keeping(home)
 }
