@@ -127,48 +127,51 @@ pub fn earliest_time(inner: &StoreInner, cq: &ConsumeQueue) -> Option<i64> {
         .find_map(|n| store_time(inner, cq, n))
 }
 
-/// Records of `topic` whose `KEYS` contain `key` or whose `UNIQ_KEY` is `key`, stored within
-/// `[begin_ms, end_ms]`, newest first.
-pub fn query_message(
-    inner: &StoreInner,
-    topic: &str,
-    key: &str,
-    max_num: usize,
-    begin_ms: i64,
-    end_ms: i64,
-) -> Vec<Bytes> {
-    let candidates = inner.index.query(
-        topic,
-        key,
-        max_num.saturating_mul(2).saturating_add(16),
-        begin_ms,
-        end_ms,
-    );
-    let mut out = Vec::new();
-    for phy in candidates {
-        if out.len() >= max_num {
-            break;
+impl MessageStore {
+    /// Records of `topic` whose `KEYS` contain `key` or whose `UNIQ_KEY` is `key`, stored within
+    /// `[begin_ms, end_ms]`, newest first, at most `max_num`.
+    pub fn query_message(
+        &self,
+        topic: &str,
+        key: &str,
+        max_num: usize,
+        begin_ms: i64,
+        end_ms: i64,
+    ) -> Vec<Bytes> {
+        let inner: &StoreInner = &self.inner;
+        let candidates = inner.index.query(
+            topic,
+            key,
+            max_num.saturating_mul(2).saturating_add(16),
+            begin_ms,
+            end_ms,
+        );
+        let mut out = Vec::new();
+        for phy in candidates {
+            if out.len() >= max_num {
+                break;
+            }
+            let Some(b) = u64::try_from(phy)
+                .ok()
+                .and_then(|p| inner.commit_log.read_record(p))
+            else {
+                continue;
+            };
+            let Ok(v) = decode_record(&b, false) else {
+                continue;
+            };
+            let key_matches = find_property(v.properties, keys::UNIQ_CLIENT_MESSAGE_ID_KEYIDX)
+                == Some(key)
+                || find_property(v.properties, keys::KEYS)
+                    .is_some_and(|ks| ks.split_whitespace().any(|k| k == key));
+            if v.topic == topic
+                && key_matches
+                && v.store_timestamp >= begin_ms
+                && v.store_timestamp <= end_ms
+            {
+                out.push(b);
+            }
         }
-        let Some(b) = u64::try_from(phy)
-            .ok()
-            .and_then(|p| inner.commit_log.read_record(p))
-        else {
-            continue;
-        };
-        let Ok(v) = decode_record(&b, false) else {
-            continue;
-        };
-        let key_matches = find_property(v.properties, keys::UNIQ_CLIENT_MESSAGE_ID_KEYIDX)
-            == Some(key)
-            || find_property(v.properties, keys::KEYS)
-                .is_some_and(|ks| ks.split_whitespace().any(|k| k == key));
-        if v.topic == topic
-            && key_matches
-            && v.store_timestamp >= begin_ms
-            && v.store_timestamp <= end_ms
-        {
-            out.push(b);
-        }
+        out
     }
-    out
 }

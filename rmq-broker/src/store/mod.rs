@@ -400,19 +400,6 @@ impl MessageStore {
             .read_record(u64::try_from(commit_log_offset).ok()?)
     }
 
-    /// Records of `topic` with `key` among their `KEYS` or as `UNIQ_KEY`, stored within
-    /// `[begin_ms, end_ms]`, newest first, at most `max_num`.
-    pub fn query_message(
-        &self,
-        topic: &str,
-        key: &str,
-        max_num: usize,
-        begin_ms: i64,
-        end_ms: i64,
-    ) -> Vec<Bytes> {
-        get::query_message(&self.inner, topic, key, max_num, begin_ms, end_ms)
-    }
-
     /// Removes the consume queues of `topic` (its records stay in the commit log until
     /// retention deletes them).
     pub fn delete_topic(&self, topic: &str) {
