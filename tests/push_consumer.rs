@@ -1,24 +1,17 @@
 //! rmq's push consumer against the embedded broker.
 
+mod consumer_support;
+
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use consumer_support::{client, recorder, wait_until, Seen};
 use rmq::broker::{EmbeddedBroker, EmbeddedConfig};
 use rmq::client::consumer::ConsumeFromWhere;
 use rmq::client::{
-    ClientConfig, ConsumeConcurrentlyStatus, ConsumerConfig, DefaultMqProducer,
-    DefaultMqPushConsumer, ListenerFn, Message, MessageExt, ProducerConfig,
+    ConsumerConfig, DefaultMqProducer, DefaultMqPushConsumer, Message, MessageExt, ProducerConfig,
 };
-
-type Seen = Arc<Mutex<Vec<MessageExt>>>;
-
-fn client(ns: &str) -> ClientConfig {
-    ClientConfig {
-        name_server_addr: ns.to_owned(),
-        ..Default::default()
-    }
-}
 
 fn consumer(
     ns: &str,
@@ -26,38 +19,16 @@ fn consumer(
     fail: bool,
     max_reconsume: i32,
 ) -> (DefaultMqPushConsumer, Seen) {
-    let seen: Seen = Arc::default();
-    let s = seen.clone();
-    let c = DefaultMqPushConsumer::new(
-        client(ns),
+    recorder(
+        ns,
         ConsumerConfig {
             consumer_group: group.into(),
             consume_from_where: ConsumeFromWhere::ConsumeFromFirstOffset,
             max_reconsume_times: max_reconsume,
             ..Default::default()
         },
-        ListenerFn(move |msgs: Vec<MessageExt>| {
-            let s = s.clone();
-            async move {
-                s.lock().unwrap().extend(msgs);
-                if fail {
-                    ConsumeConcurrentlyStatus::ReconsumeLater
-                } else {
-                    ConsumeConcurrentlyStatus::ConsumeSuccess
-                }
-            }
-        }),
+        fail,
     )
-    .unwrap();
-    (c, seen)
-}
-
-async fn wait_until(what: &str, secs: u64, mut cond: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    while !cond() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
 }
 
 /// Waits until two members of a group hold disjoint, non-empty sets of the topic's 4 queues.
@@ -207,10 +178,8 @@ fn broadcast_consumer(
     instance: &str,
     dir: &std::path::Path,
 ) -> (DefaultMqPushConsumer, Seen) {
-    let seen: Seen = Arc::default();
-    let s = seen.clone();
-    let c = DefaultMqPushConsumer::new(
-        client(ns),
+    let (c, seen) = recorder(
+        ns,
         ConsumerConfig {
             consumer_group: "pc-bcast".into(),
             message_model: rmq::client::MessageModel::Broadcasting,
@@ -219,15 +188,8 @@ fn broadcast_consumer(
             instance_name: instance.into(),
             ..Default::default()
         },
-        ListenerFn(move |msgs: Vec<MessageExt>| {
-            let s = s.clone();
-            async move {
-                s.lock().unwrap().extend(msgs);
-                ConsumeConcurrentlyStatus::ConsumeSuccess
-            }
-        }),
-    )
-    .unwrap();
+        false,
+    );
     c.subscribe("pc-bcast", "*");
     (c, seen)
 }

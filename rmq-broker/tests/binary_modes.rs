@@ -149,6 +149,32 @@ fn namesrv_and_broker_processes_register_and_unregister() {
     assert!(ns.terminate().success(), "namesrv exits 0 on SIGTERM");
 }
 
+/// Writes `dir/name`: a broker on 127.0.0.1, an ephemeral port and a store in `dir/store`
+/// (three lines), then `extra`, whose first line is thus line 4.
+fn loopback_conf(dir: &std::path::Path, name: &str, extra: &str) -> std::path::PathBuf {
+    let conf = dir.join(name);
+    std::fs::write(
+        &conf,
+        format!(
+            "listenPort = 0\nbrokerIP1 = 127.0.0.1\nstorePathRootDir = {}\n{extra}",
+            dir.join("store").display()
+        ),
+    )
+    .unwrap();
+    conf
+}
+
+/// Starts `rmq-broker standalone -c <conf>` with an ephemeral NameServer port.
+fn spawn_standalone(conf: &std::path::Path) -> Proc {
+    Proc::spawn(&[
+        "standalone",
+        "-c",
+        conf.to_str().unwrap(),
+        "--namesrv-port",
+        "0",
+    ])
+}
+
 /// Runs `rmq-broker standalone -c <conf>` to its exit; the exit status and the standard error.
 fn standalone_exit(conf: &std::path::Path) -> (std::process::ExitStatus, String) {
     let out = Command::new(BIN)
@@ -195,15 +221,7 @@ fn invalid_config_names_key_value_file_and_line() {
 #[test]
 fn non_ascii_delay_unit_fails_start_up_naming_key_value_file_and_line() {
     let dir = tempfile::tempdir().unwrap();
-    let conf = dir.path().join("delay.conf");
-    std::fs::write(
-        &conf,
-        format!(
-            "listenPort = 0\nbrokerIP1 = 127.0.0.1\nstorePathRootDir = {}\nmessageDelayLevel=1s 5秒\n",
-            dir.path().join("store").display()
-        ),
-    )
-    .unwrap();
+    let conf = loopback_conf(dir.path(), "delay.conf", "messageDelayLevel=1s 5秒\n");
     let (status, err) = standalone_exit(&conf);
     assert!(!status.success(), "{err}");
     assert_eq!(status.code(), Some(1), "an error exit, not a panic: {err}");
@@ -256,25 +274,14 @@ fn every_mistake_of_a_broker_conf_is_reported_in_one_start_up_failure() {
 #[test]
 fn keys_rmq_does_not_honour_are_named_at_start_up() {
     let dir = tempfile::tempdir().unwrap();
-    let conf = dir.path().join("honest.conf");
-    let store = dir.path().join("store");
-    std::fs::write(
-        &conf,
-        format!(
-            "listenPort = 0\nbrokerIP1 = 127.0.0.1\nstorePathRootDir = {}\naclEnable = true\n\
-             enablePropertyFilter = true\nenableDLegerCommitLog = true\nhaListenPort = 10912\n\
-             brokerIP2 = 127.0.0.1\nbrokerRole = SYNC_MASTER\nslaveReadEnable = false\n",
-            store.display()
-        ),
-    )
-    .unwrap();
-    let mut p = Proc::spawn(&[
-        "standalone",
-        "-c",
-        conf.to_str().unwrap(),
-        "--namesrv-port",
-        "0",
-    ]);
+    let conf = loopback_conf(
+        dir.path(),
+        "honest.conf",
+        "aclEnable = true\nenablePropertyFilter = true\nenableDLegerCommitLog = true\n\
+         haListenPort = 10912\nbrokerIP2 = 127.0.0.1\nbrokerRole = SYNC_MASTER\n\
+         slaveReadEnable = false\n",
+    );
+    let mut p = spawn_standalone(&conf);
     p.wait_for("broker registered");
     let logs = p.seen.join("\n");
     for (key, line) in [
@@ -319,22 +326,8 @@ fn connections_past_server_max_connections_are_closed_with_a_log_line() {
     use std::io::Read;
     use std::sync::Arc;
     let dir = tempfile::tempdir().unwrap();
-    let conf = dir.path().join("broker.conf");
-    std::fs::write(
-        &conf,
-        format!(
-            "listenPort = 0\nbrokerIP1 = 127.0.0.1\nstorePathRootDir = {}\nserverMaxConnections = 2\n",
-            dir.path().join("store").display()
-        ),
-    )
-    .unwrap();
-    let mut p = Proc::spawn(&[
-        "standalone",
-        "-c",
-        conf.to_str().unwrap(),
-        "--namesrv-port",
-        "0",
-    ]);
+    let conf = loopback_conf(dir.path(), "broker.conf", "serverMaxConnections = 2\n");
+    let mut p = spawn_standalone(&conf);
     let addr = p.addr_after("broker listening on");
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -172,32 +172,28 @@ impl JavaServer {
 
     /// Asks the launcher to shut the server down (as its own shutdown hook would); waits.
     fn stop(&mut self) -> Option<ExitStatus> {
-        let mut child = self.child.take()?;
+        let child = self.child.take()?;
         if let Some(mut stdin) = self.stdin.take() {
             let _ = stdin.write_all(b"stop\n");
         }
-        Some(
-            wait_child(
-                &mut child,
-                &self.output,
-                Instant::now() + JAVA_STOP_DEADLINE,
-            )
-            .unwrap_or_else(|| kill_and_reap(&mut child)),
-        )
+        Some(self.reap(child))
     }
 
     /// SIGTERM: the server's own shutdown hook runs (the `mqshutdown` way).
     fn terminate(&mut self) -> Option<ExitStatus> {
-        let mut child = self.child.take()?;
+        let child = self.child.take()?;
         signal(child.id(), "-TERM");
-        Some(
-            wait_child(
-                &mut child,
-                &self.output,
-                Instant::now() + JAVA_STOP_DEADLINE,
-            )
-            .unwrap_or_else(|| kill_and_reap(&mut child)),
+        Some(self.reap(child))
+    }
+
+    /// Waits for a server asked to stop, [`JAVA_STOP_DEADLINE`] at most, then kills it.
+    fn reap(&self, mut child: Child) -> ExitStatus {
+        wait_child(
+            &mut child,
+            &self.output,
+            Instant::now() + JAVA_STOP_DEADLINE,
         )
+        .unwrap_or_else(|| kill_and_reap(&mut child))
     }
 
     fn logs(&self) -> String {
@@ -444,15 +440,9 @@ impl ApacheBroker {
     }
 }
 
-/// UPDATE_AND_CREATE_TOPIC on `broker_addr`, then waits (≤ 20 s) until `namesrv` has a route
-/// of `topic` naming `broker_name`.
-pub fn create_topic_on(
-    broker_addr: &str,
-    namesrv: &str,
-    topic: &str,
-    queues: u32,
-    broker_name: &str,
-) {
+/// UPDATE_AND_CREATE_TOPIC of `topic` with `queues` read and write queues on `broker_addr`
+/// (any broker: rmq's or Apache's); panics unless it succeeds.
+pub fn update_and_create_topic(broker_addr: &str, topic: &str, queues: u32) {
     let queues = queues.to_string();
     let reply = remoting_request(
         broker_addr,
@@ -472,6 +462,18 @@ pub fn create_topic_on(
         reply["code"], 0,
         "creating topic {topic} on {broker_addr} failed: {reply}"
     );
+}
+
+/// UPDATE_AND_CREATE_TOPIC on `broker_addr`, then waits (≤ 20 s) until `namesrv` has a route
+/// of `topic` naming `broker_name`.
+pub fn create_topic_on(
+    broker_addr: &str,
+    namesrv: &str,
+    topic: &str,
+    queues: u32,
+    broker_name: &str,
+) {
+    update_and_create_topic(broker_addr, topic, queues);
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let (header, body) =

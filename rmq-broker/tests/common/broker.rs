@@ -204,22 +204,7 @@ impl BrokerProcess {
     /// Call it before starting C++ consumers: a push consumer that subscribes to a topic the
     /// name server does not know yet only sees its queues at its next route poll, 30 s later.
     pub fn create_topic(&self, topic: &str, queues: u32) {
-        let queues = queues.to_string();
-        let reply = remoting_request(
-            &self.broker_addr(),
-            REQUEST_UPDATE_AND_CREATE_TOPIC,
-            &[
-                ("topic", topic),
-                ("defaultTopic", "TBW102"),
-                ("readQueueNums", &queues),
-                ("writeQueueNums", &queues),
-                ("perm", "6"),
-                ("topicFilterType", "SINGLE_TAG"),
-                ("topicSysFlag", "0"),
-                ("order", "false"),
-            ],
-        );
-        assert_eq!(reply["code"], 0, "creating topic {topic} failed: {reply}");
+        update_and_create_topic(&self.broker_addr(), topic, queues);
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             let route = remoting_request(
