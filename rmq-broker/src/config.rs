@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{ConfigError, InvalidValue};
 use crate::store::{parse_delay_levels, FlushDiskType, StoreConfig};
+use crate::timer::TimerConfig;
 
 /// The broker's role. Only masters are built; `SLAVE` is refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,6 +77,9 @@ pub struct BrokerConfig {
     /// `serverMaxConnections` (10000): the most client connections the broker's server keeps
     /// open at once (at least 1).
     pub server_max_connections: usize,
+    /// The timer keys: `timerWheelEnable`, `timerMaxDelaySec`, `timerPrecisionMs`,
+    /// `timerFlushIntervalMs` (RocketMQ's defaults).
+    pub timer: TimerConfig,
 }
 
 impl Default for BrokerConfig {
@@ -104,6 +108,7 @@ impl Default for BrokerConfig {
             notify_consumer_ids_changed_enable: true,
             channel_expired_timeout: 120_000,
             server_max_connections: 10_000,
+            timer: TimerConfig::default(),
         }
     }
 }
@@ -138,6 +143,13 @@ const NOT_HONOURED: &[(&str, Option<&str>, &str)] = &[
     ("rocketmqHome", None, "rmq-broker needs no ROCKETMQ_HOME"),
     ("autoDeleteUnusedStats", None, "there are no per-topic statistics to delete"),
     ("isEnableBatchPush", None, "there is no batch push"),
+    ("timerRollWindowSlots", None, "timer messages are never rolled: the wheel holds 7 days and timerMaxDelaySec is at most that"),
+    ("timerCongestNumEachSlot", None, "there is no per-slot flow control of timer messages"),
+    ("timerEnableDisruptor", None, "one task enqueues and delivers timer messages"),
+    ("timerGetMessageThreadNum", None, "one task enqueues and delivers timer messages"),
+    ("timerPutMessageThreadNum", None, "one task enqueues and delivers timer messages"),
+    ("timerSkipUnknownError", None, "a failed re-put of a timer message is retried; one the store refuses is dropped with a warning"),
+    ("timerInterceptDelayLevel", Some("false"), "delay levels keep using SCHEDULE_TOPIC_XXXX"),
 ];
 
 /// Why `key = value` is not honoured, when it is one of [`NOT_HONOURED`] with another value.
@@ -324,6 +336,7 @@ impl BrokerConfig {
                 self.server_max_connections = n;
             }
             k if NOT_HONOURED.iter().any(|(n, _, _)| *n == k) => {}
+            k if k.starts_with("timer") => return self.timer.apply(k, v),
             _ => return Ok(false),
         }
         Ok(true)

@@ -64,6 +64,9 @@ pub enum BrokerError {
     /// The store could not be opened.
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
+    /// The timer store could not be opened.
+    #[error(transparent)]
+    Timer(#[from] crate::timer::TimerError),
     /// A metadata file (config/*.json) is unreadable or unwritable.
     #[error("metadata file {path}: {message}")]
     Metadata { path: PathBuf, message: String },

@@ -18,6 +18,7 @@ mod error;
 mod listen;
 pub mod namesrv;
 pub mod store;
+pub mod timer;
 
 pub use broker::Broker;
 pub use config::{BrokerConfig, BrokerRole};

@@ -81,8 +81,23 @@ async fn every_send_family_delivers() {
         .await
         .unwrap();
     assert_eq!(delayed.send_status, SendStatus::SendOk);
+    // RocketMQ 5.x timer messages, delivered by the embedded broker's timer wheel.
+    t.sync_send_delay_time_seconds("app-tpl", "timer-sec", 1)
+        .await
+        .unwrap();
+    t.sync_send_delay_time_mills("app-tpl", "timer-ms", 1_200)
+        .await
+        .unwrap();
+    let at = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+        + 1_500;
+    t.sync_send_deliver_time_mills("app-tpl", "timer-at", at)
+        .await
+        .unwrap();
 
-    let expected = 15;
+    let expected = 18;
     let got = SINK.wait_len("tpl", expected, 60).await;
     for body in [
         "sync",
@@ -98,6 +113,9 @@ async fn every_send_family_delivers() {
         "orderly-async",
         "orderly-oneway",
         "delayed",
+        "timer-sec",
+        "timer-ms",
+        "timer-at",
     ] {
         assert!(got.iter().any(|g| g == body), "{body} missing from {got:?}");
     }
@@ -122,6 +140,18 @@ async fn every_send_family_delivers() {
         "delivered {} ms after birth",
         record("delayed").2
     );
+    // (`timer-at`'s birth is a little after the 1.5 s were counted from.)
+    for (body, delay) in [
+        ("timer-sec", 1_000),
+        ("timer-ms", 1_200),
+        ("timer-at", 1_400),
+    ] {
+        let after_birth = record(body).2;
+        assert!(
+            (delay..delay + 1_000).contains(&after_birth),
+            "{body} delivered {after_birth} ms after birth"
+        );
+    }
     app.shutdown().await;
 }
 
@@ -137,17 +167,17 @@ async fn bad_input_is_refused_with_clear_errors() {
         e.to_string().contains("4194304") || e.to_string().contains("max"),
         "{e}"
     );
-    // RocketMQ 5.x timer messages: refused by the bundled broker with a remark saying so.
+    // RocketMQ 5.x timer messages further out than timerMaxDelaySec (3 days) are refused.
     let e = t
-        .sync_send_delay_time_seconds("app-tpl-timer", "later", 5)
+        .sync_send_delay_time_seconds("app-tpl-timer", "later", 3 * 24 * 3600 + 1)
         .await
         .unwrap_err();
-    assert!(e.to_string().contains("TIMER_DELAY_SEC"), "{e}");
+    assert!(e.to_string().contains("timerMaxDelaySec 259200"), "{e}");
     let e = t
-        .sync_send_deliver_time_mills("app-tpl-timer", "later", 1)
+        .sync_send_delay_time_mills("app-tpl-timer", "later", 3 * 24 * 3600 * 1000 + 1)
         .await
         .unwrap_err();
-    assert!(e.to_string().contains("TIMER_DELIVER_MS"), "{e}");
+    assert!(e.to_string().contains("timerMaxDelaySec"), "{e}");
     let e = t.receive::<String>().await.unwrap_err();
     assert!(matches!(e, TemplateError::NoPullConsumer), "{e}");
     app.shutdown().await;

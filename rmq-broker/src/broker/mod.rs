@@ -44,6 +44,7 @@ pub use topic_config::*;
 use crate::config::BrokerConfig;
 use crate::error::BrokerError;
 use crate::store::MessageStore;
+use crate::timer::TimerMessageStore;
 
 /// How often offsets and delay progress are written to `config/`.
 const PERSIST_INTERVAL: Duration = Duration::from_secs(5);
@@ -69,6 +70,8 @@ pub struct BrokerInner {
     pub locks: RebalanceLockManager,
     pub holds: PullRequestHoldService,
     pub schedule: ScheduleMessageService,
+    /// 5.x timer messages (`TIMER_DELIVER_MS` …).
+    pub timer: Arc<TimerMessageStore>,
     pub stats: BrokerStats,
     pub started: Instant,
     /// The name servers this broker registers with.
@@ -178,6 +181,7 @@ impl Broker {
         let (arrival_tx, arrival_rx) = mpsc::unbounded_channel();
         let holds = PullRequestHoldService::default();
         store.set_arriving_listener(Arc::new(holds.forwarder(arrival_tx)));
+        let store_for_timer = store.clone();
         let inner = Arc::new(BrokerInner {
             broker_addr: store_host.to_string(),
             store_host,
@@ -190,6 +194,10 @@ impl Broker {
             locks: RebalanceLockManager::default(),
             holds,
             schedule: ScheduleMessageService::load(&config)?,
+            timer: Arc::new(TimerMessageStore::open(
+                config.timer.clone(),
+                store_for_timer,
+            )?),
             stats: BrokerStats::default(),
             started: Instant::now(),
             namesrv: Registration::new(config.namesrv_addrs()),
@@ -206,6 +214,7 @@ impl Broker {
             std::future::pending(),
             ServerOptions::default().max_connections(inner.config.server_max_connections),
         );
+        inner.timer.start();
         tracing::info!("broker listening on {store_host}");
         let tasks = vec![
             tokio::spawn(long_polling::run(inner.clone(), arrival_rx)),
@@ -265,6 +274,7 @@ impl Broker {
                 break;
             }
         }
+        inner.timer.shutdown().await;
         for t in self.tasks.drain(..) {
             t.abort();
         }

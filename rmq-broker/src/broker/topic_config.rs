@@ -33,6 +33,7 @@ pub const NOT_ALLOWED_SEND_TOPICS: &[&str] = &[
     "TRANS_CHECK_MAX_TIME_TOPIC",
     "SELF_TEST_TOPIC",
     "OFFSET_MOVED_EVENT",
+    crate::timer::TIMER_TOPIC,
 ];
 
 /// Why a topic name is refused.
@@ -100,6 +101,7 @@ impl TopicConfigManager {
             TopicConfig::new("OFFSET_MOVED_EVENT", 1, PERM_READ | PERM_WRITE),
             TopicConfig::new(TRANS_HALF_TOPIC, 1, PERM_READ | PERM_WRITE),
             TopicConfig::new(TRANS_OP_HALF_TOPIC, 1, PERM_READ | PERM_WRITE),
+            TopicConfig::new(crate::timer::TIMER_TOPIC, 1, PERM_READ | PERM_WRITE),
         ];
         if cfg.auto_create_topic_enable {
             system.push(TopicConfig::new(

@@ -290,22 +290,6 @@ pub async fn send(
     if let Err(r) = check_body(b, req.body.len(), &props) {
         return refuse(req, r);
     }
-    if let Some(k) = [
-        keys::TIMER_DELIVER_MS,
-        keys::TIMER_DELAY_SEC,
-        keys::TIMER_DELAY_MS,
-    ]
-    .into_iter()
-    .find(|k| find_property(&props, k).is_some())
-    {
-        return refuse(
-            req,
-            (
-                ResponseCode::MessageIllegal,
-                format!("the 5.x timer property {k} is not supported yet; use a delay level (DELAY 1..18)"),
-            ),
-        );
-    }
     if find_property(&props, keys::TRANSACTION_PREPARED)
         .is_some_and(|v| v.eq_ignore_ascii_case("true"))
     {
@@ -340,8 +324,17 @@ pub async fn send(
     }
     let final_queue = msg.queue_id;
     let final_topic_is_real = msg.topic == h.topic;
+    // 5.x timer messages: parked in rmq_sys_wheel_timer (crate::timer).
+    let parked =
+        match crate::timer::message::park(&b.config.timer, &mut msg, rmq_core::clock::now_ms()) {
+            Ok(p) => p,
+            Err(r) => return refuse(req, r),
+        };
     apply_delay_level(b, &mut msg);
     let result = b.store.put_message(msg).await;
+    if parked {
+        b.timer.wake();
+    }
     let shown_queue = if final_topic_is_real {
         final_queue
     } else {
