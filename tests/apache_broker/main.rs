@@ -15,4 +15,5 @@ mod framework;
 mod lite_pull;
 mod mqadmin;
 mod sends;
+mod timers;
 mod v4;

@@ -1,0 +1,84 @@
+//! RocketMQ 5.x timer messages sent by rmq's template to the Apache 5.3.3 broker (its timer
+//! wheel), read by rmq's push consumer; a delay past the broker's `timerMaxDelaySec` refused
+//! with the Java broker's MESSAGE_ILLEGAL remark.
+
+use std::sync::{Arc, Mutex};
+
+use rmq::client::consumer::ConsumeFromWhere;
+use rmq::client::{
+    ConsumeConcurrentlyStatus, ConsumerConfig, DefaultMqPushConsumer, ListenerFn, MessageExt,
+};
+use rmq::RocketMqTemplate;
+use rmq_core::clock::now_ms;
+
+use crate::support::{client, create_topic, ns, producer, wait_until};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn template_timer_messages_are_delivered_by_the_java_broker() {
+    let ns = ns().await;
+    let topic = "ab-timer";
+    create_topic(topic, 4).await;
+    let got: Arc<Mutex<Vec<(i64, MessageExt)>>> = Arc::default();
+    let g = got.clone();
+    let c = DefaultMqPushConsumer::new(
+        client(&ns),
+        ConsumerConfig {
+            consumer_group: "ab-timer-g".into(),
+            consume_from_where: ConsumeFromWhere::ConsumeFromFirstOffset,
+            ..Default::default()
+        },
+        ListenerFn(move |msgs: Vec<MessageExt>| {
+            let g = g.clone();
+            async move {
+                let now = now_ms();
+                g.lock().unwrap().extend(msgs.into_iter().map(|m| (now, m)));
+                ConsumeConcurrentlyStatus::ConsumeSuccess
+            }
+        }),
+    )
+    .unwrap();
+    c.subscribe(topic, "*");
+    c.start().await.unwrap();
+    let t = RocketMqTemplate::new(producer(&ns));
+    let mut due = Vec::new();
+    let t0 = now_ms();
+    t.sync_send_delay_time_seconds(topic, "sec", 2)
+        .await
+        .unwrap();
+    due.push(("sec", t0 + 2_000));
+    let t0 = now_ms();
+    t.sync_send_delay_time_mills(topic, "ms", 2_500)
+        .await
+        .unwrap();
+    due.push(("ms", t0 + 2_500));
+    let at = now_ms() + 3_000;
+    t.sync_send_deliver_time_mills(topic, "at", at)
+        .await
+        .unwrap();
+    due.push(("at", at));
+    wait_until("the timer messages", 30, || got.lock().unwrap().len() >= 3).await;
+    for (body, at) in due {
+        let g = got.lock().unwrap();
+        let (recv, m) = g
+            .iter()
+            .find(|(_, m)| &m.body[..] == body.as_bytes())
+            .unwrap_or_else(|| panic!("{body} not received"));
+        // The Java broker rounds a delivery time down to its 1 s precision, so it may deliver
+        // up to a second early.
+        assert!(
+            *recv >= at - 1_000 && *recv <= at + 2_000,
+            "{body}: received {} ms after its time",
+            recv - at
+        );
+        assert!(m.property("TIMER_OUT_MS").is_some(), "{:?}", m.properties);
+        assert_eq!(m.topic, topic);
+    }
+    // Past the Java broker's timerMaxDelaySec (3 days).
+    let e = t
+        .sync_send_delay_time_seconds(topic, "late", 3 * 24 * 3600 + 60)
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("code 13"), "{e}");
+    assert!(e.to_string().contains("max delay 259200000ms"), "{e}");
+    c.shutdown().await;
+}
