@@ -5,6 +5,8 @@
 //!                    --duration 10 --mode sync|async|oneway|batch [--in-flight 256] [--batch 32] [--rate 5000]
 //! rmq-bench consumer --namesrv 127.0.0.1:9876 --topic BenchmarkTest --group benchmark_consumer --duration 10
 //! rmq-bench idle     --namesrv 127.0.0.1:9876 --topic BenchmarkTest --seconds 5
+//! rmq-bench timers   --namesrv 127.0.0.1:9876 --topic BenchTimers --count 10000 --spread-ms 10000 \
+//!                    [--lead-ms 5000] [--broker-pid PID] [--no-consume]
 //! ```
 //!
 //! Each prints one line per second, a summary (TPS; send latency p50/p99/p99.9/max for the
@@ -22,6 +24,8 @@ mod consumer;
 mod producer;
 #[path = "rmq_bench/stats.rs"]
 mod stats;
+#[path = "rmq_bench/timers.rs"]
+mod timers;
 
 /// The user property holding the producer's send time in µs since the epoch.
 pub const SEND_TIME_PROPERTY: &str = "BENCH_SEND_US";
@@ -49,6 +53,8 @@ enum Command {
     Consumer(ConsumerArgs),
     /// Start one producer and one push consumer, idle, print the resident memory.
     Idle(IdleArgs),
+    /// Send delivery-time (timer) messages; print their lateness and the broker's memory.
+    Timers(TimersArgs),
 }
 
 /// How the producer sends.
@@ -160,6 +166,44 @@ pub struct IdleArgs {
     pub seconds: u64,
 }
 
+/// `rmq-bench timers` options.
+#[derive(Debug, Clone, Args)]
+pub struct TimersArgs {
+    /// Name server address(es).
+    #[arg(long, short = 'n', default_value = "127.0.0.1:9876")]
+    pub namesrv: String,
+    /// Topic.
+    #[arg(long, short = 't', default_value = "BenchTimers")]
+    pub topic: String,
+    /// Consumer group.
+    #[arg(long, short = 'g', default_value = "benchmark_timer_consumer")]
+    pub group: String,
+    /// Timer messages to send.
+    #[arg(long, default_value_t = 10_000)]
+    pub count: u64,
+    /// Milliseconds from the start to the first delivery time (longer than the sends take).
+    #[arg(long, default_value_t = 5_000)]
+    pub lead_ms: u64,
+    /// The delivery times are spread evenly over this many milliseconds.
+    #[arg(long, default_value_t = 10_000)]
+    pub spread_ms: u64,
+    /// Body size in bytes.
+    #[arg(long, short = 's', default_value_t = 128)]
+    pub size: usize,
+    /// Concurrent sending tasks.
+    #[arg(long, default_value_t = 16)]
+    pub senders: usize,
+    /// Process id of the broker whose VmRSS to read before sending and while all are pending.
+    #[arg(long)]
+    pub broker_pid: Option<u32>,
+    /// Milliseconds to wait after the sends before reading the broker's VmRSS.
+    #[arg(long, default_value_t = 3_000)]
+    pub settle_ms: u64,
+    /// Only send (and measure memory): no consumer, no lateness.
+    #[arg(long)]
+    pub no_consume: bool,
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let mut rt = tokio::runtime::Builder::new_multi_thread();
@@ -177,6 +221,7 @@ fn main() -> ExitCode {
             Command::Producer(a) => producer::run(a).await,
             Command::Consumer(a) => consumer::run(a).await,
             Command::Idle(a) => consumer::idle(a).await,
+            Command::Timers(a) => timers::run(a).await,
         }
     });
     match result {
