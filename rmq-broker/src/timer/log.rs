@@ -13,6 +13,7 @@
 //! ```
 //! Big-endian. A unit is written once, then only its magic changes (to DELIVERED).
 
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
@@ -83,40 +84,86 @@ impl LogUnit {
     }
 }
 
-/// The open timer log.
+/// One file of the log: units `start..start + len`.
 #[derive(Debug)]
-pub struct TimerLog {
+struct Segment {
     path: PathBuf,
     file: File,
+    /// The latest delivery time of its units (`i64::MIN` when empty).
+    max_deliver_ms: i64,
+}
+
+/// The open timer log: segment files of [`SEGMENT_UNITS`] units named by their first
+/// position (`<root>/timerlog/00000000000000000000`, …).
+#[derive(Debug)]
+pub struct TimerLog {
+    dir: PathBuf,
+    segments: BTreeMap<u64, Segment>,
     end: u64,
 }
 
+/// Units per segment file (6.5 MiB).
+pub const SEGMENT_UNITS: u64 = 128 * 1024;
+const SEGMENT_BYTES: u64 = SEGMENT_UNITS * UNIT_SIZE;
+
+fn open_file(path: &Path) -> Result<File, TimerError> {
+    std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)
+        .map_err(|e| TimerError::io("open", path, e))
+}
+
 impl TimerLog {
-    /// Opens (creating) `<root>/timerlog/00000000000000000000`. The end is the file length
+    /// Opens (creating) `<root>/timerlog` and its segments, reading each unit's delivery time
+    /// (for [`delete_delivered`](Self::delete_delivered)). The end is the last segment's length
     /// rounded down to whole units; [`recover_tail`](Self::recover_tail) checks the units.
     ///
     /// # Errors
-    /// `Io` when the directory or file cannot be created or read.
+    /// `Io` when the directory or a file cannot be created or read.
     pub fn open(root: &Path) -> Result<TimerLog, TimerError> {
         let dir = root.join("timerlog");
         std::fs::create_dir_all(&dir).map_err(|e| TimerError::io("create", &dir, e))?;
-        let path = dir.join(format!("{:020}", 0));
-        let file = std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&path)
-            .map_err(|e| TimerError::io("open", &path, e))?;
-        let len = file
-            .metadata()
-            .map_err(|e| TimerError::io("stat", &path, e))?
-            .len();
-        Ok(TimerLog {
-            path,
-            file,
-            end: len / UNIT_SIZE * UNIT_SIZE,
-        })
+        let mut segments = BTreeMap::new();
+        let entries = std::fs::read_dir(&dir).map_err(|e| TimerError::io("list", &dir, e))?;
+        for entry in entries {
+            let entry = entry.map_err(|e| TimerError::io("list", &dir, e))?;
+            let name = entry.file_name();
+            let Some(start) = name
+                .to_str()
+                .filter(|n| n.len() == 20)
+                .and_then(|n| n.parse::<u64>().ok())
+                .filter(|s| s % SEGMENT_BYTES == 0)
+            else {
+                continue;
+            };
+            let path = entry.path();
+            let file = open_file(&path)?;
+            let max_deliver_ms = max_deliver(&file, &path)?;
+            segments.insert(
+                start,
+                Segment {
+                    path,
+                    file,
+                    max_deliver_ms,
+                },
+            );
+        }
+        let end = match segments.iter().next_back() {
+            Some((start, seg)) => {
+                let len = seg
+                    .file
+                    .metadata()
+                    .map_err(|e| TimerError::io("stat", &seg.path, e))?
+                    .len()
+                    .min(SEGMENT_BYTES);
+                start + len / UNIT_SIZE * UNIT_SIZE
+            }
+            None => 0,
+        };
+        Ok(TimerLog { dir, segments, end })
     }
 
     /// The position the next unit is written at.
@@ -124,7 +171,19 @@ impl TimerLog {
         self.end
     }
 
-    /// Reads the unit at `pos`; `None` past the end, misaligned or not a valid unit.
+    /// The first position still on disk.
+    pub fn min_pos(&self) -> u64 {
+        self.segments.keys().next().copied().unwrap_or(self.end)
+    }
+
+    /// The segment holding `pos` and `pos`'s offset in it.
+    fn locate(&self, pos: u64) -> Option<(&Segment, u64)> {
+        let (start, seg) = self.segments.range(..=pos).next_back()?;
+        let off = pos - start;
+        (off < SEGMENT_BYTES).then_some((seg, off))
+    }
+
+    /// Reads the unit at `pos`; `None` outside the log, misaligned or not a valid unit.
     ///
     /// # Errors
     /// `Io` when reading fails.
@@ -135,24 +194,53 @@ impl TimerLog {
         if p % UNIT_SIZE != 0 || p + UNIT_SIZE > self.end {
             return Ok(None);
         }
+        let Some((seg, off)) = self.locate(p) else {
+            return Ok(None);
+        };
         let mut b = [0u8; UNIT_SIZE as usize];
-        self.file
-            .read_exact_at(&mut b, p)
-            .map_err(|e| TimerError::io("read", &self.path, e))?;
+        seg.file
+            .read_exact_at(&mut b, off)
+            .map_err(|e| TimerError::io("read", &seg.path, e))?;
         Ok(LogUnit::decode(&b))
     }
 
     /// Appends `unit`; returns its position.
     ///
     /// # Errors
-    /// `Io` when writing fails.
+    /// `Io` when a new segment cannot be created or writing fails.
     pub fn append(&mut self, unit: &LogUnit) -> Result<i64, TimerError> {
         let pos = self.end;
-        self.file
-            .write_all_at(&unit.encode(), pos)
-            .map_err(|e| TimerError::io("write", &self.path, e))?;
+        let start = pos / SEGMENT_BYTES * SEGMENT_BYTES;
+        if !self.segments.contains_key(&start) {
+            let path = self.dir.join(format!("{start:020}"));
+            let file = open_file(&path)?;
+            self.segments.insert(
+                start,
+                Segment {
+                    path,
+                    file,
+                    max_deliver_ms: i64::MIN,
+                },
+            );
+        }
+        let Some(seg) = self.segments.get_mut(&start) else {
+            return Ok(-1);
+        };
+        seg.file
+            .write_all_at(&unit.encode(), pos - start)
+            .map_err(|e| TimerError::io("write", &seg.path, e))?;
+        seg.max_deliver_ms = seg.max_deliver_ms.max(unit.deliver_ms);
         self.end += UNIT_SIZE;
         Ok(pos as i64)
+    }
+
+    fn write_at(&self, pos: i64, field: u64, bytes: &[u8]) -> Result<(), TimerError> {
+        let Some((seg, off)) = u64::try_from(pos).ok().and_then(|p| self.locate(p)) else {
+            return Ok(());
+        };
+        seg.file
+            .write_all_at(bytes, off + field)
+            .map_err(|e| TimerError::io("write", &seg.path, e))
     }
 
     /// Marks the unit at `pos` delivered.
@@ -160,12 +248,7 @@ impl TimerLog {
     /// # Errors
     /// `Io` when writing fails.
     pub fn mark_delivered(&self, pos: i64) -> Result<(), TimerError> {
-        let Ok(p) = u64::try_from(pos) else {
-            return Ok(());
-        };
-        self.file
-            .write_all_at(&MAGIC_DELIVERED.to_be_bytes(), p + MAGIC_OFFSET)
-            .map_err(|e| TimerError::io("write", &self.path, e))
+        self.write_at(pos, MAGIC_OFFSET, &MAGIC_DELIVERED.to_be_bytes())
     }
 
     /// Rewrites the `prev_pos` of the unit at `pos` (relinking during recovery).
@@ -173,12 +256,7 @@ impl TimerLog {
     /// # Errors
     /// `Io` when writing fails.
     pub fn set_prev(&self, pos: i64, prev_pos: i64) -> Result<(), TimerError> {
-        let Ok(p) = u64::try_from(pos) else {
-            return Ok(());
-        };
-        self.file
-            .write_all_at(&prev_pos.to_be_bytes(), p + 4)
-            .map_err(|e| TimerError::io("write", &self.path, e))
+        self.write_at(pos, 4, &prev_pos.to_be_bytes())
     }
 
     /// Checks the units from `from` to the end; cuts the log at the first invalid one (a torn
@@ -188,16 +266,13 @@ impl TimerLog {
     /// `Io` when reading or truncating fails.
     pub fn recover_tail(&mut self, from: u64) -> Result<Vec<(i64, LogUnit)>, TimerError> {
         let mut out = Vec::new();
-        let mut pos = from.min(self.end) / UNIT_SIZE * UNIT_SIZE;
+        let mut pos = from.clamp(self.min_pos(), self.end) / UNIT_SIZE * UNIT_SIZE;
         while pos < self.end {
             match self.read(pos as i64)? {
                 Some(u) => out.push((pos as i64, u)),
                 None => {
-                    tracing::warn!(path = %self.path.display(), pos, end = self.end, "timer log: invalid unit, cutting the tail");
-                    self.file
-                        .set_len(pos)
-                        .map_err(|e| TimerError::io("truncate", &self.path, e))?;
-                    self.end = pos;
+                    tracing::warn!(dir = %self.dir.display(), pos, end = self.end, "timer log: invalid unit, cutting the tail");
+                    self.truncate(pos)?;
                     break;
                 }
             }
@@ -206,15 +281,96 @@ impl TimerLog {
         Ok(out)
     }
 
+    /// Cuts the log at `pos` (segments after it are removed).
+    fn truncate(&mut self, pos: u64) -> Result<(), TimerError> {
+        let later: Vec<u64> = self.segments.range(pos..).map(|(s, _)| *s).collect();
+        for start in later {
+            if start == pos / SEGMENT_BYTES * SEGMENT_BYTES {
+                continue;
+            }
+            if let Some(seg) = self.segments.remove(&start) {
+                std::fs::remove_file(&seg.path)
+                    .map_err(|e| TimerError::io("remove", &seg.path, e))?;
+            }
+        }
+        if let Some((seg, off)) = self.locate(pos) {
+            seg.file
+                .set_len(off)
+                .map_err(|e| TimerError::io("truncate", &seg.path, e))?;
+        }
+        self.end = pos;
+        Ok(())
+    }
+
+    /// Removes the full segments all of whose units are due before `before_ms` (their slots
+    /// are loaded and, by the checkpoint, delivered). Returns how many were removed.
+    ///
+    /// # Errors
+    /// `Io` when a file cannot be removed.
+    pub fn delete_delivered(&mut self, before_ms: i64) -> Result<usize, TimerError> {
+        let active = self.end / SEGMENT_BYTES * SEGMENT_BYTES;
+        let done: Vec<u64> = self
+            .segments
+            .iter()
+            .take_while(|(start, seg)| **start < active && seg.max_deliver_ms < before_ms)
+            .map(|(s, _)| *s)
+            .collect();
+        for start in &done {
+            if let Some(seg) = self.segments.remove(start) {
+                std::fs::remove_file(&seg.path)
+                    .map_err(|e| TimerError::io("remove", &seg.path, e))?;
+                tracing::info!(path = %seg.path.display(), "timer log segment delivered, removed");
+            }
+        }
+        Ok(done.len())
+    }
+
     /// Makes the written units durable.
     ///
     /// # Errors
     /// `Io` when syncing fails.
     pub fn sync(&self) -> Result<(), TimerError> {
-        self.file
-            .sync_data()
-            .map_err(|e| TimerError::io("fdatasync", &self.path, e))
+        match self.segments.iter().next_back() {
+            Some((_, seg)) => seg
+                .file
+                .sync_data()
+                .map_err(|e| TimerError::io("fdatasync", &seg.path, e)),
+            None => Ok(()),
+        }
     }
+}
+
+/// The latest delivery time in a segment file.
+fn max_deliver(file: &File, path: &Path) -> Result<i64, TimerError> {
+    let mut max = i64::MIN;
+    let mut buf = vec![0u8; (UNIT_SIZE * 4096) as usize];
+    let mut off = 0u64;
+    loop {
+        let n = read_up_to(file, &mut buf, off).map_err(|e| TimerError::io("read", path, e))?;
+        for chunk in buf[..n - n % UNIT_SIZE as usize].chunks_exact(UNIT_SIZE as usize) {
+            let mut b = [0u8; UNIT_SIZE as usize];
+            b.copy_from_slice(chunk);
+            if let Some(u) = LogUnit::decode(&b) {
+                max = max.max(u.deliver_ms);
+            }
+        }
+        if n < buf.len() {
+            return Ok(max);
+        }
+        off += n as u64;
+    }
+}
+
+/// Reads from `off` until `buf` is full or the file ends; returns the bytes read.
+fn read_up_to(file: &File, buf: &mut [u8], off: u64) -> std::io::Result<usize> {
+    let mut got = 0;
+    while got < buf.len() {
+        match file.read_at(&mut buf[got..], off + got as u64)? {
+            0 => break,
+            n => got += n,
+        }
+    }
+    Ok(got)
 }
 
 #[cfg(test)]
@@ -255,5 +411,31 @@ mod tests {
         let tail = log.recover_tail(UNIT_SIZE).unwrap();
         assert_eq!(tail, vec![(b, unit(1))]);
         assert_eq!(log.end(), 2 * UNIT_SIZE);
+    }
+
+    #[test]
+    fn segments_roll_over_and_delivered_ones_are_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut log = TimerLog::open(dir.path()).unwrap();
+        for q in 0..SEGMENT_UNITS + 3 {
+            let mut u = unit(q as i64);
+            u.deliver_ms = if q < SEGMENT_UNITS { 1_000 } else { 9_000 };
+            log.append(&u).unwrap();
+        }
+        drop(log);
+        let mut log = TimerLog::open(dir.path()).unwrap();
+        assert_eq!(log.end(), (SEGMENT_UNITS + 3) * UNIT_SIZE);
+        let second = ((SEGMENT_UNITS + 1) * UNIT_SIZE) as i64;
+        assert_eq!(
+            log.read(second).unwrap().unwrap().queue_offset,
+            SEGMENT_UNITS as i64 + 1
+        );
+        assert_eq!(log.delete_delivered(1_000).unwrap(), 0);
+        assert_eq!(log.delete_delivered(1_001).unwrap(), 1);
+        assert_eq!(log.min_pos(), SEGMENT_BYTES);
+        assert_eq!(log.read(0).unwrap(), None);
+        // The segment being written stays.
+        assert_eq!(log.delete_delivered(i64::MAX).unwrap(), 0);
+        assert_eq!(log.recover_tail(0).unwrap().len(), 3);
     }
 }

@@ -9,7 +9,8 @@
 //! When a slot's time comes its units are loaded and each message is re-put to its real topic
 //! at its own delivery time. Progress is kept in the [`checkpoint`]
 //! (`<storePathRootDir>/config/timercheck`); delivered units are marked in the log so a
-//! restart delivers each pending message once.
+//! restart delivers each pending message once. Log segments whose units are all delivered
+//! are removed at checkpoint time.
 
 pub mod checkpoint;
 pub mod config;

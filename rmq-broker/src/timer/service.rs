@@ -70,6 +70,10 @@ struct State {
     queue_offset: i64,
     /// Loaded, undelivered units, earliest first.
     ready: BinaryHeap<Reverse<Due>>,
+    /// The unit being re-put right now (out of `ready`, not yet marked).
+    in_flight: Option<Due>,
+    /// Units appended or marked since the last sync.
+    dirty: bool,
     last_flush_ms: i64,
     last_checkpoint: Option<TimerCheckpoint>,
 }
@@ -185,6 +189,8 @@ impl TimerMessageStore {
                 read_time,
                 queue_offset,
                 ready,
+                in_flight: None,
+                dirty: false,
                 last_flush_ms: now,
                 last_checkpoint: None,
             }),
@@ -369,6 +375,7 @@ impl TimerMessageStore {
         let mut slot = st.wheel.get(slot_time)?;
         unit.prev_pos = slot.last_pos;
         let pos = st.log.append(&unit)?;
+        st.dirty = true;
         if slot.first_pos < 0 {
             slot.first_pos = pos;
         }
@@ -415,6 +422,7 @@ impl TimerMessageStore {
                     Some(Reverse(d)) if d.deliver_ms <= now_ms() => {
                         let d = *d;
                         st.ready.pop();
+                        st.in_flight = Some(d);
                         d
                     }
                     _ => return Ok(false),
@@ -422,6 +430,8 @@ impl TimerMessageStore {
             };
             let outcome = self.put_one(&due).await;
             let mut st = self.lock();
+            st.in_flight = None;
+            st.dirty = true;
             match outcome {
                 Outcome::Delivered => {
                     st.log.mark_delivered(due.pos)?;
@@ -472,11 +482,18 @@ impl TimerMessageStore {
         }
     }
 
-    /// Syncs the log and the wheel, then writes the checkpoint (when it changed).
+    /// Syncs the log and the wheel, then writes the checkpoint (when it changed) and removes
+    /// the log segments delivered before it.
     fn write_checkpoint(&self, st: &mut State, clean: bool) -> Result<(), TimerError> {
-        let read_time = st.ready.peek().map_or(st.read_time, |Reverse(d)| {
-            st.read_time.min(self.cfg.slot_start(d.deliver_ms))
-        });
+        // Every slot before this is loaded, and every unit loaded from it delivered.
+        let read_time = st
+            .ready
+            .peek()
+            .map(|Reverse(d)| d)
+            .into_iter()
+            .chain(st.in_flight.as_ref())
+            .map(|d| self.cfg.slot_start(d.deliver_ms))
+            .fold(st.read_time, i64::min);
         let cp = TimerCheckpoint {
             read_time_ms: read_time,
             queue_offset: st.queue_offset,
@@ -487,10 +504,14 @@ impl TimerMessageStore {
         if st.last_checkpoint == Some(cp) {
             return Ok(());
         }
-        st.log.sync()?;
-        st.wheel.sync()?;
+        if st.dirty {
+            st.log.sync()?;
+            st.wheel.sync()?;
+            st.dirty = false;
+        }
         st.checkpoint.write(&cp)?;
         st.last_checkpoint = Some(cp);
+        st.log.delete_delivered(read_time)?;
         Ok(())
     }
 }
