@@ -228,10 +228,23 @@ async fn stored(ns: &str, group: &str, topic: &str) -> i64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pending_timers_survive_a_restart_and_kill_9_and_are_delivered_once() {
+    restart_and_crash("flushDiskType=ASYNC_FLUSH\n").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pending_timers_survive_kill_9_under_sync_flush() {
+    restart_and_crash("flushDiskType=SYNC_FLUSH\n").await;
+}
+
+/// Timers delivered before a clean restart, pending across it, delivered just before a
+/// `kill -9`, due while the broker is down and due after the restart: each delivered once,
+/// none early.
+async fn restart_and_crash(extra_conf: &str) {
     // 60 s slots: the messages delivered just before the kill share a slot with ones still
     // pending, so the restart loads that slot again and must skip what was delivered.
-    let mut broker =
-        BrokerProcess::start_with("timerPrecisionMs=60000\ntimerFlushIntervalMs=200\n");
+    let mut broker = BrokerProcess::start_with(&format!(
+        "timerPrecisionMs=60000\ntimerFlushIntervalMs=200\n{extra_conf}"
+    ));
     let topic = "timer-crash";
     let ns = broker.namesrv_addr();
     // Delivered before any restart: must not come again.
