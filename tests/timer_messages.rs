@@ -299,3 +299,43 @@ async fn restart_and_crash(extra_conf: &str) {
     assert!(broker.logs().contains("timer store opened"));
     c.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_timer_precision_rebuilds_the_wheel_and_keeps_pending_timers() {
+    let mut broker = BrokerProcess::start_with("timerPrecisionMs=1000\n");
+    let topic = "timer-precision";
+    let ns = broker.namesrv_addr();
+    let mut due = send_timers(&ns, topic, "before", 5, 200, 0).await;
+    due.extend(send_timers(&ns, topic, "pending", 10, 3_000, 100).await);
+    // The first five are delivered before the restart.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while stored(&ns, "timer-precision-g", topic).await < 5 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "early timers never delivered"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    broker.restart_with("timerPrecisionMs=500\n");
+    assert!(broker
+        .logs()
+        .contains("timerPrecisionMs changed: rebuilding the timer wheel"));
+    let ns = broker.namesrv_addr();
+    let (c, got) = timed_consumer(&ns, "timer-precision-g", topic);
+    c.start().await.unwrap();
+    wait_until("every timer message", 30, || {
+        got.lock().unwrap().len() >= due.len()
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let g: Vec<(i64, MessageExt)> = got.lock().unwrap().clone();
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    for (_, m) in &g {
+        let b = body(m);
+        assert!(m.store_timestamp >= due[&b], "{b} delivered early");
+        *seen.entry(b).or_default() += 1;
+    }
+    assert_eq!(seen.len(), due.len(), "{seen:?}");
+    assert!(seen.values().all(|n| *n == 1), "{seen:?}");
+    c.shutdown().await;
+}

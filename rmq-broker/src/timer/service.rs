@@ -32,6 +32,9 @@ use crate::store::{MessageStore, PutMessageStatus};
 
 /// Records read from the timer topic per batch.
 const ENQUEUE_BATCH: i32 = 256;
+/// Messages enqueued, slots loaded, or messages re-put before the task lets other tasks of
+/// its runtime thread run (the file I/O is synchronous).
+const BUDGET: usize = 4096;
 /// How long a failed re-put waits before the next try.
 const RETRY_DELAY: Duration = Duration::from_millis(100);
 /// The longest the task sleeps without looking at the timer topic.
@@ -258,9 +261,13 @@ impl TimerMessageStore {
     async fn run(&self) {
         tracing::debug!("timer task started");
         while !self.stopping.load(Ordering::Acquire) {
-            if let Err(e) = self.enqueue_and_load() {
-                tracing::error!(error = %e, "timer store I/O failed");
-            }
+            let busy = match self.enqueue_and_load() {
+                Ok(more) => more,
+                Err(e) => {
+                    tracing::error!(error = %e, "timer store I/O failed");
+                    false
+                }
+            };
             let retry = match self.deliver_due().await {
                 Ok(retry) => retry,
                 Err(e) => {
@@ -290,7 +297,9 @@ impl TimerMessageStore {
                     wait.min(MAX_IDLE)
                 }
             };
-            if wait > Duration::ZERO {
+            if busy {
+                tokio::task::yield_now().await;
+            } else if wait > Duration::ZERO {
                 tokio::select! {
                     _ = self.wake.notified() => {}
                     _ = tokio::time::sleep(wait) => {}
@@ -300,15 +309,23 @@ impl TimerMessageStore {
         tracing::debug!("timer task stopped");
     }
 
-    /// Enqueues what arrived in the timer topic and loads every slot whose time has come.
-    fn enqueue_and_load(&self) -> Result<(), TimerError> {
+    /// Enqueues what arrived in the timer topic and loads the slots whose time has come, up
+    /// to [`BUDGET`] of each. `Ok(true)` when more are waiting.
+    fn enqueue_and_load(&self) -> Result<bool, TimerError> {
         let mut st = self.lock();
-        self.enqueue(&mut st)?;
-        self.load_due(&mut st, now_ms())
+        let more_enqueue = self.enqueue(&mut st)?;
+        let more_load = self.load_due(&mut st, now_ms())?;
+        Ok(more_enqueue || more_load)
     }
 
-    fn enqueue(&self, st: &mut State) -> Result<(), TimerError> {
+    /// Moves up to [`BUDGET`] messages from the timer topic into the log and wheel.
+    /// `Ok(true)` when more are waiting.
+    fn enqueue(&self, st: &mut State) -> Result<bool, TimerError> {
+        let mut done = 0;
         loop {
+            if done >= BUDGET {
+                return Ok(true);
+            }
             let got = self.store.get_message(
                 TIMER_TOPIC,
                 0,
@@ -330,13 +347,14 @@ impl TimerMessageStore {
                     );
                     st.queue_offset = got.max_offset;
                 }
-                return Ok(());
+                return Ok(false);
             }
             for (record, &queue_offset) in got.messages.iter().zip(&got.queue_offsets) {
                 if queue_offset < st.queue_offset {
                     continue;
                 }
                 st.queue_offset = queue_offset + 1;
+                done += 1;
                 let view = match decode_record(record, false) {
                     Ok(v) => v,
                     Err(e) => {
@@ -385,9 +403,13 @@ impl TimerMessageStore {
         Ok((pos, slot_time))
     }
 
-    fn load_due(&self, st: &mut State, now: i64) -> Result<(), TimerError> {
+    /// Loads up to [`BUDGET`] slots whose time has come. `Ok(true)` when more are due.
+    fn load_due(&self, st: &mut State, now: i64) -> Result<bool, TimerError> {
         let p = self.cfg.precision_ms as i64;
-        while st.read_time <= now {
+        for _ in 0..BUDGET {
+            if st.read_time > now {
+                return Ok(false);
+            }
             let slot = st.wheel.get(st.read_time)?;
             let (mut pos, mut left) = (slot.last_pos, slot.num);
             while pos >= 0 && left > 0 {
@@ -407,14 +429,19 @@ impl TimerMessageStore {
             }
             st.read_time += p;
         }
-        Ok(())
+        Ok(st.read_time <= now)
     }
 
     /// Re-puts every loaded message whose time has come. `Ok(true)` when one must be retried.
     async fn deliver_due(&self) -> Result<bool, TimerError> {
+        let mut n = 0usize;
         loop {
             if self.stopping.load(Ordering::Acquire) {
                 return Ok(false);
+            }
+            n += 1;
+            if n.is_multiple_of(BUDGET) {
+                tokio::task::yield_now().await;
             }
             let due = {
                 let mut st = self.lock();
