@@ -63,10 +63,14 @@ async fn template_timer_messages_are_delivered_by_the_java_broker() {
             .iter()
             .find(|(_, m)| &m.body[..] == body.as_bytes())
             .unwrap_or_else(|| panic!("{body} not received"));
-        // The Java broker rounds a delivery time down to its 1 s precision, so it may deliver
-        // up to a second early.
+        eprintln!(
+            "Apache 5.3.3: {body} received {} ms after its time",
+            recv - at
+        );
+        // The Java broker delivers a message once the whole 1 s slot holding its time has
+        // passed: never early, up to a second late.
         assert!(
-            *recv >= at - 1_000 && *recv <= at + 2_000,
+            *recv >= at && *recv <= at + 2_000,
             "{body}: received {} ms after its time",
             recv - at
         );
