@@ -124,6 +124,14 @@ impl TimerMessageStore {
     /// # Errors
     /// `Io` when a timer file cannot be opened, read or written.
     pub fn open(cfg: TimerConfig, store: Arc<MessageStore>) -> Result<Self, TimerError> {
+        let reserved_sec = store.config().file_reserved_time_hours.saturating_mul(3600);
+        if cfg.wheel_enable && reserved_sec < cfg.max_delay_sec {
+            tracing::warn!(
+                file_reserved_time_hours = store.config().file_reserved_time_hours,
+                timer_max_delay_sec = cfg.max_delay_sec,
+                "fileReservedTime is below timerMaxDelaySec: a timer message whose commit-log segment is deleted before it is due will be dropped"
+            );
+        }
         let root = store.config().store_path_root_dir.clone();
         let mut log = TimerLog::open(&root)?;
         let wheel = TimerWheel::open(&root, cfg.wheel_slots(), cfg.precision_ms)?;
