@@ -76,6 +76,9 @@ pub struct BrokerConfig {
     /// `serverMaxConnections` (10000): the most client connections the broker's server keeps
     /// open at once (at least 1).
     pub server_max_connections: usize,
+    /// `storeReplyMessageEnable` (true): replies (SEND_REPLY_MESSAGE) are stored in the
+    /// cluster's reply topic as well as pushed to their requester.
+    pub store_reply_message_enable: bool,
 }
 
 impl Default for BrokerConfig {
@@ -104,6 +107,7 @@ impl Default for BrokerConfig {
             notify_consumer_ids_changed_enable: true,
             channel_expired_timeout: 120_000,
             server_max_connections: 10_000,
+            store_reply_message_enable: true,
         }
     }
 }
@@ -322,6 +326,9 @@ impl BrokerConfig {
                     return Err("at least 1".into());
                 }
                 self.server_max_connections = n;
+            }
+            "storeReplyMessageEnable" => {
+                self.store_reply_message_enable = parse_bool(v).map_err(e)?
             }
             k if NOT_HONOURED.iter().any(|(n, _, _)| *n == k) => {}
             _ => return Ok(false),

@@ -14,6 +14,7 @@ use crate::remoting::{Channel, RemotingClient, RequestHandler};
 use tokio::sync::Notify;
 
 use super::consumer::ConsumerRegistry;
+use super::reply_table::ReplyTable;
 use super::ClientError;
 
 /// Settings shared by every client of an instance.
@@ -54,6 +55,8 @@ pub struct ClientHandler {
     pub rebalance: Notify,
     /// The consumers of this instance by (namespaced) group.
     pub consumers: ConsumerRegistry,
+    /// Requests waiting for a reply (PUSH_REPLY_MESSAGE_TO_CLIENT completes them).
+    pub replies: ReplyTable,
 }
 
 impl RequestHandler for ClientHandler {
@@ -68,6 +71,9 @@ impl RequestHandler for ClientHandler {
         }
         if request.code == RequestCode::ConsumeMessageDirectly.code() {
             return Some(self.consumers.consume_message_directly(&request).await);
+        }
+        if request.code == RequestCode::PushReplyMessageToClient.code() {
+            return Some(self.replies.on_push(&request));
         }
         Some(request.error_to(
             ResponseCode::RequestCodeNotSupported,
@@ -138,6 +144,11 @@ impl ClientInstance {
     /// The consumers registered with this instance (they answer server-initiated requests).
     pub fn consumers(&self) -> &ConsumerRegistry {
         &self.handler.consumers
+    }
+
+    /// Requests of this instance waiting for their replies.
+    pub fn replies(&self) -> &ReplyTable {
+        &self.handler.replies
     }
 
     /// Resolves when a broker says a consumer group's membership changed.
