@@ -7,6 +7,7 @@ mod consumer_support;
 use std::time::{Duration, Instant};
 
 use consumer_support::log_capture::{captured, matching};
+use consumer_support::replier::echo_replier;
 use consumer_support::{client, producer};
 use rmq::broker::EmbeddedBroker;
 use rmq::client::consumer::ConsumeFromWhere;
@@ -45,35 +46,6 @@ async fn requests_of(
     c.subscribe(topic, "*");
     c.start().await.unwrap();
     (c, rx)
-}
-
-/// A consumer of `topic` that answers every request with `re:<body>`.
-async fn echo_replier(ns: &str, topic: &str, group: &str) -> DefaultMqPushConsumer {
-    let replier = producer(ns);
-    let c = DefaultMqPushConsumer::new(
-        client(ns),
-        ConsumerConfig {
-            consumer_group: group.into(),
-            consume_from_where: ConsumeFromWhere::ConsumeFromFirstOffset,
-            ..Default::default()
-        },
-        ListenerFn(move |msgs: Vec<MessageExt>| {
-            let replier = replier.clone();
-            async move {
-                for m in msgs {
-                    let body = format!("re:{}", String::from_utf8_lossy(&m.body));
-                    if let Err(e) = replier.reply(&m, body).await {
-                        panic!("reply failed: {e}");
-                    }
-                }
-                ConsumeConcurrentlyStatus::ConsumeSuccess
-            }
-        }),
-    )
-    .unwrap();
-    c.subscribe(topic, "*");
-    c.start().await.unwrap();
-    c
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -14,5 +14,6 @@ mod consumers;
 mod framework;
 mod lite_pull;
 mod mqadmin;
+mod request_reply;
 mod sends;
 mod v4;
