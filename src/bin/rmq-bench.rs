@@ -5,6 +5,7 @@
 //!                    --duration 10 --mode sync|async|oneway|batch [--in-flight 256] [--batch 32] [--rate 5000]
 //! rmq-bench consumer --namesrv 127.0.0.1:9876 --topic BenchmarkTest --group benchmark_consumer --duration 10
 //! rmq-bench idle     --namesrv 127.0.0.1:9876 --topic BenchmarkTest --seconds 5
+//! rmq-bench request  --namesrv 127.0.0.1:9876 --topic RequestBench --threads 1 --size 128 --duration 10 [--no-replier]
 //! ```
 //!
 //! Each prints one line per second, a summary (TPS; send latency p50/p99/p99.9/max for the
@@ -20,6 +21,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 mod consumer;
 #[path = "rmq_bench/producer.rs"]
 mod producer;
+#[path = "rmq_bench/request.rs"]
+mod request;
 #[path = "rmq_bench/stats.rs"]
 mod stats;
 
@@ -49,6 +52,8 @@ enum Command {
     Consumer(ConsumerArgs),
     /// Start one producer and one push consumer, idle, print the resident memory.
     Idle(IdleArgs),
+    /// Request-reply round trips for a fixed time; print requests/s and round-trip latency.
+    Request(RequestArgs),
 }
 
 /// How the producer sends.
@@ -160,6 +165,38 @@ pub struct IdleArgs {
     pub seconds: u64,
 }
 
+/// `rmq-bench request` options.
+#[derive(Debug, Clone, Args)]
+pub struct RequestArgs {
+    /// Name server address(es).
+    #[arg(long, short = 'n', default_value = "127.0.0.1:9876")]
+    pub namesrv: String,
+    /// Request topic.
+    #[arg(long, short = 't', default_value = "RequestBench")]
+    pub topic: String,
+    /// Requester group (the in-process replier uses `<group>_replier`).
+    #[arg(long, short = 'g', default_value = "benchmark_requester")]
+    pub group: String,
+    /// Concurrent requesting tasks (each waits for its reply before the next request).
+    #[arg(long, short = 'w', default_value_t = 1)]
+    pub threads: usize,
+    /// Body size in bytes (the reply echoes it).
+    #[arg(long, short = 's', default_value_t = 128)]
+    pub size: usize,
+    /// Measured seconds.
+    #[arg(long, short = 'd', default_value_t = 10)]
+    pub duration: u64,
+    /// Seconds of load before the measurement starts.
+    #[arg(long, default_value_t = 1)]
+    pub warmup: u64,
+    /// Reply timeout of one request in ms.
+    #[arg(long, default_value_t = 3000)]
+    pub timeout_ms: u64,
+    /// Don't start the in-process replier (another process answers).
+    #[arg(long)]
+    pub no_replier: bool,
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let mut rt = tokio::runtime::Builder::new_multi_thread();
@@ -177,6 +214,7 @@ fn main() -> ExitCode {
             Command::Producer(a) => producer::run(a).await,
             Command::Consumer(a) => consumer::run(a).await,
             Command::Idle(a) => consumer::idle(a).await,
+            Command::Request(a) => request::run(a).await,
         }
     });
     match result {
