@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use consumer_support::log_capture::{captured, matching};
 use consumer_support::replier::echo_replier;
 use consumer_support::{client, producer};
-use rmq::broker::EmbeddedBroker;
+use rmq::broker::{EmbeddedBroker, EmbeddedConfig};
 use rmq::client::consumer::ConsumeFromWhere;
 use rmq::client::{
     ClientError, ConsumeConcurrentlyStatus, ConsumerConfig, DefaultMqProducer,
@@ -218,4 +218,49 @@ async fn reply_until_refused(replier: &DefaultMqProducer, request: &MessageExt) 
             }
         }
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replies_are_not_stored_when_store_reply_message_is_off() {
+    let mut cfg = EmbeddedConfig::default();
+    cfg.broker.store_reply_message_enable = false;
+    let b = EmbeddedBroker::start_with(cfg).await.unwrap();
+    let ns = b.namesrv_addr().to_string();
+    let replier = echo_replier(&ns, "rr-unstored", "rr-unstored-replier").await;
+    let requester = producer(&ns);
+    for i in 0..3 {
+        let reply = requester
+            .request(
+                Message::new("rr-unstored", format!("u-{i}")),
+                Duration::from_secs(15),
+            )
+            .await
+            .unwrap();
+        assert_eq!(String::from_utf8_lossy(&reply.body), format!("re:u-{i}"));
+    }
+    // A marker sent after the replies: once it is dispatched, so is everything before it.
+    requester
+        .send(&Message::new("rr-unstored-marker", "m"))
+        .await
+        .unwrap();
+    let store = &b.broker().unwrap().inner().store;
+    let stored = |topic: &str| -> i64 {
+        store
+            .queue_ids(topic)
+            .into_iter()
+            .map(|q| store.max_offset_in_queue(topic, q))
+            .sum()
+    };
+    consumer_support::wait_until("the marker dispatched", 10, || {
+        stored("rr-unstored-marker") == 1
+    })
+    .await;
+    assert_eq!(stored("rr-unstored"), 3);
+    assert_eq!(
+        stored("DefaultCluster_REPLY_TOPIC"),
+        0,
+        "no reply is stored"
+    );
+    replier.shutdown().await;
+    b.shutdown().await;
 }
