@@ -78,3 +78,15 @@ impl Replier {
         }
     }
 }
+
+impl Drop for Replier {
+    /// Closes the reply producer's connections with the listener's consumer (dropped when the
+    /// application is).
+    fn drop(&mut self) {
+        if let (Some(Some(producer)), Ok(rt)) =
+            (self.producer.take(), tokio::runtime::Handle::try_current())
+        {
+            rt.spawn(async move { producer.shutdown().await });
+        }
+    }
+}
