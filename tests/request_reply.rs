@@ -185,6 +185,11 @@ async fn late_replies_are_dropped_with_a_log_line() {
         .unwrap();
     pending.abort();
     gone.shutdown().await;
+    let broker = b.broker().unwrap().inner().clone();
+    consumer_support::wait_until("the broker to see the requester gone", 10, || {
+        broker.producers.find_channel(&gone_id).is_none()
+    })
+    .await;
     let err = reply_until_refused(&replier, &request).await;
     let ClientError::Broker { code, remark, .. } = &err else {
         panic!("{err:?}");
