@@ -66,8 +66,12 @@ pub mod __private {
         decode_bytes, decode_json, decode_message, decode_text, ConsumeMode, HandlerFuture,
         IntoListenerResult, ListenerAttrs, ListenerDefinition, ListenerError, SelectorType,
     };
+    pub use rmq_core::listener::{encode_bytes, encode_json, encode_text, IntoReplyResult};
     pub use rmq_core::protocol::body::MessageModel;
 
     /// Compile-time check that a JSON payload type can be deserialized.
     pub const fn assert_deserialize<T: serde::de::DeserializeOwned>() {}
+
+    /// Compile-time check that a JSON reply type can be serialized.
+    pub const fn assert_serialize<T: serde::Serialize>() {}
 }

@@ -62,6 +62,36 @@ async fn on_message(msg: MessageExt) {
     assert_eq!(msg.topic, "whole");
 }
 
+#[derive(Debug, serde::Deserialize)]
+struct Quote {
+    sku: String,
+}
+
+#[derive(Debug, serde::Serialize)]
+struct Price {
+    sku: String,
+    cents: i64,
+}
+
+#[rocketmq_listener(topic = "quotes", consumer_group = "quote-group")]
+async fn on_quote(q: Quote) -> anyhow::Result<Price> {
+    anyhow::ensure!(!q.sku.is_empty(), "empty sku");
+    Ok(Price {
+        sku: q.sku,
+        cents: 1250,
+    })
+}
+
+#[rocketmq_listener(topic = "echo", consumer_group = "echo-group")]
+async fn on_echo(text: String) -> String {
+    format!("re:{text}")
+}
+
+#[rocketmq_listener(topic = "echo-bytes", consumer_group = "echo-bytes-group")]
+async fn on_echo_bytes(body: Vec<u8>) -> Result<Vec<u8>, std::io::Error> {
+    Ok(body.into_iter().rev().collect())
+}
+
 fn definition(name: &str) -> &'static ListenerDefinition {
     registered()
         .into_iter()
@@ -98,7 +128,18 @@ fn every_listener_is_registered_with_its_module_path() {
         .filter(|l| l.module_path == module_path!())
         .map(|l| l.name)
         .collect();
-    assert_eq!(names, ["on_bytes", "on_message", "on_order", "on_text"]);
+    assert_eq!(
+        names,
+        [
+            "on_bytes",
+            "on_echo",
+            "on_echo_bytes",
+            "on_message",
+            "on_order",
+            "on_quote",
+            "on_text"
+        ]
+    );
     assert_eq!(
         definition("on_text").qualified_name(),
         "listener_registry::on_text"
@@ -156,7 +197,7 @@ async fn string_payload_decodes_utf8() {
     let handler = definition("on_text").handler;
     assert_eq!(
         handler(message("boot-test", "Hello, World!".as_bytes())).await,
-        Ok(())
+        Ok(None)
     );
 }
 
@@ -192,7 +233,7 @@ async fn handler_error_becomes_listener_error_with_its_text() {
 async fn json_payload_decodes_and_reaches_the_handler() {
     let handler = definition("on_order").handler;
     let ok = message("orders", br#"{"id": 1, "amount": 5}"#);
-    assert_eq!(handler(ok).await, Ok(()));
+    assert_eq!(handler(ok).await, Ok(None));
     let refused = message("orders", br#"{"id": 2, "amount": -5}"#);
     assert_eq!(
         handler(refused).await,
@@ -220,7 +261,30 @@ async fn bad_json_is_a_decode_error_naming_the_type() {
 #[tokio::test]
 async fn unit_handlers_acknowledge_raw_and_whole_messages() {
     let bytes = definition("on_bytes").handler;
-    assert_eq!(bytes(message("raw", b"\xff\x00raw")).await, Ok(()));
+    assert_eq!(bytes(message("raw", b"\xff\x00raw")).await, Ok(None));
     let whole = definition("on_message").handler;
-    assert_eq!(whole(message("whole", b"anything")).await, Ok(()));
+    assert_eq!(whole(message("whole", b"anything")).await, Ok(None));
+}
+
+#[tokio::test]
+async fn replying_handlers_encode_their_value_like_payloads() {
+    let quote = definition("on_quote").handler;
+    let reply = quote(message("quotes", br#"{"sku": "A-1"}"#))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(&reply[..], br#"{"sku":"A-1","cents":1250}"#);
+    assert_eq!(
+        quote(message("quotes", br#"{"sku": ""}"#)).await,
+        Err(ListenerError::Handler("empty sku".to_owned()))
+    );
+    let echo = definition("on_echo").handler;
+    let reply = echo(message("echo", b"hi")).await.unwrap().unwrap();
+    assert_eq!(&reply[..], b"re:hi");
+    let bytes = definition("on_echo_bytes").handler;
+    let reply = bytes(message("echo-bytes", b"\x01\x02"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(&reply[..], b"\x02\x01");
 }

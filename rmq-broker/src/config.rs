@@ -80,6 +80,9 @@ pub struct BrokerConfig {
     /// The timer keys: `timerWheelEnable`, `timerMaxDelaySec`, `timerPrecisionMs`,
     /// `timerFlushIntervalMs` (RocketMQ's defaults).
     pub timer: TimerConfig,
+    /// `storeReplyMessageEnable` (true): replies (SEND_REPLY_MESSAGE) are stored in the
+    /// cluster's reply topic as well as pushed to their requester.
+    pub store_reply_message_enable: bool,
 }
 
 impl Default for BrokerConfig {
@@ -109,6 +112,7 @@ impl Default for BrokerConfig {
             channel_expired_timeout: 120_000,
             server_max_connections: 10_000,
             timer: TimerConfig::default(),
+            store_reply_message_enable: true,
         }
     }
 }
@@ -334,6 +338,9 @@ impl BrokerConfig {
                     return Err("at least 1".into());
                 }
                 self.server_max_connections = n;
+            }
+            "storeReplyMessageEnable" => {
+                self.store_reply_message_enable = parse_bool(v).map_err(e)?
             }
             k if NOT_HONOURED.iter().any(|(n, _, _)| *n == k) => {}
             k if k.starts_with("timer") => return self.timer.apply(k, v),

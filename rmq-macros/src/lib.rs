@@ -73,6 +73,22 @@ use syn::ItemFn;
 /// returns `()` (acknowledged) or `Result<(), E>` with `E: Display` (`Err` is redelivered
 /// later, logged with its text), e.g. `anyhow::Result<()>`.
 ///
+/// # Replying (request-reply)
+///
+/// A function that returns a value — `R`, or `Result<R, E>` with `E: Display` such as
+/// `anyhow::Result<Price>` — replies to requests with it (rocketmq-spring's
+/// `RocketMQReplyListener<T, R>`; `RocketMqTemplate::send_and_receive` is the requester).
+/// The value is encoded as payloads are decoded: `String` as UTF-8, `Vec<u8>` as is, any
+/// other type as JSON (it must be `serde::Serialize`; the error is reported on the type). The
+/// reply is sent within `reply_timeout`; an `Err` redelivers the request without replying.
+///
+/// ```ignore
+/// #[rocketmq_listener(topic = "quotes", consumer_group = "pricing")]
+/// async fn price(q: Quote) -> anyhow::Result<Price> {
+///     Ok(Price { sku: q.sku, cents: 1250 })
+/// }
+/// ```
+///
 /// # Examples
 ///
 /// ```ignore
@@ -101,7 +117,11 @@ use syn::ItemFn;
 ///         ::std::boxed::Box::pin(async move {
 ///             let payload = ::rmq::__private::decode_text(&message)?;
 ///             let output = on_boot_test(payload).await;
-///             ::rmq::__private::IntoListenerResult::into_listener_result(output)
+///             // `Ok(None)`: acknowledged without a reply.
+///             ::core::result::Result::map(
+///                 ::rmq::__private::IntoListenerResult::into_listener_result(output),
+///                 |()| ::core::option::Option::None,
+///             )
 ///         })
 ///     }
 ///     ::rmq::__private::inventory::submit! {

@@ -1,6 +1,7 @@
 //! From registered `#[rocketmq_listener]` handlers to running push consumers.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use rmq_core::client::consumer::MessageSelector;
@@ -9,10 +10,11 @@ use rmq_core::client::{
     DefaultMqPushConsumer, ListenerFn, OrderlyListenerFn,
 };
 use rmq_core::config::Config;
-use rmq_core::listener::{ConsumeMode, HandlerFn, ListenerAttrs, ListenerDefinition, SelectorType};
+use rmq_core::listener::{ConsumeMode, HandlerFn, ListenerDefinition, SelectorType};
 use rmq_core::protocol::body::MessageModel;
 use rmq_core::protocol::message::MessageExt;
 
+use super::reply::Replier;
 use super::AppError;
 
 /// A listener with its placeholders resolved against the configuration.
@@ -101,9 +103,6 @@ pub fn resolve(
     if !channel.is_empty() && !channel.eq_ignore_ascii_case("LOCAL") {
         tracing::warn!(listener = %name, access_channel = %channel, "access_channel is not honoured: rmq always connects as LOCAL");
     }
-    if attrs.reply_timeout != ListenerAttrs::new("", "").reply_timeout {
-        tracing::warn!(listener = %name, reply_timeout = attrs.reply_timeout, "reply_timeout is set but request-reply is not supported yet: the listener never replies");
-    }
     if !field("access_key", attrs.access_key)?.is_empty() {
         tracing::warn!(listener = %name, "access_key is set but ACL signing is not supported yet: requests go unsigned");
     }
@@ -162,10 +161,19 @@ pub fn check_groups(listeners: &[ResolvedListener]) -> Result<(), AppError> {
     Ok(())
 }
 
-/// One handler call. A panic is not caught here: the consumer underneath catches it and
-/// treats it as a failed call (RECONSUME_LATER, or a suspended queue when orderly).
-async fn call(handler: HandlerFn, msg: MessageExt) -> Result<(), String> {
-    handler(msg).await.map_err(|e| e.to_string())
+/// One handler call, and its reply when the handler returned a value. A panic is not caught
+/// here: the consumer underneath catches it and treats it as a failed call (RECONSUME_LATER,
+/// or a suspended queue when orderly).
+async fn call(handler: HandlerFn, replier: &Replier, msg: MessageExt) -> Result<(), String> {
+    let request = Replier::request_of(&msg);
+    match handler(msg).await {
+        Ok(Some(body)) => {
+            replier.reply(request, body).await;
+            Ok(())
+        }
+        Ok(None) => Ok(()),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 /// Creates, subscribes and starts the push consumer of one listener.
@@ -204,6 +212,7 @@ pub async fn start_consumer(
         ..ConsumerConfig::default()
     };
     let handler = listener.definition.handler;
+    let replier = Arc::new(Replier::new(&name, client.clone(), attrs.reply_timeout));
     let client_error = |source| AppError::Client {
         what: format!("listener `{name}`"),
         source,
@@ -211,16 +220,18 @@ pub async fn start_consumer(
     let consumer = match listener.consume_mode {
         ConsumeMode::Concurrently => {
             let name = name.clone();
+            let replier = replier.clone();
             DefaultMqPushConsumer::new(
                 client,
                 config,
                 ListenerFn(move |msgs: Vec<MessageExt>| {
                     let name = name.clone();
+                    let replier = replier.clone();
                     async move {
                         for msg in msgs {
                             let id = msg.msg_id();
                             let times = msg.reconsume_times;
-                            if let Err(reason) = call(handler, msg).await {
+                            if let Err(reason) = call(handler, &replier, msg).await {
                                 tracing::warn!(listener = %name, msg_id = %id, reconsume_times = times, %reason, "RECONSUME_LATER");
                                 return ConsumeConcurrentlyStatus::ReconsumeLater;
                             }
@@ -232,14 +243,16 @@ pub async fn start_consumer(
         }
         ConsumeMode::Orderly => {
             let name = name.clone();
+            let replier = replier.clone();
             DefaultMqPushConsumer::new_orderly(
                 client,
                 config,
                 OrderlyListenerFn(move |msg: MessageExt| {
                     let name = name.clone();
+                    let replier = replier.clone();
                     async move {
                         let id = msg.msg_id();
-                        match call(handler, msg).await {
+                        match call(handler, &replier, msg).await {
                             Ok(()) => ConsumeOrderlyStatus::Success,
                             Err(reason) => {
                                 tracing::warn!(listener = %name, msg_id = %id, %reason, "SUSPEND_CURRENT_QUEUE_A_MOMENT");

@@ -5,6 +5,7 @@
 mod builder;
 mod error;
 mod listeners;
+mod reply;
 
 use std::time::Duration;
 

@@ -7,6 +7,7 @@
 //! rmq-bench idle     --namesrv 127.0.0.1:9876 --topic BenchmarkTest --seconds 5
 //! rmq-bench timers   --namesrv 127.0.0.1:9876 --topic BenchTimers --count 10000 --spread-ms 10000 \
 //!                    [--lead-ms 5000] [--broker-pid PID] [--no-consume]
+//! rmq-bench request  --namesrv 127.0.0.1:9876 --topic RequestBench --threads 1 --size 128 --duration 10 [--no-replier]
 //! ```
 //!
 //! Each prints one line per second, a summary (TPS; send latency p50/p99/p99.9/max for the
@@ -22,6 +23,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 mod consumer;
 #[path = "rmq_bench/producer.rs"]
 mod producer;
+#[path = "rmq_bench/request.rs"]
+mod request;
 #[path = "rmq_bench/stats.rs"]
 mod stats;
 #[path = "rmq_bench/timers.rs"]
@@ -55,6 +58,8 @@ enum Command {
     Idle(IdleArgs),
     /// Send delivery-time (timer) messages; print their lateness and the broker's memory.
     Timers(TimersArgs),
+    /// Request-reply round trips for a fixed time; print requests/s and round-trip latency.
+    Request(RequestArgs),
 }
 
 /// How the producer sends.
@@ -204,6 +209,38 @@ pub struct TimersArgs {
     pub no_consume: bool,
 }
 
+/// `rmq-bench request` options.
+#[derive(Debug, Clone, Args)]
+pub struct RequestArgs {
+    /// Name server address(es).
+    #[arg(long, short = 'n', default_value = "127.0.0.1:9876")]
+    pub namesrv: String,
+    /// Request topic.
+    #[arg(long, short = 't', default_value = "RequestBench")]
+    pub topic: String,
+    /// Requester group (the in-process replier uses `<group>_replier`).
+    #[arg(long, short = 'g', default_value = "benchmark_requester")]
+    pub group: String,
+    /// Concurrent requesting tasks (each waits for its reply before the next request).
+    #[arg(long, short = 'w', default_value_t = 1)]
+    pub threads: usize,
+    /// Body size in bytes (the reply echoes it).
+    #[arg(long, short = 's', default_value_t = 128)]
+    pub size: usize,
+    /// Measured seconds.
+    #[arg(long, short = 'd', default_value_t = 10)]
+    pub duration: u64,
+    /// Seconds of load before the measurement starts.
+    #[arg(long, default_value_t = 1)]
+    pub warmup: u64,
+    /// Reply timeout of one request in ms.
+    #[arg(long, default_value_t = 3000)]
+    pub timeout_ms: u64,
+    /// Don't start the in-process replier (another process answers).
+    #[arg(long)]
+    pub no_replier: bool,
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let mut rt = tokio::runtime::Builder::new_multi_thread();
@@ -222,6 +259,7 @@ fn main() -> ExitCode {
             Command::Consumer(a) => consumer::run(a).await,
             Command::Idle(a) => consumer::idle(a).await,
             Command::Timers(a) => timers::run(a).await,
+            Command::Request(a) => request::run(a).await,
         }
     });
     match result {

@@ -14,6 +14,7 @@ mod consumers;
 mod framework;
 mod lite_pull;
 mod mqadmin;
+mod request_reply;
 mod sends;
 mod timers;
 mod v4;

@@ -12,6 +12,7 @@ mod delivery;
 mod external;
 mod honesty;
 mod payloads;
+mod request_reply;
 mod startup;
 mod support;
 mod template;

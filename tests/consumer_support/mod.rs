@@ -4,6 +4,7 @@
 
 pub mod log_capture;
 pub mod proxy;
+pub mod replier;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};

@@ -7,8 +7,12 @@
 #[path = "../../rmq-broker/tests/common/mod.rs"]
 mod common;
 
+#[path = "../consumer_support/mod.rs"]
+mod consumer_support;
+
 mod consume;
 mod produce;
+mod request_reply;
 mod spring;
 mod timers;
 

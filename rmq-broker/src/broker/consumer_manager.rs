@@ -278,6 +278,19 @@ impl ProducerManager {
         groups.retain(|_, c| !c.is_empty());
     }
 
+    /// The open connection of a producer client (Java's `findChannel`): where replies to
+    /// its requests are pushed. The most recently heard-from one when it has several.
+    pub fn find_channel(&self, client_id: &str) -> Option<Channel> {
+        self.groups
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .values()
+            .flat_map(HashMap::values)
+            .filter(|c| c.client_id == client_id && !c.channel.is_closed())
+            .max_by_key(|c| c.last_update)
+            .map(|c| c.channel.clone())
+    }
+
     /// Number of producer connections.
     pub fn connection_count(&self) -> usize {
         self.groups

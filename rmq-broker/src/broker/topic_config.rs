@@ -102,6 +102,12 @@ impl TopicConfigManager {
             TopicConfig::new(TRANS_HALF_TOPIC, 1, PERM_READ | PERM_WRITE),
             TopicConfig::new(TRANS_OP_HALF_TOPIC, 1, PERM_READ | PERM_WRITE),
             TopicConfig::new(crate::timer::TIMER_TOPIC, 1, PERM_READ | PERM_WRITE),
+            // Request-reply: `<cluster>_REPLY_TOPIC` (replies go to it, as Java creates it).
+            TopicConfig::new(
+                rmq_core::protocol::message::reply_topic(&cfg.broker_cluster_name),
+                1,
+                PERM_READ | PERM_WRITE,
+            ),
         ];
         if cfg.auto_create_topic_enable {
             system.push(TopicConfig::new(

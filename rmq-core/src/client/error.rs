@@ -27,4 +27,17 @@ pub enum ClientError {
     /// A response body could not be decoded.
     #[error("cannot decode {what}: {detail}")]
     Decode { what: &'static str, detail: String },
+    /// A request was sent but its reply did not come within the timeout.
+    #[error("request to topic {topic} was sent, but no reply came within the timeout of {timeout_ms} ms")]
+    RequestTimeout { topic: String, timeout_ms: u64 },
+    /// A request could not be sent (the send error is the source).
+    #[error("cannot send the request to topic {topic}: {source}")]
+    RequestSend {
+        topic: String,
+        #[source]
+        source: Box<ClientError>,
+    },
+    /// A reply cannot be built for the message.
+    #[error(transparent)]
+    Reply(#[from] crate::protocol::message::ReplyError),
 }

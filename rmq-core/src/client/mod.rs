@@ -8,6 +8,7 @@ mod instance;
 mod namespace;
 mod producer;
 mod publish;
+mod reply_table;
 mod selector;
 mod send_result;
 
@@ -23,5 +24,6 @@ pub use fault::LatencyFaultTolerance;
 pub use instance::{ClientConfig, ClientInstance};
 pub use namespace::{unwrap_namespace, wrap_namespace};
 pub use producer::{DefaultMqProducer, ProducerConfig, SendFuture};
+pub use reply_table::ReplyTable;
 pub use selector::{java_string_hash_code, select_by_hash_key};
 pub use send_result::{SendResult, SendStatus};

@@ -9,6 +9,7 @@ use bytes::Bytes;
 mod async_send;
 mod batch;
 mod queue;
+mod request;
 
 pub use async_send::SendFuture;
 
@@ -23,7 +24,7 @@ use crate::protocol::header::{
     SendMessageRequestHeader, SendMessageRequestHeaderV2, SendMessageResponseHeader,
 };
 use crate::protocol::message::{
-    compress, keys, new_uniq_id, push_property, Message, COMPRESSED_FLAG,
+    compress, is_reply, keys, new_uniq_id, push_property, Message, COMPRESSED_FLAG,
 };
 use crate::protocol::{RemotingCommand, RequestCode, ResponseCode, SerializeType};
 use crate::remoting::RemotingError;
@@ -104,6 +105,8 @@ struct Inner {
     instance: Arc<ClientInstance>,
     publish: Arc<PublishTable>,
     fault: LatencyFaultTolerance,
+    /// Where this producer announced itself for replies (request-reply).
+    registered: request::Registered,
 }
 
 /// A message ready for the wire: everything but the queue.
@@ -115,6 +118,8 @@ struct Prepared {
     flag: i32,
     properties: String,
     batch: bool,
+    /// A reply (`MSG_TYPE=reply`): sent with SEND_REPLY_MESSAGE_V2.
+    reply: bool,
     /// `UNIQ_KEY`, or the ids of a batch joined by `,`.
     msg_id: String,
 }
@@ -168,6 +173,7 @@ impl DefaultMqProducer {
                 config,
                 instance,
                 publish,
+                registered: request::Registered::default(),
             }),
         })
     }
@@ -269,11 +275,12 @@ impl DefaultMqProducer {
             sys_flag,
             flag: msg.flag,
             batch: false,
+            reply: is_reply(msg),
             msg_id,
         })
     }
 
-    fn request(&self, p: &Prepared, mq: &MessageQueue) -> RemotingCommand {
+    fn wire_request(&self, p: &Prepared, mq: &MessageQueue) -> RemotingCommand {
         let h = SendMessageRequestHeaderV2::from(SendMessageRequestHeader {
             producer_group: self.inner.wire_group.clone(),
             topic: p.topic.clone(),
@@ -291,6 +298,8 @@ impl DefaultMqProducer {
         });
         let code = if p.batch {
             RequestCode::SendBatchMessage
+        } else if p.reply {
+            RequestCode::SendReplyMessageV2
         } else {
             RequestCode::SendMessageV2
         };
@@ -446,7 +455,7 @@ impl DefaultMqProducer {
         timeout: Duration,
     ) -> Result<SendResult, ClientError> {
         let addr = info.master_of(&p.topic, mq)?;
-        let req = self.request(p, mq);
+        let req = self.wire_request(p, mq);
         let resp = self
             .inner
             .instance

@@ -6,12 +6,14 @@
 
 mod attrs;
 mod payload;
+mod reply;
 
 use std::future::Future;
 use std::pin::Pin;
 
 pub use attrs::{ConsumeMode, ListenerAttrs, SelectorType};
 pub use payload::{decode_bytes, decode_json, decode_message, decode_text, IntoListenerResult};
+pub use reply::{encode_bytes, encode_json, encode_text, IntoReplyResult, ReplyBody};
 
 use crate::protocol::message::MessageExt;
 
@@ -31,8 +33,10 @@ pub enum ListenerError {
     Handler(String),
 }
 
-/// The future one handler call returns.
-pub type HandlerFuture = Pin<Box<dyn Future<Output = Result<(), ListenerError>> + Send + 'static>>;
+/// The future one handler call returns: `Ok(None)` acknowledges, `Ok(Some(body))` also
+/// replies with `body` (a handler returning a value), `Err` redelivers.
+pub type HandlerFuture =
+    Pin<Box<dyn Future<Output = Result<Option<ReplyBody>, ListenerError>> + Send + 'static>>;
 
 /// A type-erased handler: decodes the payload, calls the user's `async fn`, maps its result.
 pub type HandlerFn = fn(MessageExt) -> HandlerFuture;

@@ -15,6 +15,7 @@
 
 mod destination;
 mod payload;
+mod request_reply;
 
 use std::future::Future;
 use std::sync::Arc;

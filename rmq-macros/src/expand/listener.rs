@@ -6,7 +6,7 @@ use syn::spanned::Spanned as _;
 use syn::Ident;
 
 use super::attrs::listener_attrs;
-use crate::model::{Listener, Payload};
+use crate::model::{Listener, Payload, Reply, ReplyEncoding};
 
 /// The `const _: () = { .. };` block that follows the user's function.
 pub fn registration(listener: &Listener) -> TokenStream {
@@ -34,11 +34,30 @@ pub fn registration(listener: &Listener) -> TokenStream {
         _ => TokenStream::new(),
     };
     // A return type other than `()` or `Result<(), E: Display>` is reported on the type.
-    let into_result = match &handler.output {
-        Some(ty) => quote_spanned! {ty.span()=>
-            <#ty as ::rmq::__private::IntoListenerResult>::into_listener_result(#output)
+    let into_result = match (&handler.output, &handler.reply) {
+        (Some(ty), Some(reply)) => reply_result(ty, reply, &output),
+        (Some(ty), None) => quote_spanned! {ty.span()=>
+            ::core::result::Result::map(
+                <#ty as ::rmq::__private::IntoListenerResult>::into_listener_result(#output),
+                |()| ::core::option::Option::None,
+            )
         },
-        None => quote!(::rmq::__private::IntoListenerResult::into_listener_result(#output)),
+        (None, _) => quote! {
+            ::core::result::Result::map(
+                ::rmq::__private::IntoListenerResult::into_listener_result(#output),
+                |()| ::core::option::Option::None,
+            )
+        },
+    };
+    // A JSON reply type that is not `Serialize` is reported on the type.
+    let assert_reply = match &handler.reply {
+        Some(reply) if reply.encoding == ReplyEncoding::Json => {
+            let value = &reply.value;
+            quote_spanned! {value.span()=>
+                ::rmq::__private::assert_serialize::<#value>();
+            }
+        }
+        _ => TokenStream::new(),
     };
     let attrs = listener_attrs(&listener.args);
 
@@ -48,6 +67,7 @@ pub fn registration(listener: &Listener) -> TokenStream {
                 #message: ::rmq::MessageExt,
             ) -> ::rmq::__private::HandlerFuture {
                 #assert_payload
+                #assert_reply
                 ::std::boxed::Box::pin(async move {
                     let #payload = #decode;
                     let #output = #ident(#payload).await;
@@ -65,4 +85,29 @@ pub fn registration(listener: &Listener) -> TokenStream {
             }
         };
     }
+}
+
+/// A replying handler's result: the value (or the `Err` that redelivers), encoded as the reply
+/// body. Errors about the return type are spanned on it.
+fn reply_result(ty: &syn::Type, reply: &Reply, output: &Ident) -> TokenStream {
+    let value_ty = &reply.value;
+    let value = Ident::new("value", Span::call_site());
+    let take = if reply.fallible {
+        quote_spanned! {ty.span()=>
+            <#ty as ::rmq::__private::IntoReplyResult<#value_ty>>::into_reply_result(#output)?
+        }
+    } else {
+        quote!(#output)
+    };
+    let encode = match reply.encoding {
+        ReplyEncoding::Text => quote!(::rmq::__private::encode_text(#value)?),
+        ReplyEncoding::Bytes => quote!(::rmq::__private::encode_bytes(#value)?),
+        ReplyEncoding::Json => quote_spanned! {value_ty.span()=>
+            ::rmq::__private::encode_json::<#value_ty>(&#value)?
+        },
+    };
+    quote! {{
+        let #value: #value_ty = #take;
+        ::core::result::Result::Ok(::core::option::Option::Some(#encode))
+    }}
 }

@@ -28,6 +28,8 @@ pub struct Handler {
     pub payload: Payload,
     /// The return type, `None` for `()`.
     pub output: Option<Type>,
+    /// What the handler replies with, when it returns a value (not `()` / `Result<(), E>`).
+    pub reply: Option<super::Reply>,
 }
 
 const SUPPORTED: &str = "supported payloads, taken by value: `String` (UTF-8 body), \
@@ -73,6 +75,7 @@ impl Handler {
                 ident: sig.ident.clone(),
                 name: sig.ident.unraw().to_string(),
                 payload,
+                reply: super::reply::classify_output(output.as_ref()),
                 output,
             }),
             _ => None,

@@ -6,12 +6,14 @@ mod check;
 pub mod enums;
 mod handler;
 pub mod lit;
+mod reply;
 
 use proc_macro2::TokenStream;
 use syn::ItemFn;
 
 pub use args::ListenerArgs;
 pub use handler::{Handler, Payload};
+pub use reply::{Reply, ReplyEncoding};
 
 use crate::ctxt::Ctxt;
 

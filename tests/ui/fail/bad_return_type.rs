@@ -1,8 +1,9 @@
 use rmq::rocketmq_listener;
 
+// `Result<(), E>` acknowledges, but its error must be `Display` (it is logged).
 #[rocketmq_listener(topic = "orders", consumer_group = "order-group")]
-async fn on_order(_msg: String) -> i32 {
-    0
+async fn on_order(_msg: String) -> Result<(), Vec<u8>> {
+    Ok(())
 }
 
 fn main() {}

@@ -6,6 +6,7 @@ pub mod consumer_offset;
 pub mod lock;
 pub mod pull_message;
 pub mod query_message;
+pub mod reply_message;
 pub mod send_back;
 pub mod send_message;
 pub mod topic_info;
@@ -72,6 +73,9 @@ pub async fn dispatch(
     match code {
         C::SendMessage | C::SendMessageV2 => send_message::send(b, ch, &mut req).await,
         C::SendBatchMessage => send_message::send_batch(b, ch, &mut req).await,
+        C::SendReplyMessage | C::SendReplyMessageV2 => {
+            reply_message::send_reply(b, ch, &mut req).await
+        }
         C::PullMessage | C::LitePullMessage => pull_message::pull(b, ch, &req),
         C::QueryConsumerOffset => consumer_offset::query_consumer_offset(b, &req),
         C::UpdateConsumerOffset => consumer_offset::update_consumer_offset(b, &req),

@@ -22,10 +22,13 @@ use crate::store::{MessageInner, PutMessageResult, PutMessageStatus};
 const MAX_PROPERTIES_LEN: usize = i16::MAX as usize;
 
 /// A refusal: response code and remark.
-type Refusal = (ResponseCode, String);
+pub(crate) type Refusal = (ResponseCode, String);
 
 /// Checks shared by single and batch sends; returns the target queue id.
-fn check_and_prepare(b: &BrokerInner, h: &SendMessageRequestHeader) -> Result<i32, Refusal> {
+pub(crate) fn check_and_prepare(
+    b: &BrokerInner,
+    h: &SendMessageRequestHeader,
+) -> Result<i32, Refusal> {
     if b.is_shutting_down() {
         return Err((
             ResponseCode::ServiceNotAvailable,
@@ -100,7 +103,11 @@ fn check_and_prepare(b: &BrokerInner, h: &SendMessageRequestHeader) -> Result<i3
     })
 }
 
-fn check_body(b: &BrokerInner, body_len: usize, properties: &str) -> Result<(), Refusal> {
+pub(crate) fn check_body(
+    b: &BrokerInner,
+    body_len: usize,
+    properties: &str,
+) -> Result<(), Refusal> {
     if body_len > b.config.store.max_message_size {
         return Err((
             ResponseCode::MessageIllegal,

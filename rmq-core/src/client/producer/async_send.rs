@@ -106,7 +106,7 @@ impl DefaultMqProducer {
             return;
         };
         let addr = addr.to_owned();
-        let req = self.request(&p, &mq);
+        let req = self.wire_request(&p, &mq);
         let producer = self.clone();
         channel.invoke_with_callback(
             req,

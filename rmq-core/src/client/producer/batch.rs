@@ -94,6 +94,7 @@ fn batch_request(topic: &str, body: Bytes, ids: &[String]) -> Prepared {
         flag: 0,
         properties,
         batch: true,
+        reply: false,
         msg_id: ids.join(","),
     }
 }

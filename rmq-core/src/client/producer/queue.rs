@@ -112,7 +112,7 @@ impl DefaultMqProducer {
         };
         let mq = &info.queues[index];
         let addr = info.master_of(&p.topic, mq)?;
-        let req = self.request(&p, mq);
+        let req = self.wire_request(&p, mq);
         let begin = Instant::now();
         let r = self
             .inner

@@ -11,6 +11,7 @@ mod client;
 mod namesrv;
 mod offset;
 mod pull_message;
+mod reply;
 mod send_message;
 
 pub use admin::*;
@@ -18,6 +19,7 @@ pub use client::*;
 pub use namesrv::*;
 pub use offset::*;
 pub use pull_message::*;
+pub use reply::*;
 pub use send_message::*;
 
 /// A typed custom header that converts to and from `extFields`.

@@ -5,6 +5,7 @@ mod batch;
 mod compress;
 mod msg_id;
 mod properties;
+mod reply;
 mod stored;
 mod sys_flag;
 
@@ -19,6 +20,10 @@ pub use msg_id::{decode_offset_msg_id, new_uniq_id, offset_msg_id};
 pub use properties::{
     decode_properties, encode_properties, find_property, keys, property_pairs, push_property,
     remove_property, set_property, NAME_VALUE_SEPARATOR, PROPERTY_SEPARATOR,
+};
+pub use reply::{
+    create_reply_message, is_reply, reply_keys, reply_topic, ReplyError, REPLY_MESSAGE_FLAG,
+    REPLY_TOPIC_POSTFIX,
 };
 pub use stored::{
     body_crc, decode_record, encode_record, peek_size_and_magic, record_size, RecordFields,

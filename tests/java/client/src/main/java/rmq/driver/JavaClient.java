@@ -78,6 +78,8 @@ public final class JavaClient {
                 case "bench-produce": finish(Bench.produce(a)); break;
                 case "bench-consume": finish(Bench.consume(a)); break;
                 case "timer-produce": finish(Timers.produce(a)); break;
+                case "request": finish(Requests.request(a)); break;
+                case "reply-consume": finish(Requests.replyConsume(a)); break;
                 default: finish(Json.obj("summary", true, "error", "unknown command " + a.cmd, "_exit", 2));
             }
         } catch (Throwable t) {

@@ -1,0 +1,104 @@
+//! Request-reply on the Apache broker: rmq's requester answered by rmq's replier and by the
+//! Java client's replier, and the Java client's `request()` answered by rmq's replier — the
+//! Apache broker's ReplyMessageProcessor and CLUSTER stamping on the other side.
+
+use std::time::Duration;
+
+use rmq::client::Message;
+use rmq::protocol::message::reply_keys;
+
+use crate::consumer_support::replier::echo_replier;
+use crate::support::{argv, create_topic, java, ns, producer};
+
+async fn request_all(ns: &str, topic: &str, n: usize) {
+    let requester = producer(ns);
+    for i in 0..n {
+        let reply = requester
+            .request(
+                Message::new(topic, format!("rq-{i}")),
+                Duration::from_secs(20),
+            )
+            .await
+            .unwrap_or_else(|e| panic!("request {i} on {topic}: {e}"));
+        assert_eq!(String::from_utf8_lossy(&reply.body), format!("re:rq-{i}"));
+        assert_eq!(
+            reply.property(reply_keys::REPLY_TO_CLIENT),
+            Some(requester.instance().client_id())
+        );
+        assert!(reply.topic.ends_with("_REPLY_TOPIC"), "{}", reply.topic);
+    }
+    requester.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rmq_requester_and_rmq_replier() {
+    let ns = ns().await;
+    create_topic("ap-rr-rmq", 4).await;
+    let replier = echo_replier(&ns, "ap-rr-rmq", "ap-rr-rmq-replier").await;
+    request_all(&ns, "ap-rr-rmq", 10).await;
+    replier.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rmq_requester_and_java_replier() {
+    let ns = ns().await;
+    create_topic("ap-rr-java", 4).await;
+    let java_replier = {
+        let ns = ns.clone();
+        tokio::task::spawn_blocking(move || {
+            let c = crate::common::java_client_spawn(&[
+                "reply-consume",
+                "--namesrv",
+                &ns,
+                "--topic",
+                "ap-rr-java",
+                "--group",
+                "ap-rr-java-replier",
+                "--expect",
+                "10",
+            ]);
+            assert!(
+                c.wait_ready(Duration::from_secs(60)),
+                "the Java replier did not start"
+            );
+            c
+        })
+        .await
+        .unwrap()
+    };
+    request_all(&ns, "ap-rr-java", 10).await;
+    let run = tokio::task::spawn_blocking(move || java_replier.join())
+        .await
+        .unwrap();
+    run.assert_ok();
+    assert_eq!(run.n("replied"), 10, "{run}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn java_requester_and_rmq_replier() {
+    let ns = ns().await;
+    create_topic("ap-rr-jq", 4).await;
+    let replier = echo_replier(&ns, "ap-rr-jq", "ap-rr-jq-replier").await;
+    let run = java(argv(&[
+        "request",
+        "--namesrv",
+        &ns,
+        "--topic",
+        "ap-rr-jq",
+        "--count",
+        "10",
+        "--prefix",
+        "jq",
+        "--request-timeout-ms",
+        "15000",
+    ]))
+    .await;
+    run.assert_ok();
+    let replies: Vec<_> = run.records("reply").collect();
+    assert_eq!(replies.len(), 10, "{run}");
+    for r in replies {
+        let i = r["index"].as_u64().unwrap();
+        assert_eq!(r["reply"], format!("re:jq-{i}"), "{r}");
+    }
+    replier.shutdown().await;
+}
