@@ -76,6 +76,14 @@ pub struct BrokerConfig {
     /// `serverMaxConnections` (10000): the most client connections the broker's server keeps
     /// open at once (at least 1).
     pub server_max_connections: usize,
+    /// `transactionTimeOut` in ms (6000): a half message younger than this is not checked.
+    pub transaction_time_out: u64,
+    /// `transactionCheckMax` (15): checks of one half message before it is moved to
+    /// `TRANS_CHECK_MAX_TIME_TOPIC`.
+    pub transaction_check_max: i32,
+    /// `transactionCheckInterval` in ms (30000, RocketMQ 5.x): how often open half messages
+    /// are checked with their producers.
+    pub transaction_check_interval: u64,
 }
 
 impl Default for BrokerConfig {
@@ -104,6 +112,9 @@ impl Default for BrokerConfig {
             notify_consumer_ids_changed_enable: true,
             channel_expired_timeout: 120_000,
             server_max_connections: 10_000,
+            transaction_time_out: 6_000,
+            transaction_check_max: 15,
+            transaction_check_interval: 30_000,
         }
     }
 }
@@ -322,6 +333,15 @@ impl BrokerConfig {
                     return Err("at least 1".into());
                 }
                 self.server_max_connections = n;
+            }
+            "transactionTimeOut" => self.transaction_time_out = parse_num(v).map_err(e)?,
+            "transactionCheckMax" => self.transaction_check_max = parse_num(v).map_err(e)?,
+            "transactionCheckInterval" => {
+                let ms: u64 = parse_num(v).map_err(e)?;
+                if ms == 0 {
+                    return Err("at least 1 ms".into());
+                }
+                self.transaction_check_interval = ms;
             }
             k if NOT_HONOURED.iter().any(|(n, _, _)| *n == k) => {}
             _ => return Ok(false),

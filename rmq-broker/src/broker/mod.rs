@@ -15,6 +15,7 @@ pub mod schedule;
 mod stats;
 mod subscription_group;
 mod topic_config;
+pub mod transaction;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -40,6 +41,7 @@ pub use schedule::ScheduleMessageService;
 pub use stats::{BrokerStats, DailyTotals};
 pub use subscription_group::SubscriptionGroupManager;
 pub use topic_config::*;
+pub use transaction::TransactionState;
 
 use crate::config::BrokerConfig;
 use crate::error::BrokerError;
@@ -70,6 +72,8 @@ pub struct BrokerInner {
     pub holds: PullRequestHoldService,
     pub schedule: ScheduleMessageService,
     pub stats: BrokerStats,
+    /// Transactions ended or checked while the broker runs.
+    pub transactions: TransactionState,
     pub started: Instant,
     /// The name servers this broker registers with.
     pub namesrv: Registration,
@@ -191,6 +195,7 @@ impl Broker {
             holds,
             schedule: ScheduleMessageService::load(&config)?,
             stats: BrokerStats::default(),
+            transactions: TransactionState::default(),
             started: Instant::now(),
             namesrv: Registration::new(config.namesrv_addrs()),
             shutting_down: AtomicBool::new(false),
@@ -212,6 +217,7 @@ impl Broker {
             tokio::spawn(schedule_loop(inner.clone())),
             tokio::spawn(maintenance_loop(inner.clone())),
             tokio::spawn(registration::register_loop(inner.clone())),
+            tokio::spawn(transaction::check_loop(inner.clone())),
         ];
         Ok(Broker {
             inner,

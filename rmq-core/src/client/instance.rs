@@ -14,6 +14,7 @@ use crate::remoting::{Channel, RemotingClient, RequestHandler};
 use tokio::sync::Notify;
 
 use super::consumer::ConsumerRegistry;
+use super::transaction::TransactionCheckers;
 use super::ClientError;
 
 /// Settings shared by every client of an instance.
@@ -47,13 +48,16 @@ impl Default for ClientConfig {
 
 /// Serves the requests brokers send to clients: NOTIFY_CONSUMER_IDS_CHANGED triggers a
 /// rebalance; GET_CONSUMER_RUNNING_INFO and CONSUME_MESSAGE_DIRECTLY go to the registered
-/// consumer of the group; anything not built yet gets REQUEST_CODE_NOT_SUPPORTED.
+/// consumer of the group; CHECK_TRANSACTION_STATE goes to the transaction producer of the
+/// message's group; anything not built yet gets REQUEST_CODE_NOT_SUPPORTED.
 #[derive(Debug, Default)]
 pub struct ClientHandler {
     /// Woken when a consumer group's membership changed.
     pub rebalance: Notify,
     /// The consumers of this instance by (namespaced) group.
     pub consumers: ConsumerRegistry,
+    /// The transaction producers of this instance by (namespaced) group.
+    pub transactions: TransactionCheckers,
 }
 
 impl RequestHandler for ClientHandler {
@@ -68,6 +72,10 @@ impl RequestHandler for ClientHandler {
         }
         if request.code == RequestCode::ConsumeMessageDirectly.code() {
             return Some(self.consumers.consume_message_directly(&request).await);
+        }
+        if request.code == RequestCode::CheckTransactionState.code() {
+            self.transactions.handle(_channel, &request);
+            return None;
         }
         Some(request.error_to(
             ResponseCode::RequestCodeNotSupported,
@@ -138,6 +146,11 @@ impl ClientInstance {
     /// The consumers registered with this instance (they answer server-initiated requests).
     pub fn consumers(&self) -> &ConsumerRegistry {
         &self.handler.consumers
+    }
+
+    /// The transaction producers of this instance (they answer transaction checks).
+    pub fn transaction_checkers(&self) -> &TransactionCheckers {
+        &self.handler.transactions
     }
 
     /// Resolves when a broker says a consumer group's membership changed.

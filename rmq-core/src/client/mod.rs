@@ -10,6 +10,7 @@ mod producer;
 mod publish;
 mod selector;
 mod send_result;
+mod transaction;
 
 pub use admin::{parse_offset_table, MqAdmin, QueueStats};
 pub use consumer::{
@@ -25,3 +26,7 @@ pub use namespace::{unwrap_namespace, wrap_namespace};
 pub use producer::{DefaultMqProducer, ProducerConfig, SendFuture};
 pub use selector::{java_string_hash_code, select_by_hash_key};
 pub use send_result::{SendResult, SendStatus};
+pub use transaction::{
+    LocalTransactionState, TransactionCheckers, TransactionListener, TransactionMqProducer,
+    TransactionProducerConfig, TransactionSendResult,
+};

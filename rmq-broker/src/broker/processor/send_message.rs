@@ -306,20 +306,8 @@ pub async fn send(
             ),
         );
     }
-    if find_property(&props, keys::TRANSACTION_PREPARED)
-        .is_some_and(|v| v.eq_ignore_ascii_case("true"))
-    {
-        return refuse(
-            req,
-            (
-                ResponseCode::NoPermission,
-                format!(
-                    "the broker[{}] does not support transaction messages yet",
-                    b.broker_addr
-                ),
-            ),
-        );
-    }
+    let half = find_property(&props, keys::TRANSACTION_PREPARED)
+        .is_some_and(|v| v.eq_ignore_ascii_case("true"));
     let properties = broker_properties(b, props);
     let uniq_id =
         find_property(&properties, keys::UNIQ_CLIENT_MESSAGE_ID_KEYIDX).map(str::to_owned);
@@ -340,7 +328,11 @@ pub async fn send(
     }
     let final_queue = msg.queue_id;
     let final_topic_is_real = msg.topic == h.topic;
-    apply_delay_level(b, &mut msg);
+    if half {
+        crate::broker::transaction::to_half(&mut msg);
+    } else {
+        apply_delay_level(b, &mut msg);
+    }
     let result = b.store.put_message(msg).await;
     let shown_queue = if final_topic_is_real {
         final_queue

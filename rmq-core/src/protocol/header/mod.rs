@@ -12,6 +12,7 @@ mod namesrv;
 mod offset;
 mod pull_message;
 mod send_message;
+mod transaction;
 
 pub use admin::*;
 pub use client::*;
@@ -19,6 +20,7 @@ pub use namesrv::*;
 pub use offset::*;
 pub use pull_message::*;
 pub use send_message::*;
+pub use transaction::*;
 
 /// A typed custom header that converts to and from `extFields`.
 pub trait CommandHeader: Sized {
