@@ -15,4 +15,5 @@ mod framework;
 mod lite_pull;
 mod mqadmin;
 mod sends;
+mod transactions;
 mod v4;
