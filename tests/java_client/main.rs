@@ -10,6 +10,7 @@ mod common;
 mod consume;
 mod produce;
 mod spring;
+mod transactions;
 
 use std::collections::BTreeMap;
 

@@ -77,6 +77,7 @@ public final class JavaClient {
                 case "lite-pull": finish(litePull(a)); break;
                 case "bench-produce": finish(Bench.produce(a)); break;
                 case "bench-consume": finish(Bench.consume(a)); break;
+                case "tx-produce": finish(Transactions.produce(a)); break;
                 default: finish(Json.obj("summary", true, "error", "unknown command " + a.cmd, "_exit", 2));
             }
         } catch (Throwable t) {
