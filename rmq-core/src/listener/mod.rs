@@ -6,12 +6,17 @@
 
 mod attrs;
 mod payload;
+mod transaction;
 
 use std::future::Future;
 use std::pin::Pin;
 
 pub use attrs::{ConsumeMode, ListenerAttrs, SelectorType};
 pub use payload::{decode_bytes, decode_json, decode_message, decode_text, IntoListenerResult};
+pub use transaction::{
+    registered_transaction_listeners, RocketMqLocalTransactionListener,
+    RocketMqLocalTransactionState, TransactionListenerDefinition, TransactionListenerFactory,
+};
 
 use crate::protocol::message::MessageExt;
 

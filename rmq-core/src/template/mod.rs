@@ -15,6 +15,7 @@
 
 mod destination;
 mod payload;
+mod transaction;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -50,11 +51,15 @@ pub enum TemplateError {
     /// A background send task ended without an answer.
     #[error("the send task was cancelled")]
     Cancelled,
+    /// A transactional send without a matching transaction listener.
+    #[error("transaction: {0}")]
+    Transaction(String),
 }
 
 struct Inner {
     producer: DefaultMqProducer,
     pull: Option<(Arc<DefaultLitePullConsumer>, Duration)>,
+    transactions: transaction::TransactionProducers,
 }
 
 /// Sends (and receives) messages the rocketmq-spring way. Cheap to clone.
@@ -82,6 +87,7 @@ impl RocketMqTemplate {
             inner: Arc::new(Inner {
                 producer,
                 pull: None,
+                transactions: Default::default(),
             }),
         }
     }
@@ -96,6 +102,7 @@ impl RocketMqTemplate {
             inner: Arc::new(Inner {
                 producer,
                 pull: Some((consumer, poll_timeout)),
+                transactions: Default::default(),
             }),
         }
     }
