@@ -358,3 +358,83 @@ async fn broker_killed_between_half_and_commit_still_decides_once() {
     p.shutdown().await;
     c.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn end_transaction_refusals_name_the_problem() {
+    let broker =
+        BrokerProcess::start_with("transactionCheckInterval=60000\ntransactionTimeOut=60000\n");
+    let ns = broker.namesrv_addr();
+    broker.create_topic("TxRefused", 1);
+    let p = tx_producer(
+        &ns,
+        "tx-refused-producer",
+        ByBody::new(LocalTransactionState::Unknown),
+    )
+    .await;
+    let r = p
+        .send_message_in_transaction(&Message::new("TxRefused", "unknown-r"), &())
+        .await
+        .unwrap();
+    let (_, commit_log_offset) =
+        rmq::protocol::message::decode_offset_msg_id(&r.send_result.offset_msg_id).unwrap();
+    let (offset, phy) = (
+        r.send_result.queue_offset.to_string(),
+        commit_log_offset.to_string(),
+    );
+    let addr = broker.broker_addr();
+    let end = |group: &str, state_offset: &str, phy: &str| {
+        common::remoting_request(
+            &addr,
+            37,
+            &[
+                ("producerGroup", group),
+                ("tranStateTableOffset", state_offset),
+                ("commitLogOffset", phy),
+                ("commitOrRollback", "8"),
+                ("fromTransactionCheck", "false"),
+                ("msgId", r.transaction_id.as_str()),
+            ],
+        )
+    };
+    let refusals = [
+        (
+            end("another-group", &offset, &phy),
+            "The producer group wrong",
+        ),
+        (
+            end("tx-refused-producer", "99", &phy),
+            "The transaction state table offset wrong",
+        ),
+        (
+            end("tx-refused-producer", &offset, "123456789"),
+            "Find prepared transaction message failed",
+        ),
+    ];
+    for (resp, remark) in refusals {
+        assert_eq!(resp["code"], 1, "{resp}");
+        assert_eq!(resp["remark"], remark, "{resp}");
+    }
+    let missing = common::remoting_request(&addr, 37, &[("producerGroup", "g")]);
+    assert_eq!(missing["code"], 1, "{missing}");
+    assert!(
+        missing["remark"]
+            .as_str()
+            .unwrap()
+            .contains("tranStateTableOffset"),
+        "{missing}"
+    );
+    // The refusals changed nothing: a proper commit still delivers the message once.
+    let ok = end("tx-refused-producer", &offset, &phy);
+    assert_eq!(ok["code"], 0, "{ok}");
+    let (c, seen) = consumer(&ns, "tx-refused-consumer", "TxRefused").await;
+    wait_until("the committed message", 20, || {
+        bodies(&seen) == ["unknown-r"]
+    })
+    .await;
+    let again = end("tx-refused-producer", &offset, &phy);
+    assert_eq!(again["code"], 0, "{again}");
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(stored(&ns, "tx-refused-consumer", "TxRefused").await, 1);
+    p.shutdown().await;
+    c.shutdown().await;
+}

@@ -428,6 +428,41 @@ autoCreateTopicEnable=true\nbrokerIP1 = 127.0.0.1\n";
     }
 
     #[test]
+    fn transaction_keys_have_rocketmq_5_defaults_and_are_read() {
+        let c = BrokerConfig::default();
+        assert_eq!(
+            (
+                c.transaction_check_interval,
+                c.transaction_time_out,
+                c.transaction_check_max
+            ),
+            (30_000, 6_000, 15)
+        );
+        let mut c = BrokerConfig::default();
+        c.apply_properties(
+            "transactionCheckInterval=500\ntransactionTimeOut=1000\ntransactionCheckMax=3\n",
+            Path::new("broker.conf"),
+        )
+        .unwrap();
+        assert_eq!(
+            (
+                c.transaction_check_interval,
+                c.transaction_time_out,
+                c.transaction_check_max
+            ),
+            (500, 1000, 3)
+        );
+        let err = BrokerConfig::default()
+            .apply_properties("transactionCheckInterval=0\n", Path::new("broker.conf"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("transactionCheckInterval") && err.contains("at least 1 ms"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn invalid_value_names_key_value_file_and_line() {
         let mut c = BrokerConfig::default();
         let err = c

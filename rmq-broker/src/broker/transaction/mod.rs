@@ -11,7 +11,7 @@
 mod check;
 mod half;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -46,8 +46,10 @@ struct Memory {
     /// Transactions (by `UNIQ_KEY`) the check service asked about, and whether one of their
     /// half records was ended since.
     checked: HashMap<String, Checked>,
-    /// Half-queue offsets ended while the broker runs, not yet passed by the check service.
-    ended_offsets: BTreeSet<i64>,
+    /// Half-queue offsets ended while the broker runs, and when: kept until the check service
+    /// passed them and the retention is over (a repeated END_TRANSACTION is not a second
+    /// commit).
+    ended_offsets: BTreeMap<i64, Instant>,
 }
 
 /// The broker's transaction state in memory (see the module documentation).
@@ -65,13 +67,16 @@ impl TransactionState {
     /// and records that it ended.
     pub fn begin_end(&self, uniq: Option<&str>, half_offset: i64) -> EndDecision {
         let mut m = self.lock();
+        if m.ended_offsets.contains_key(&half_offset) {
+            return EndDecision::AlreadyEnded;
+        }
         if let Some(c) = uniq.and_then(|u| m.checked.get_mut(u)) {
             if c.ended {
                 return EndDecision::AlreadyEnded;
             }
             c.ended = true;
         }
-        m.ended_offsets.insert(half_offset);
+        m.ended_offsets.insert(half_offset, Instant::now());
         EndDecision::Proceed
     }
 
@@ -86,14 +91,14 @@ impl TransactionState {
 
     /// Whether the half record at `offset` was ended while the broker runs.
     pub fn is_ended(&self, offset: i64) -> bool {
-        self.lock().ended_offsets.contains(&offset)
+        self.lock().ended_offsets.contains_key(&offset)
     }
 
     /// Registers a check of transaction `uniq` (half record at `half_offset`, first stored at
     /// `origin`); false when it was ended meanwhile and must not be checked.
     pub fn begin_check(&self, uniq: Option<&str>, half_offset: i64, origin: i64) -> bool {
         let mut m = self.lock();
-        if m.ended_offsets.contains(&half_offset) || m.ended_offsets.contains(&origin) {
+        if m.ended_offsets.contains_key(&half_offset) || m.ended_offsets.contains_key(&origin) {
             return false;
         }
         if let Some(u) = uniq {
@@ -109,11 +114,12 @@ impl TransactionState {
         true
     }
 
-    /// Forgets ended offsets below `half_offset` (the check service passed them) and checks
-    /// older than `retention`.
+    /// Forgets ended offsets below `half_offset` (the check service passed them) that ended
+    /// longer than `retention` ago, and checks older than `retention`.
     pub fn prune(&self, half_offset: i64, retention: Duration) {
         let mut m = self.lock();
-        m.ended_offsets = m.ended_offsets.split_off(&half_offset);
+        m.ended_offsets
+            .retain(|o, at| *o >= half_offset || at.elapsed() <= retention);
         m.checked.retain(|_, c| c.at.elapsed() <= retention);
     }
 }
