@@ -25,6 +25,10 @@ pub const TRANS_SYS_GROUP: &str = "CID_SYS_RMQ_TRANS";
 /// The tag of op records ("delete").
 pub const REMOVE_TAG: &str = "d";
 
+/// How long an ended half offset the check service has passed is still remembered (a repeated
+/// END_TRANSACTION within it is not a second commit).
+pub const ENDED_RETENTION: Duration = Duration::from_secs(10);
+
 /// What END_TRANSACTION should do with a half message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EndDecision {
@@ -115,11 +119,11 @@ impl TransactionState {
     }
 
     /// Forgets ended offsets below `half_offset` (the check service passed them) that ended
-    /// longer than `retention` ago, and checks older than `retention`.
+    /// more than [`ENDED_RETENTION`] ago, and checks older than `retention`.
     pub fn prune(&self, half_offset: i64, retention: Duration) {
         let mut m = self.lock();
         m.ended_offsets
-            .retain(|o, at| *o >= half_offset || at.elapsed() <= retention);
+            .retain(|o, at| *o >= half_offset || at.elapsed() <= ENDED_RETENTION);
         m.checked.retain(|_, c| c.at.elapsed() <= retention);
     }
 }
