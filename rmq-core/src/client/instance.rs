@@ -61,7 +61,7 @@ pub struct ClientHandler {
 }
 
 impl RequestHandler for ClientHandler {
-    async fn handle(&self, _channel: Channel, request: RemotingCommand) -> Option<RemotingCommand> {
+    async fn handle(&self, channel: Channel, request: RemotingCommand) -> Option<RemotingCommand> {
         if request.code == RequestCode::NotifyConsumerIdsChanged.code() {
             tracing::debug!("consumer ids changed: rebalancing");
             self.rebalance.notify_one();
@@ -74,7 +74,7 @@ impl RequestHandler for ClientHandler {
             return Some(self.consumers.consume_message_directly(&request).await);
         }
         if request.code == RequestCode::CheckTransactionState.code() {
-            self.transactions.handle(_channel, &request);
+            self.transactions.handle(channel, &request);
             return None;
         }
         Some(request.error_to(

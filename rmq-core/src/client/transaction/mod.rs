@@ -49,9 +49,10 @@ impl LocalTransactionState {
 
 /// The producer's side of a transaction (Java's `TransactionListener`).
 ///
-/// Both methods run on a blocking-capable thread: `execute_local_transaction` in the caller
-/// of [`TransactionMqProducer::send_message_in_transaction`], `check_local_transaction` on
-/// tokio's blocking pool. A panic counts as [`LocalTransactionState::Unknown`].
+/// `execute_local_transaction` runs in the task that called
+/// [`TransactionMqProducer::send_message_in_transaction`] (keep it short, or wrap long work in
+/// `tokio::task::block_in_place` on a multi-threaded runtime); `check_local_transaction` runs
+/// on tokio's blocking pool. A panic counts as [`LocalTransactionState::Unknown`].
 pub trait TransactionListener: Send + Sync + 'static {
     /// Runs the local transaction of a half message the broker stored; `arg` is what the
     /// caller passed to `send_message_in_transaction`.
