@@ -42,14 +42,15 @@ mod application;
 
 pub use application::{AppError, Application, ApplicationBuilder, ResolvedListener};
 pub use rmq_broker as broker;
-pub use rmq_core::client::{SendResult, SendStatus};
+pub use rmq_core::client::{SendResult, SendStatus, TransactionSendResult};
 pub use rmq_core::config;
 pub use rmq_core::listener;
+pub use rmq_core::listener::{RocketMqLocalTransactionListener, RocketMqLocalTransactionState};
 pub use rmq_core::protocol;
 pub use rmq_core::protocol::message::{Message, MessageExt};
 pub use rmq_core::template;
 pub use rmq_core::template::{Json, RocketMqTemplate, TemplateError};
-pub use rmq_macros::rocketmq_listener;
+pub use rmq_macros::{rocketmq_listener, rocketmq_transaction_listener};
 
 /// The native client: producer, push and lite pull consumers, admin calls, messages.
 pub mod client {
@@ -74,4 +75,8 @@ pub mod __private {
 
     /// Compile-time check that a JSON reply type can be serialized.
     pub const fn assert_serialize<T: serde::Serialize>() {}
+    pub use rmq_core::listener::{RocketMqLocalTransactionListener, TransactionListenerDefinition};
+
+    /// Compile-time check that a transaction listener type can be built with `Default`.
+    pub const fn assert_transaction_listener<T: Default + RocketMqLocalTransactionListener>() {}
 }

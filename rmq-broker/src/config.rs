@@ -83,6 +83,14 @@ pub struct BrokerConfig {
     /// `storeReplyMessageEnable` (true): replies (SEND_REPLY_MESSAGE) are stored in the
     /// cluster's reply topic as well as pushed to their requester.
     pub store_reply_message_enable: bool,
+    /// `transactionTimeOut` in ms (6000): a half message younger than this is not checked.
+    pub transaction_time_out: u64,
+    /// `transactionCheckMax` (15): checks of one half message before it is moved to
+    /// `TRANS_CHECK_MAX_TIME_TOPIC`.
+    pub transaction_check_max: i32,
+    /// `transactionCheckInterval` in ms (30000, RocketMQ 5.x): how often open half messages
+    /// are checked with their producers.
+    pub transaction_check_interval: u64,
 }
 
 impl Default for BrokerConfig {
@@ -113,6 +121,9 @@ impl Default for BrokerConfig {
             server_max_connections: 10_000,
             timer: TimerConfig::default(),
             store_reply_message_enable: true,
+            transaction_time_out: 6_000,
+            transaction_check_max: 15,
+            transaction_check_interval: 30_000,
         }
     }
 }
@@ -342,6 +353,15 @@ impl BrokerConfig {
             "storeReplyMessageEnable" => {
                 self.store_reply_message_enable = parse_bool(v).map_err(e)?
             }
+            "transactionTimeOut" => self.transaction_time_out = parse_num(v).map_err(e)?,
+            "transactionCheckMax" => self.transaction_check_max = parse_num(v).map_err(e)?,
+            "transactionCheckInterval" => {
+                let ms: u64 = parse_num(v).map_err(e)?;
+                if ms == 0 {
+                    return Err("at least 1 ms".into());
+                }
+                self.transaction_check_interval = ms;
+            }
             k if NOT_HONOURED.iter().any(|(n, _, _)| *n == k) => {}
             k if k.starts_with("timer") => return self.timer.apply(k, v),
             _ => return Ok(false),
@@ -425,6 +445,41 @@ autoCreateTopicEnable=true\nbrokerIP1 = 127.0.0.1\n";
         assert_eq!(c.broker_ip1.to_string(), "127.0.0.1");
         assert_eq!(c.listen_port, 10911);
         assert_eq!(c.store.max_message_size, 4_194_304);
+    }
+
+    #[test]
+    fn transaction_keys_have_rocketmq_5_defaults_and_are_read() {
+        let c = BrokerConfig::default();
+        assert_eq!(
+            (
+                c.transaction_check_interval,
+                c.transaction_time_out,
+                c.transaction_check_max
+            ),
+            (30_000, 6_000, 15)
+        );
+        let mut c = BrokerConfig::default();
+        c.apply_properties(
+            "transactionCheckInterval=500\ntransactionTimeOut=1000\ntransactionCheckMax=3\n",
+            Path::new("broker.conf"),
+        )
+        .unwrap();
+        assert_eq!(
+            (
+                c.transaction_check_interval,
+                c.transaction_time_out,
+                c.transaction_check_max
+            ),
+            (500, 1000, 3)
+        );
+        let err = BrokerConfig::default()
+            .apply_properties("transactionCheckInterval=0\n", Path::new("broker.conf"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("transactionCheckInterval") && err.contains("at least 1 ms"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! Procedural macros for rmq: `#[rocketmq_listener]`.
+//! Procedural macros for rmq: `#[rocketmq_listener]` and `#[rocketmq_transaction_listener]`.
 //!
 //! The crate follows serde_derive's layout: [`model`] parses and validates the attribute and
 //! the function into a typed model (reporting every mistake, each on its own span), and
@@ -8,6 +8,7 @@ mod ctxt;
 mod expand;
 mod model;
 mod symbol;
+mod transaction;
 
 use proc_macro::TokenStream;
 use proc_macro2::Span;
@@ -164,6 +165,72 @@ pub fn rocketmq_listener(attr: TokenStream, item: TokenStream) -> TokenStream {
     };
     match model::Listener::from_ast(attr.into(), &func) {
         Ok(listener) => expand::expand(&func, &listener).into(),
+        Err(errors) => {
+            let errors = errors.to_compile_error();
+            quote!(#item #errors).into()
+        }
+    }
+}
+
+/// Registers an `impl RocketMqLocalTransactionListener for T` as the transaction listener of
+/// a producer group, like rocketmq-spring's `@RocketMQTransactionListener`.
+///
+/// `rmq::Application` starts one transaction producer per registered listener and adds it to
+/// the template; `template.send_message_in_transaction(destination, payload, &arg)` uses the
+/// listener of the template's producer group (or the only one), and
+/// `template.send_message_in_transaction_with_group(group, destination, payload, &arg)` names
+/// the group. Unlike rocketmq-spring (one listener per template), an application may have
+/// several listeners, each bound to its own group; two for one group are refused at start-up.
+///
+/// # Attributes
+///
+/// | attribute | type | default |
+/// |---|---|---|
+/// | `producer_group` | string, may hold `${key:default}` placeholders | the template's group (`rocketmq.producer.group`) |
+///
+/// The type must implement `Default` (the registry builds it) and must not be generic.
+///
+/// # Examples
+///
+/// ```ignore
+/// use rmq::{rocketmq_transaction_listener, Message, MessageExt};
+/// use rmq::{RocketMqLocalTransactionListener, RocketMqLocalTransactionState};
+///
+/// #[derive(Default)]
+/// struct OrderTx;
+///
+/// #[rocketmq_transaction_listener(producer_group = "order-tx")]
+/// impl RocketMqLocalTransactionListener for OrderTx {
+///     fn execute_local_transaction(&self, msg: &Message, arg: &(dyn std::any::Any + Send + Sync))
+///         -> RocketMqLocalTransactionState { RocketMqLocalTransactionState::Commit }
+///     fn check_local_transaction(&self, msg: &MessageExt) -> RocketMqLocalTransactionState {
+///         RocketMqLocalTransactionState::Commit
+///     }
+/// }
+/// ```
+///
+/// # Errors
+///
+/// Compile errors, each on its own span: the attribute on anything but a trait impl, an
+/// inherent or negative impl, another trait, a generic impl, an unknown or duplicate
+/// attribute, a `producer_group` that is not a string literal or has an unterminated `${`,
+/// and a type without `Default` (on the type).
+#[proc_macro_attribute]
+pub fn rocketmq_transaction_listener(attr: TokenStream, item: TokenStream) -> TokenStream {
+    let item = proc_macro2::TokenStream::from(item);
+    let imp: syn::ItemImpl = match syn::parse2(item.clone()) {
+        Ok(i) => i,
+        Err(_) => {
+            let error = syn::Error::new(
+                Span::call_site(),
+                "`#[rocketmq_transaction_listener]` goes on `impl RocketMqLocalTransactionListener for YourType`",
+            )
+            .to_compile_error();
+            return quote!(#item #error).into();
+        }
+    };
+    match transaction::TransactionListener::from_ast(attr.into(), &imp) {
+        Ok(listener) => listener.expand(&imp).into(),
         Err(errors) => {
             let errors = errors.to_compile_error();
             quote!(#item #errors).into()

@@ -169,6 +169,16 @@ impl ApplicationBuilder {
                     return Err(e);
                 }
             };
+        if let Err(e) =
+            super::transactions::start_transaction_producers(&config, &name_server, &template).await
+        {
+            template.shutdown_transaction_producers().await;
+            template.producer().shutdown().await;
+            if let Some(embedded) = embedded {
+                embedded.shutdown().await;
+            }
+            return Err(e);
+        }
         let mut app = Application {
             template,
             config,

@@ -6,6 +6,7 @@ mod builder;
 mod error;
 mod listeners;
 mod reply;
+mod transactions;
 
 use std::time::Duration;
 
@@ -105,6 +106,7 @@ impl Application {
         if let Some(pull) = self.template.pull_consumer() {
             pull.shutdown().await;
         }
+        self.template.shutdown_transaction_producers().await;
         self.template.producer().shutdown().await;
         if let Some(embedded) = self.embedded {
             embedded.shutdown().await;

@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! rmq-bench producer --namesrv 127.0.0.1:9876 --topic BenchmarkTest --threads 1 --size 1024 \
-//!                    --duration 10 --mode sync|async|oneway|batch [--in-flight 256] [--batch 32] [--rate 5000]
+//!                    --duration 10 --mode sync|async|oneway|batch|tx [--in-flight 256] [--batch 32] [--rate 5000]
 //! rmq-bench consumer --namesrv 127.0.0.1:9876 --topic BenchmarkTest --group benchmark_consumer --duration 10
 //! rmq-bench idle     --namesrv 127.0.0.1:9876 --topic BenchmarkTest --seconds 5
 //! rmq-bench timers   --namesrv 127.0.0.1:9876 --topic BenchTimers --count 10000 --spread-ms 10000 \
@@ -73,6 +73,9 @@ pub enum Mode {
     Oneway,
     /// `send_batch` of `--batch` messages.
     Batch,
+    /// `TransactionMqProducer::send_message_in_transaction`, one at a time per task: a half
+    /// message, a local transaction that commits at once, a oneway END_TRANSACTION.
+    Tx,
 }
 
 /// `rmq-bench producer` options.

@@ -17,4 +17,5 @@ mod mqadmin;
 mod request_reply;
 mod sends;
 mod timers;
+mod transactions;
 mod v4;

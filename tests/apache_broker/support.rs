@@ -11,6 +11,11 @@ use crate::common;
 /// delay-level sends are measurable and retries (levels 3, 4, ...) are quick.
 pub const DELAY_LEVELS: &str = "1s 2s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s";
 
+/// Quick transaction checks on the shared Java broker: checked after 3 s, every second; op
+/// records (which 5.x batches, 3 s by default) written within 200 ms, well before a check.
+pub const TRANSACTION_CHECKS: &str =
+    "transactionCheckInterval=1000\ntransactionTimeOut=3000\ntransactionOpBatchInterval=200";
+
 /// The shared Apache cluster's name server address (started on first use, in a blocking
 /// thread so that the runtime keeps running).
 pub async fn ns() -> String {
@@ -25,7 +30,7 @@ pub fn shared() -> &'static common::ApacheCluster {
     CLUSTER.get_or_init(|| {
         common::ApacheCluster::start(
             common::ApacheVersion::V5,
-            &format!("messageDelayLevel={DELAY_LEVELS}"),
+            &format!("messageDelayLevel={DELAY_LEVELS}\n{TRANSACTION_CHECKS}"),
         )
     })
 }

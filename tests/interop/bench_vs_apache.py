@@ -19,6 +19,9 @@ Scenarios (`--scenarios 1,2,...`; 1-5 once per client of `--clients rmq,java`):
   7  start-up, exec -> registered (rmq: `broker registered with namesrv`; Apache: exec of the
      name server -> its RMQ_HARNESS_READY -> exec of the broker -> the broker's
      RMQ_HARNESS_READY, i.e. registered)
+  8  transactions, commit path, 1 thread: `rmq-bench producer --mode tx` (half message, local
+     transaction that commits at once, oneway END_TRANSACTION); rmq's client only (not in the
+     default --scenarios)
 
 Every measured run gets a fresh broker (fresh store directory) with the benchmark topic
 created through UPDATE_AND_CREATE_TOPIC (8 read/write queues) the same way on both, waits
@@ -596,6 +599,9 @@ SCENARIOS = {
         "metrics": [("rss_mib", "MiB", "low")]},
     7: {"title": "start-up, exec -> registered", "client_independent": True,
         "metrics": [("startup_ms", "ms", "low")]},
+    8: {"title": "transactions, commit path, 1 thread (half send + local commit + oneway END_TRANSACTION)",
+        "flush": "ASYNC_FLUSH", "mode": "tx", "threads": 1, "clients": ["rmq"],
+        "metrics": [("tps", "tx/s", "high"), ("p50_ms", "p50 ms", "low"), ("p99_ms", "p99 ms", "low")]},
 }
 
 # "how many times better rmq is" targets, by scenario and metric
@@ -746,9 +752,9 @@ class Bench:
     def run_all(self):
         a = self.args
         order = lambda rnd: ["rmq", "apache"] if rnd % 2 == 1 else ["apache", "rmq"]
-        for sc_id in [s for s in a.scenarios if s <= 5]:
+        for sc_id in [s for s in a.scenarios if s <= 5 or s == 8]:
             sc = SCENARIOS[sc_id]
-            for client in a.clients:
+            for client in [c for c in a.clients if c in sc.get("clients", a.clients)]:
                 log(f"\n## scenario {sc_id}: {sc['title']} ({sc['flush']}), client {client}")
                 for rnd in range(1, a.runs + 1):
                     for kind in order(rnd):
@@ -812,7 +818,8 @@ def summarize(bench):
     a = bench.args
     for sc_id in a.scenarios:
         sc = SCENARIOS[sc_id]
-        clients = ["-"] if sc.get("client_independent") else a.clients
+        clients = ["-"] if sc.get("client_independent") else [
+            c for c in a.clients if c in sc.get("clients", a.clients)]
         for client in clients:
             for metric, unit, better in sc["metrics"]:
                 vals = {}
@@ -894,7 +901,7 @@ def main():
     args.scenarios = sorted({int(s) for s in args.scenarios.split(",") if s.strip()})
     args.clients = [c.strip() for c in args.clients.split(",") if c.strip()]
     if any(s not in SCENARIOS for s in args.scenarios):
-        ap.error("--scenarios: 1..7")
+        ap.error("--scenarios: 1..8")
     if any(c not in ("rmq", "java") for c in args.clients):
         ap.error("--clients: rmq, java")
     SCENARIOS[5]["threads"] = args.latency_threads

@@ -15,6 +15,7 @@ mod produce;
 mod request_reply;
 mod spring;
 mod timers;
+mod transactions;
 
 use std::collections::BTreeMap;
 

@@ -228,7 +228,7 @@ impl ConsumerManager {
     }
 }
 
-/// Producer channels by group (for connection lists and, later, transaction checks).
+/// Producer channels by group (for connection lists and transaction checks).
 #[derive(Debug, Default)]
 pub struct ProducerManager {
     groups: Mutex<HashMap<String, HashMap<u64, ClientChannel>>>,
@@ -287,6 +287,19 @@ impl ProducerManager {
             .values()
             .flat_map(HashMap::values)
             .filter(|c| c.client_id == client_id && !c.channel.is_closed())
+            .max_by_key(|c| c.last_update)
+            .map(|c| c.channel.clone())
+    }
+
+    /// A live connection of a producer group, for a transaction check (Java's
+    /// `getAvailableChannel`): the most recently heard-from open channel.
+    pub fn available_channel(&self, group: &str) -> Option<Channel> {
+        self.groups
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(group)?
+            .values()
+            .filter(|c| !c.channel.is_closed())
             .max_by_key(|c| c.last_update)
             .map(|c| c.channel.clone())
     }

@@ -15,6 +15,7 @@ pub mod schedule;
 mod stats;
 mod subscription_group;
 mod topic_config;
+pub mod transaction;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -40,6 +41,7 @@ pub use schedule::ScheduleMessageService;
 pub use stats::{BrokerStats, DailyTotals};
 pub use subscription_group::SubscriptionGroupManager;
 pub use topic_config::*;
+pub use transaction::TransactionState;
 
 use crate::config::BrokerConfig;
 use crate::error::BrokerError;
@@ -73,6 +75,8 @@ pub struct BrokerInner {
     /// 5.x timer messages (`TIMER_DELIVER_MS` …).
     pub timer: Arc<TimerMessageStore>,
     pub stats: BrokerStats,
+    /// Transactions ended or checked while the broker runs.
+    pub transactions: TransactionState,
     pub started: Instant,
     /// The name servers this broker registers with.
     pub namesrv: Registration,
@@ -199,6 +203,7 @@ impl Broker {
                 store_for_timer,
             )?),
             stats: BrokerStats::default(),
+            transactions: TransactionState::default(),
             started: Instant::now(),
             namesrv: Registration::new(config.namesrv_addrs()),
             shutting_down: AtomicBool::new(false),
@@ -221,6 +226,7 @@ impl Broker {
             tokio::spawn(schedule_loop(inner.clone())),
             tokio::spawn(maintenance_loop(inner.clone())),
             tokio::spawn(registration::register_loop(inner.clone())),
+            tokio::spawn(transaction::check_loop(inner.clone())),
         ];
         Ok(Broker {
             inner,

@@ -15,6 +15,7 @@ use tokio::sync::Notify;
 
 use super::consumer::ConsumerRegistry;
 use super::reply_table::ReplyTable;
+use super::transaction::TransactionCheckers;
 use super::ClientError;
 
 /// Settings shared by every client of an instance.
@@ -50,6 +51,8 @@ impl Default for ClientConfig {
 /// rebalance; GET_CONSUMER_RUNNING_INFO and CONSUME_MESSAGE_DIRECTLY go to the registered
 /// consumer of the group; PUSH_REPLY_MESSAGE_TO_CLIENT completes a waiting request; anything
 /// not built yet gets REQUEST_CODE_NOT_SUPPORTED.
+/// consumer of the group; CHECK_TRANSACTION_STATE goes to the transaction producer of the
+/// message's group; anything not built yet gets REQUEST_CODE_NOT_SUPPORTED.
 #[derive(Debug, Default)]
 pub struct ClientHandler {
     /// Woken when a consumer group's membership changed.
@@ -58,10 +61,12 @@ pub struct ClientHandler {
     pub consumers: ConsumerRegistry,
     /// Requests waiting for a reply (PUSH_REPLY_MESSAGE_TO_CLIENT completes them).
     pub replies: ReplyTable,
+    /// The transaction producers of this instance by (namespaced) group.
+    pub transactions: TransactionCheckers,
 }
 
 impl RequestHandler for ClientHandler {
-    async fn handle(&self, _channel: Channel, request: RemotingCommand) -> Option<RemotingCommand> {
+    async fn handle(&self, channel: Channel, request: RemotingCommand) -> Option<RemotingCommand> {
         if request.code == RequestCode::NotifyConsumerIdsChanged.code() {
             tracing::debug!("consumer ids changed: rebalancing");
             self.rebalance.notify_one();
@@ -75,6 +80,10 @@ impl RequestHandler for ClientHandler {
         }
         if request.code == RequestCode::PushReplyMessageToClient.code() {
             return Some(self.replies.on_push(&request));
+        }
+        if request.code == RequestCode::CheckTransactionState.code() {
+            self.transactions.handle(channel, &request);
+            return None;
         }
         Some(request.error_to(
             ResponseCode::RequestCodeNotSupported,
@@ -150,6 +159,11 @@ impl ClientInstance {
     /// Requests of this instance waiting for their replies.
     pub fn replies(&self) -> &ReplyTable {
         &self.handler.replies
+    }
+
+    /// The transaction producers of this instance (they answer transaction checks).
+    pub fn transaction_checkers(&self) -> &TransactionCheckers {
+        &self.handler.transactions
     }
 
     /// Resolves when a broker says a consumer group's membership changed.

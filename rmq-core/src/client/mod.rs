@@ -11,6 +11,7 @@ mod publish;
 mod reply_table;
 mod selector;
 mod send_result;
+mod transaction;
 
 pub use admin::{parse_offset_table, MqAdmin, QueueStats};
 pub use consumer::{
@@ -27,3 +28,7 @@ pub use producer::{DefaultMqProducer, ProducerConfig, SendFuture};
 pub use reply_table::ReplyTable;
 pub use selector::{java_string_hash_code, select_by_hash_key};
 pub use send_result::{SendResult, SendStatus};
+pub use transaction::{
+    LocalTransactionState, TransactionCheckers, TransactionListener, TransactionMqProducer,
+    TransactionProducerConfig, TransactionSendResult,
+};

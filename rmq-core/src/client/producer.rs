@@ -25,6 +25,7 @@ use crate::protocol::header::{
 };
 use crate::protocol::message::{
     compress, is_reply, keys, new_uniq_id, push_property, Message, COMPRESSED_FLAG,
+    TRANSACTION_PREPARED_TYPE,
 };
 use crate::protocol::{RemotingCommand, RequestCode, ResponseCode, SerializeType};
 use crate::remoting::RemotingError;
@@ -188,6 +189,16 @@ impl DefaultMqProducer {
         &self.inner.config
     }
 
+    /// The producer group as it goes on the wire (namespace applied).
+    pub fn wire_group(&self) -> &str {
+        &self.inner.wire_group
+    }
+
+    /// The namespace of the client (empty: none).
+    pub fn namespace(&self) -> &str {
+        &self.inner.namespace
+    }
+
     /// Closes the producer's connections (Java's `shutdown`). Oneway requests still queued
     /// on a connection may be dropped; sends started afterwards connect again.
     pub async fn shutdown(&self) {
@@ -262,6 +273,13 @@ impl DefaultMqProducer {
             .cloned()
             .unwrap_or_else(new_uniq_id);
         let mut sys_flag = 0;
+        if msg
+            .properties
+            .get(keys::TRANSACTION_PREPARED)
+            .is_some_and(|v| v.eq_ignore_ascii_case("true"))
+        {
+            sys_flag |= TRANSACTION_PREPARED_TYPE;
+        }
         let body = if msg.body.len() >= self.inner.config.compress_msg_body_over_howmuch {
             sys_flag |= COMPRESSED_FLAG;
             Bytes::from(compress(&msg.body, 5))

@@ -7,6 +7,7 @@
 mod attrs;
 mod payload;
 mod reply;
+mod transaction;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -14,6 +15,10 @@ use std::pin::Pin;
 pub use attrs::{ConsumeMode, ListenerAttrs, SelectorType};
 pub use payload::{decode_bytes, decode_json, decode_message, decode_text, IntoListenerResult};
 pub use reply::{encode_bytes, encode_json, encode_text, IntoReplyResult, ReplyBody};
+pub use transaction::{
+    registered_transaction_listeners, RocketMqLocalTransactionListener,
+    RocketMqLocalTransactionState, TransactionListenerDefinition, TransactionListenerFactory,
+};
 
 use crate::protocol::message::MessageExt;
 

@@ -39,5 +39,6 @@ wire_codes! {
         ConsumerNotOnline = 206,
         ConsumeMsgTimeout = 207,
         NoMessage = 208,
+        IllegalOperation = 604,
     }
 }

@@ -16,6 +16,7 @@
 mod destination;
 mod payload;
 mod request_reply;
+mod transaction;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -51,11 +52,15 @@ pub enum TemplateError {
     /// A background send task ended without an answer.
     #[error("the send task was cancelled")]
     Cancelled,
+    /// A transactional send without a matching transaction listener.
+    #[error("transaction: {0}")]
+    Transaction(String),
 }
 
 struct Inner {
     producer: DefaultMqProducer,
     pull: Option<(Arc<DefaultLitePullConsumer>, Duration)>,
+    transactions: transaction::TransactionProducers,
 }
 
 /// Sends (and receives) messages the rocketmq-spring way. Cheap to clone.
@@ -83,6 +88,7 @@ impl RocketMqTemplate {
             inner: Arc::new(Inner {
                 producer,
                 pull: None,
+                transactions: Default::default(),
             }),
         }
     }
@@ -97,6 +103,7 @@ impl RocketMqTemplate {
             inner: Arc::new(Inner {
                 producer,
                 pull: Some((consumer, poll_timeout)),
+                transactions: Default::default(),
             }),
         }
     }

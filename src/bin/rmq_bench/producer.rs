@@ -4,7 +4,10 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use rmq::client::{ClientConfig, ClientError, DefaultMqProducer, Message, ProducerConfig};
+use rmq::client::{
+    ClientConfig, ClientError, DefaultMqProducer, LocalTransactionState, Message, MessageExt,
+    ProducerConfig, TransactionListener, TransactionMqProducer,
+};
 use rmq::protocol::SerializeType;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
@@ -24,8 +27,27 @@ impl Window {
     }
 }
 
+/// `--mode tx`: every local transaction commits at once.
+struct CommitAll;
+
+impl TransactionListener for CommitAll {
+    fn execute_local_transaction(
+        &self,
+        _msg: &Message,
+        _arg: &(dyn std::any::Any + Send + Sync),
+    ) -> LocalTransactionState {
+        LocalTransactionState::Commit
+    }
+
+    fn check_local_transaction(&self, _msg: &MessageExt) -> LocalTransactionState {
+        LocalTransactionState::Commit
+    }
+}
+
 struct Load {
     producer: DefaultMqProducer,
+    /// The transaction producer of `--mode tx`.
+    tx: Option<TransactionMqProducer>,
     args: ProducerArgs,
     /// Topic, body and tag of every message.
     template: Message,
@@ -65,6 +87,13 @@ impl Load {
             let r: Result<u64, ClientError> = match self.args.mode {
                 Mode::Sync | Mode::Async => self.producer.send(&self.message()).await.map(|_| 1),
                 Mode::Oneway => self.producer.send_oneway(&self.message()).await.map(|_| 1),
+                Mode::Tx => match &self.tx {
+                    Some(tx) => tx
+                        .send_message_in_transaction(&self.message(), &())
+                        .await
+                        .map(|_| 1),
+                    None => Err(ClientError::Config("no transaction producer".into())),
+                },
                 Mode::Batch => {
                     let msgs: Vec<Message> = (0..self.args.batch).map(|_| self.message()).collect();
                     self.producer
@@ -131,21 +160,26 @@ impl Load {
 
 /// Runs the producer benchmark and prints its summary.
 pub async fn run(args: ProducerArgs) -> Result<(), ClientError> {
-    let producer = DefaultMqProducer::new(
-        ClientConfig {
-            name_server_addr: args.namesrv.clone(),
-            ..Default::default()
+    let client = ClientConfig {
+        name_server_addr: args.namesrv.clone(),
+        ..Default::default()
+    };
+    let config = ProducerConfig {
+        producer_group: args.group.clone(),
+        send_msg_timeout: Duration::from_millis(args.timeout_ms),
+        serialize_type: match args.serialize {
+            Serialize::Json => SerializeType::Json,
+            Serialize::Rocketmq => SerializeType::RocketMq,
         },
-        ProducerConfig {
-            producer_group: args.group.clone(),
-            send_msg_timeout: Duration::from_millis(args.timeout_ms),
-            serialize_type: match args.serialize {
-                Serialize::Json => SerializeType::Json,
-                Serialize::Rocketmq => SerializeType::RocketMq,
-            },
-            ..Default::default()
-        },
-    )?;
+        ..Default::default()
+    };
+    let (producer, tx) = if args.mode == Mode::Tx {
+        let tx = TransactionMqProducer::new(client, config, Arc::new(CommitAll))?;
+        tx.start().await?;
+        (tx.producer().clone(), Some(tx))
+    } else {
+        (DefaultMqProducer::new(client, config)?, None)
+    };
     // Route and connection ready before the clock starts.
     producer.publish_queues(&args.topic).await?;
     let start = Instant::now() + Duration::from_secs(args.warmup);
@@ -156,6 +190,7 @@ pub async fn run(args: ProducerArgs) -> Result<(), ClientError> {
     let counters = Arc::new(Counters::default());
     let load = Arc::new(Load {
         producer: producer.clone(),
+        tx: tx.clone(),
         template: {
             let m = Message::new(args.topic.clone(), vec![b'x'; args.size]);
             match &args.tag {
@@ -236,6 +271,9 @@ pub async fn run(args: ProducerArgs) -> Result<(), ClientError> {
         args.size,
         summary.json_fields()
     );
+    if let Some(tx) = &tx {
+        tx.shutdown().await;
+    }
     producer.instance().remoting().close_all().await;
     Ok(())
 }

@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod client_manage;
 pub mod consumer_offset;
+pub mod end_transaction;
 pub mod lock;
 pub mod pull_message;
 pub mod query_message;
@@ -105,6 +106,7 @@ pub async fn dispatch(
         C::GetTopicStatsInfo => topic_info::topic_stats(b, &req),
         C::GetTopicConfig => topic_info::topic_config(b, &req),
         C::QueryTopicConsumeByWho => topic_info::consume_by_who(b, &req),
+        C::EndTransaction => end_transaction::end_transaction(b, ch, &req).await,
         _ => Some(not_supported(&req)),
     }
 }

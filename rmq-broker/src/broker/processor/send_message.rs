@@ -297,20 +297,8 @@ pub async fn send(
     if let Err(r) = check_body(b, req.body.len(), &props) {
         return refuse(req, r);
     }
-    if find_property(&props, keys::TRANSACTION_PREPARED)
-        .is_some_and(|v| v.eq_ignore_ascii_case("true"))
-    {
-        return refuse(
-            req,
-            (
-                ResponseCode::NoPermission,
-                format!(
-                    "the broker[{}] does not support transaction messages yet",
-                    b.broker_addr
-                ),
-            ),
-        );
-    }
+    let half = find_property(&props, keys::TRANSACTION_PREPARED)
+        .is_some_and(|v| v.eq_ignore_ascii_case("true"));
     let properties = broker_properties(b, props);
     let uniq_id =
         find_property(&properties, keys::UNIQ_CLIENT_MESSAGE_ID_KEYIDX).map(str::to_owned);
@@ -331,13 +319,21 @@ pub async fn send(
     }
     let final_queue = msg.queue_id;
     let final_topic_is_real = msg.topic == h.topic;
-    // 5.x timer messages: parked in rmq_sys_wheel_timer (crate::timer).
-    let parked =
-        match crate::timer::message::park(&b.config.timer, &mut msg, rmq_core::clock::now_ms()) {
-            Ok(p) => p,
-            Err(r) => return refuse(req, r),
-        };
-    apply_delay_level(b, &mut msg);
+    // A half message is parked in the half topic as it is: its delay level or timer applies
+    // when END_TRANSACTION commits it (as Java's HookUtils does for prepared messages).
+    let mut parked = false;
+    if half {
+        crate::broker::transaction::to_half(&mut msg);
+    } else {
+        // 5.x timer messages: parked in rmq_sys_wheel_timer (crate::timer).
+        parked =
+            match crate::timer::message::park(&b.config.timer, &mut msg, rmq_core::clock::now_ms())
+            {
+                Ok(p) => p,
+                Err(r) => return refuse(req, r),
+            };
+        apply_delay_level(b, &mut msg);
+    }
     let result = b.store.put_message(msg).await;
     if parked {
         b.timer.wake();

@@ -13,6 +13,7 @@ mod offset;
 mod pull_message;
 mod reply;
 mod send_message;
+mod transaction;
 
 pub use admin::*;
 pub use client::*;
@@ -21,6 +22,7 @@ pub use offset::*;
 pub use pull_message::*;
 pub use reply::*;
 pub use send_message::*;
+pub use transaction::*;
 
 /// A typed custom header that converts to and from `extFields`.
 pub trait CommandHeader: Sized {

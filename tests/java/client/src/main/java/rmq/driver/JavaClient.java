@@ -80,6 +80,7 @@ public final class JavaClient {
                 case "timer-produce": finish(Timers.produce(a)); break;
                 case "request": finish(Requests.request(a)); break;
                 case "reply-consume": finish(Requests.replyConsume(a)); break;
+                case "tx-produce": finish(Transactions.produce(a)); break;
                 default: finish(Json.obj("summary", true, "error", "unknown command " + a.cmd, "_exit", 2));
             }
         } catch (Throwable t) {
