@@ -76,6 +76,10 @@ pub struct BrokerConfig {
     /// `serverMaxConnections` (10000): the most client connections the broker's server keeps
     /// open at once (at least 1).
     pub server_max_connections: usize,
+    /// `enablePropertyFilter` (true here; false in Java's broker): whether consumers may
+    /// subscribe with SQL92 expressions. When false, a SQL92 pull is refused with
+    /// SYSTEM_ERROR as in Java.
+    pub enable_property_filter: bool,
 }
 
 impl Default for BrokerConfig {
@@ -104,6 +108,7 @@ impl Default for BrokerConfig {
             notify_consumer_ids_changed_enable: true,
             channel_expired_timeout: 120_000,
             server_max_connections: 10_000,
+            enable_property_filter: true,
         }
     }
 }
@@ -112,31 +117,122 @@ impl Default for BrokerConfig {
 /// rmq does anyway (`None`: any value is ignored) and what happens instead. Setting one to any
 /// other value logs a warning naming the key, the file and the line.
 const NOT_HONOURED: &[(&str, Option<&str>, &str)] = &[
-    ("brokerRole", Some("ASYNC_MASTER"), "there are no slaves to wait for: SYNC_MASTER acknowledges as ASYNC_MASTER"),
-    ("brokerIP2", None, "there are no slaves: no HA address is announced"),
-    ("haListenPort", None, "there are no slaves: no HA port is opened"),
-    ("aclEnable", Some("false"), "ACL is not supported: requests are not authenticated"),
-    ("enablePropertyFilter", Some("false"), "SQL92 filtering is not supported yet: SQL92 subscriptions are refused with SUBSCRIPTION_PARSE_FAILED"),
-    ("enableDLegerCommitLog", Some("false"), "DLedger is not supported: the commit log is a single replica"),
-    ("slaveReadEnable", Some("false"), "there are no slaves to read from"),
-    ("transientStorePoolEnable", Some("false"), "there is no transient store pool: writes go to the mapped file"),
-    ("fetchNamesrvAddrByAddressServer", Some("false"), "there is no address server: set namesrvAddr"),
-    ("enableCalcFilterBitMap", Some("false"), "there is no SQL92 bit-map filter"),
-    ("storePathCommitLog", None, "the commit log is always <storePathRootDir>/commitlog"),
-    ("storePathConsumeQueue", None, "consume queues are always under <storePathRootDir>/consumequeue"),
-    ("storePathIndex", None, "the index is always under <storePathRootDir>/index"),
-    ("storeCheckpoint", None, "the checkpoint is always <storePathRootDir>/checkpoint"),
-    ("abortFile", None, "the abort marker is always <storePathRootDir>/abort"),
-    ("sendMessageThreadPoolNums", None, "requests run on the serverWorkerThreads runtime"),
-    ("pullMessageThreadPoolNums", None, "requests run on the serverWorkerThreads runtime"),
-    ("waitTimeMillsInSendQueue", None, "sends are not queued behind a thread pool"),
-    ("useReentrantLockWhenPutMessage", None, "the commit log has its own lock"),
-    ("maxTransferCountOnMessageInMemory", None, "a pull returns up to the request's maxMsgNums"),
-    ("maxTransferBytesOnMessageInMemory", None, "a pull returns up to the request's maxMsgNums"),
-    ("transferMsgByHeap", None, "pull answers are always built in memory"),
-    ("maxErrorRateOfBloomFilter", None, "there is no SQL92 bit-map filter"),
+    (
+        "brokerRole",
+        Some("ASYNC_MASTER"),
+        "there are no slaves to wait for: SYNC_MASTER acknowledges as ASYNC_MASTER",
+    ),
+    (
+        "brokerIP2",
+        None,
+        "there are no slaves: no HA address is announced",
+    ),
+    (
+        "haListenPort",
+        None,
+        "there are no slaves: no HA port is opened",
+    ),
+    (
+        "aclEnable",
+        Some("false"),
+        "ACL is not supported: requests are not authenticated",
+    ),
+    (
+        "enableDLegerCommitLog",
+        Some("false"),
+        "DLedger is not supported: the commit log is a single replica",
+    ),
+    (
+        "slaveReadEnable",
+        Some("false"),
+        "there are no slaves to read from",
+    ),
+    (
+        "transientStorePoolEnable",
+        Some("false"),
+        "there is no transient store pool: writes go to the mapped file",
+    ),
+    (
+        "fetchNamesrvAddrByAddressServer",
+        Some("false"),
+        "there is no address server: set namesrvAddr",
+    ),
+    (
+        "enableCalcFilterBitMap",
+        Some("false"),
+        "there is no SQL92 bit-map filter",
+    ),
+    (
+        "storePathCommitLog",
+        None,
+        "the commit log is always <storePathRootDir>/commitlog",
+    ),
+    (
+        "storePathConsumeQueue",
+        None,
+        "consume queues are always under <storePathRootDir>/consumequeue",
+    ),
+    (
+        "storePathIndex",
+        None,
+        "the index is always under <storePathRootDir>/index",
+    ),
+    (
+        "storeCheckpoint",
+        None,
+        "the checkpoint is always <storePathRootDir>/checkpoint",
+    ),
+    (
+        "abortFile",
+        None,
+        "the abort marker is always <storePathRootDir>/abort",
+    ),
+    (
+        "sendMessageThreadPoolNums",
+        None,
+        "requests run on the serverWorkerThreads runtime",
+    ),
+    (
+        "pullMessageThreadPoolNums",
+        None,
+        "requests run on the serverWorkerThreads runtime",
+    ),
+    (
+        "waitTimeMillsInSendQueue",
+        None,
+        "sends are not queued behind a thread pool",
+    ),
+    (
+        "useReentrantLockWhenPutMessage",
+        None,
+        "the commit log has its own lock",
+    ),
+    (
+        "maxTransferCountOnMessageInMemory",
+        None,
+        "a pull returns up to the request's maxMsgNums",
+    ),
+    (
+        "maxTransferBytesOnMessageInMemory",
+        None,
+        "a pull returns up to the request's maxMsgNums",
+    ),
+    (
+        "transferMsgByHeap",
+        None,
+        "pull answers are always built in memory",
+    ),
+    (
+        "maxErrorRateOfBloomFilter",
+        None,
+        "there is no SQL92 bit-map filter",
+    ),
     ("rocketmqHome", None, "rmq-broker needs no ROCKETMQ_HOME"),
-    ("autoDeleteUnusedStats", None, "there are no per-topic statistics to delete"),
+    (
+        "autoDeleteUnusedStats",
+        None,
+        "there are no per-topic statistics to delete",
+    ),
     ("isEnableBatchPush", None, "there is no batch push"),
 ];
 
@@ -298,6 +394,7 @@ impl BrokerConfig {
                 self.register_name_server_period =
                     parse_num::<u64>(v).map_err(e)?.clamp(10_000, 60_000)
             }
+            "enablePropertyFilter" => self.enable_property_filter = parse_bool(v).map_err(e)?,
             "longPollingEnable" => self.long_polling_enable = parse_bool(v).map_err(e)?,
             "shortPollingTimeMills" => self.short_polling_time_mills = parse_num(v).map_err(e)?,
             "flushIntervalCommitLog" => {
@@ -534,7 +631,7 @@ autoCreateTopicEnable=true\nbrokerIP1 = 127.0.0.1\n";
         assert!(not_honoured("brokerRole", "SYNC_MASTER").is_some());
         assert_eq!(not_honoured("brokerRole", "ASYNC_MASTER"), None);
         assert!(not_honoured("haListenPort", "10912").is_some());
-        assert!(not_honoured("enablePropertyFilter", "true").is_some());
+        assert!(not_honoured("enablePropertyFilter", "true").is_none());
         assert!(not_honoured("enableDLegerCommitLog", "true").is_some());
         assert!(not_honoured("brokerIP2", "10.0.0.1").is_some());
         assert_eq!(not_honoured("listenPort", "10911"), None);

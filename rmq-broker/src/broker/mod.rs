@@ -12,6 +12,7 @@ pub mod processor;
 mod pull_answer;
 mod registration;
 pub mod schedule;
+mod sql_filter;
 mod stats;
 mod subscription_group;
 mod topic_config;
@@ -37,6 +38,7 @@ pub use offset_manager::ConsumerOffsetManager;
 pub use pull_answer::PullRead;
 pub use registration::Registration;
 pub use schedule::ScheduleMessageService;
+pub use sql_filter::SqlFilterCache;
 pub use stats::{BrokerStats, DailyTotals};
 pub use subscription_group::SubscriptionGroupManager;
 pub use topic_config::*;
@@ -68,6 +70,8 @@ pub struct BrokerInner {
     pub producers: ProducerManager,
     pub locks: RebalanceLockManager,
     pub holds: PullRequestHoldService,
+    /// Compiled SQL92 subscriptions.
+    pub sql_filters: SqlFilterCache,
     pub schedule: ScheduleMessageService,
     pub stats: BrokerStats,
     pub started: Instant,
@@ -189,6 +193,7 @@ impl Broker {
             producers: ProducerManager::default(),
             locks: RebalanceLockManager::default(),
             holds,
+            sql_filters: SqlFilterCache::default(),
             schedule: ScheduleMessageService::load(&config)?,
             stats: BrokerStats::default(),
             started: Instant::now(),

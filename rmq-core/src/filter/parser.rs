@@ -18,7 +18,7 @@ pub fn parse(src: &str) -> Result<Expr, FilterError> {
         ahead: Vec::new(),
     };
     let e = p.or_expr()?;
-    p.as_boolean(e, None)
+    p.as_boolean(e, Some(1))
 }
 
 struct Parser<'a> {
