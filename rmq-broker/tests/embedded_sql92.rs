@@ -137,10 +137,7 @@ async fn conformance_table_on_rmq_broker() {
                 // Every other row's message too: the broker agrees with the evaluator.
                 let sel = Selector::compile(expr).expect("compiles");
                 for (row, (_, props, _)) in CASES.iter().enumerate() {
-                    let mut p: HashMap<String, String> = props
-                        .iter()
-                        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                        .collect();
+                    let mut p = cases::decoded(props);
                     p.insert(ROW.into(), row.to_string());
                     if sel.matches(&p) != got_rows.contains(&row) {
                         failures.push(format!(

@@ -206,13 +206,7 @@ fn rmq_agrees_with_apache_filter() {
 
     let mut inputs: Vec<(String, HashMap<String, String>)> = cases::CASES
         .iter()
-        .map(|(e, p, _)| {
-            let props = p
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                .collect();
-            ((*e).to_owned(), props)
-        })
+        .map(|(e, p, _)| ((*e).to_owned(), cases::decoded(p)))
         .collect();
     let n: usize = std::env::var("SQL92_ORACLE_CASES")
         .ok()

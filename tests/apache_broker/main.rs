@@ -15,4 +15,5 @@ mod framework;
 mod lite_pull;
 mod mqadmin;
 mod sends;
+mod sql92;
 mod v4;

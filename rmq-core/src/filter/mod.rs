@@ -78,15 +78,16 @@ impl Properties for [(&str, &str)] {
     }
 }
 
-/// A message's encoded properties string (`k\u{1}v\u{2}…`), read in place; a repeated key
-/// takes its last value, as Java's decoder does.
+/// A message's encoded properties string (`k\u{1}v\u{2}…`), read in place as Java's
+/// decoder reads it: a repeated key takes its last value; a pair with an empty name or value
+/// is no property.
 #[derive(Debug, Clone, Copy)]
 pub struct EncodedProperties<'a>(pub &'a str);
 
 impl Properties for EncodedProperties<'_> {
     fn property(&self, name: &str) -> Option<&str> {
         crate::protocol::message::property_pairs(self.0)
-            .filter(|(k, _)| *k == name)
+            .filter(|(k, v)| *k == name && !v.is_empty())
             .last()
             .map(|(_, v)| v)
     }

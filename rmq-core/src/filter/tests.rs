@@ -1,4 +1,4 @@
-use super::cases::{Outcome, CASES};
+use super::cases::{decoded, Outcome, CASES};
 use super::*;
 
 fn props(pairs: &[(&str, &str)]) -> HashMap<String, String> {
@@ -14,7 +14,7 @@ fn conformance_table() {
     for (expr, pairs, expected) in CASES {
         let got = match Selector::compile(expr) {
             Err(_) => Outcome::Invalid,
-            Ok(s) if s.matches(&props(pairs)) => Outcome::Match,
+            Ok(s) if s.matches(&decoded(pairs)) => Outcome::Match,
             Ok(_) => Outcome::NoMatch,
         };
         if got != *expected {
@@ -149,4 +149,11 @@ fn the_longest_string_literal_wins() {
     assert!(s.matches(&props(&[("a", "x")])));
     let s = Selector::compile("a = 'it''s'").unwrap();
     assert!(s.matches(&props(&[("a", "it's")])));
+}
+
+#[test]
+fn an_empty_value_is_no_property() {
+    let s = Selector::compile("a IS NULL").unwrap();
+    assert!(s.matches(&EncodedProperties("a\u{1}\u{2}b\u{1}1\u{2}")));
+    assert!(!s.matches(&EncodedProperties("a\u{1}0\u{2}")));
 }
