@@ -10,6 +10,7 @@ mod common;
 mod consume;
 mod produce;
 mod spring;
+mod sql92;
 
 use std::collections::BTreeMap;
 
