@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use rmq_core::filter::{EncodedProperties, Selector};
+use rmq_core::filter::Selector;
 use rmq_core::protocol::body::SubscriptionData;
 use rmq_core::protocol::header::PullMessageRequestHeader;
 use rmq_core::protocol::message::decode_record;
@@ -63,7 +63,7 @@ fn arrival_matches(
     properties: Option<&str>,
 ) -> bool {
     match (selector, properties) {
-        (Some(sel), Some(p)) => sel.matches(&EncodedProperties(p)),
+        (Some(sel), Some(p)) => sel.matches_encoded(p),
         (Some(_), None) => true,
         (None, _) => sub.matches_code(tags_code),
     }

@@ -6,7 +6,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use bytes::BytesMut;
-use rmq_core::filter::{EncodedProperties, Selector};
+use rmq_core::filter::Selector;
 use rmq_core::protocol::body::{SubscriptionData, PERM_READ};
 use rmq_core::protocol::header::{
     PullMessageRequestHeader, PullMessageResponseHeader, PULL_FLAG_SUBSCRIPTION,
@@ -144,7 +144,7 @@ pub fn selector_for(
 pub fn record_matches(sub: &SubscriptionData, selector: Option<&Selector>, record: &[u8]) -> bool {
     match selector {
         Some(sel) => decode_record(record, false)
-            .map(|v| sel.matches(&EncodedProperties(v.properties)))
+            .map(|v| sel.matches_encoded(v.properties))
             .unwrap_or(false),
         None => {
             sub.is_all()

@@ -98,14 +98,102 @@ impl Properties for EncodedProperties<'_> {
 pub struct Selector {
     source: String,
     expr: Expr,
+    /// The distinct property names the expression reads, for one-pass lookups.
+    names: Vec<String>,
+}
+
+/// Most property names [`Selector::matches_encoded`] captures on the stack.
+const STACK_NAMES: usize = 8;
+
+/// The values of a selector's property names, captured in one pass over a message's
+/// properties.
+struct Captured<'n, 'v> {
+    names: &'n [String],
+    values: &'v [Option<&'v str>],
+}
+
+impl Properties for Captured<'_, '_> {
+    fn property(&self, name: &str) -> Option<&str> {
+        let i = self.names.iter().position(|n| n == name)?;
+        self.values.get(i).copied().flatten()
+    }
+}
+
+fn collect_names(e: &Expr, out: &mut Vec<String>) {
+    let mut add = |n: &String| {
+        if !out.contains(n) {
+            out.push(n.clone());
+        }
+    };
+    match e {
+        Expr::Literal(_) => {}
+        Expr::Property(n) => add(n),
+        Expr::In { property, .. } => add(property),
+        Expr::Negate(x) | Expr::Not(x) | Expr::BoolCast(x) => collect_names(x, out),
+        Expr::Str { operand, .. } => collect_names(operand, out),
+        Expr::And(l, r) | Expr::Or(l, r) | Expr::Equal(l, r) | Expr::Compare(_, l, r) => {
+            collect_names(l, out);
+            collect_names(r, out);
+        }
+    }
 }
 
 impl Selector {
     /// Compiles `source`; the error names the offending token or operand and its column.
     pub fn compile(source: &str) -> Result<Self, FilterError> {
+        let expr = parser::parse(source)?;
+        let mut names = Vec::new();
+        collect_names(&expr, &mut names);
         Ok(Selector {
             source: source.to_owned(),
-            expr: parser::parse(source)?,
+            expr,
+            names,
+        })
+    }
+
+    /// [`matches`](Self::matches) on a message's encoded properties string, reading it once
+    /// for every property the expression uses (what the broker does per message).
+    pub fn matches_encoded(&self, properties: &str) -> bool {
+        let mut stack = [None; STACK_NAMES];
+        let mut heap = Vec::new();
+        let values: &mut [Option<&str>] = if self.names.len() <= STACK_NAMES {
+            &mut stack[..self.names.len()]
+        } else {
+            heap.resize(self.names.len(), None);
+            &mut heap
+        };
+        // One pass over the bytes: `name \u{1} value \u{2}`; a pair without a separator or
+        // with an empty name or value is skipped, as Java's decoder does. (A plain loop: the
+        // pairs are short, too short for a vectorised search to pay off.)
+        let bytes = properties.as_bytes();
+        let len = bytes.len();
+        let mut i = 0;
+        while i < len {
+            let start = i;
+            while i < len && bytes[i] != 1 && bytes[i] != 2 {
+                i += 1;
+            }
+            if i == len || bytes[i] == 2 {
+                // No name-value separator in this pair.
+                i += 1;
+                continue;
+            }
+            let sep = i;
+            while i < len && bytes[i] != 2 {
+                i += 1;
+            }
+            let key = &bytes[start..sep];
+            if sep > start && sep + 1 < i {
+                if let Some(n) = self.names.iter().position(|n| n.as_bytes() == key) {
+                    // Both separators are ASCII: these are char boundaries.
+                    values[n] = properties.get(sep + 1..i);
+                }
+            }
+            i += 1;
+        }
+        self.matches(&Captured {
+            names: &self.names,
+            values,
         })
     }
 

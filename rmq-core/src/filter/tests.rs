@@ -157,3 +157,26 @@ fn an_empty_value_is_no_property() {
     assert!(s.matches(&EncodedProperties("a\u{1}\u{2}b\u{1}1\u{2}")));
     assert!(!s.matches(&EncodedProperties("a\u{1}0\u{2}")));
 }
+
+#[test]
+fn one_pass_lookup_agrees_with_the_map() {
+    let encoded = "a\u{1}9\u{2}b\u{1}\u{2}TAGS\u{1}TagA\u{2}a\u{1}3\u{2}";
+    for expr in [
+        "a > 5",
+        "a = 3 AND TAGS = 'TagA'",
+        "b IS NULL",
+        "c IS NULL AND NOT (a < 1)",
+        "a IN ('3') OR x = 1",
+    ] {
+        let s = Selector::compile(expr).unwrap();
+        assert_eq!(
+            s.matches_encoded(encoded),
+            s.matches(&EncodedProperties(encoded)),
+            "{expr}"
+        );
+    }
+    let many: Vec<String> = (0..12).map(|i| format!("p{i} = '{i}'")).collect();
+    let s = Selector::compile(&many.join(" AND ")).unwrap();
+    let props: String = (0..12).map(|i| format!("p{i}\u{1}{i}\u{2}")).collect();
+    assert!(s.matches_encoded(&props));
+}
