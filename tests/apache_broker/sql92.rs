@@ -1,4 +1,5 @@
-//! SQL92 filtering on the Java broker (`enablePropertyFilter=true` in the shared conf): the
+//! SQL92 filtering on the Java broker (`enablePropertyFilter=true` in every Apache broker's
+//! conf, `rmq-broker/tests/common/apache.rs`): the
 //! conformance table's expected answers are Apache's. Each row's message is sent with its
 //! properties by rmq's producer, then every expression of the table is pulled with rmq's
 //! protocol client (PULL_MESSAGE carrying expressionType SQL92): the rows it delivers must be

@@ -25,7 +25,7 @@ pub fn shared() -> &'static common::ApacheCluster {
     CLUSTER.get_or_init(|| {
         common::ApacheCluster::start(
             common::ApacheVersion::V5,
-            &format!("messageDelayLevel={DELAY_LEVELS}\nenablePropertyFilter=true"),
+            &format!("messageDelayLevel={DELAY_LEVELS}"),
         )
     })
 }
