@@ -12,6 +12,7 @@ mod delivery;
 mod external;
 mod honesty;
 mod payloads;
+mod sql92;
 mod startup;
 mod support;
 mod template;
