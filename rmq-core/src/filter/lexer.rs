@@ -80,6 +80,9 @@ pub struct Token {
 pub struct Lexer<'a> {
     src: &'a str,
     pos: usize,
+    /// A byte offset and its character count: columns are counted on from there (tokens
+    /// come in order), so a long expression is not re-counted from its start per token.
+    counted: (usize, usize),
 }
 
 fn is_id_start(c: u8) -> bool {
@@ -166,14 +169,24 @@ fn decimal_len(b: &[u8], i: usize) -> usize {
 impl<'a> Lexer<'a> {
     /// A lexer at the start of `src`.
     pub fn new(src: &'a str) -> Self {
-        Lexer { src, pos: 0 }
+        Lexer {
+            src,
+            pos: 0,
+            counted: (0, 0),
+        }
     }
 
-    fn column(&self, byte: usize) -> usize {
-        self.src[..byte].chars().count() + 1
+    fn column(&mut self, byte: usize) -> usize {
+        let (at, chars) = self.counted;
+        if byte < at {
+            return self.src[..byte].chars().count() + 1;
+        }
+        let chars = chars + self.src[at..byte].chars().count();
+        self.counted = (byte, chars);
+        chars + 1
     }
 
-    fn error(&self, at: usize, what: String) -> FilterError {
+    fn error(&mut self, at: usize, what: String) -> FilterError {
         FilterError::Lexical {
             column: self.column(at),
             message: what,
@@ -281,7 +294,7 @@ impl<'a> Lexer<'a> {
     /// A string literal at `start` (a quote): its decoded text and length in bytes. The
     /// longest literal wins, as in Java's lexer: in `'a''` (no quote after) the literal is
     /// `'a'`, and the last quote starts the next token.
-    fn string(&self, start: usize) -> Result<(TokenKind, usize), FilterError> {
+    fn string(&mut self, start: usize) -> Result<(TokenKind, usize), FilterError> {
         let b = self.src.as_bytes();
         let mut out = String::new();
         let mut i = start + 1;

@@ -11,11 +11,19 @@ use super::eval::{compare, Value};
 use super::lexer::{Lexer, Token, TokenKind};
 use super::FilterError;
 
+/// Most tokens an expression may have: bounds the tree's depth (a left-deep `AND` chain),
+/// which evaluation and dropping walk recursively.
+pub const MAX_TOKENS: usize = 1024;
+/// Deepest nesting of parentheses and unary operators (the parser recurses on them).
+pub const MAX_NESTING: usize = 128;
+
 /// Parses a selector into its tree.
 pub fn parse(src: &str) -> Result<Expr, FilterError> {
     let mut p = Parser {
         lexer: Lexer::new(src),
         ahead: Vec::new(),
+        tokens: 0,
+        nesting: 0,
     };
     let e = p.or_expr()?;
     p.as_boolean(e, Some(1))
@@ -25,6 +33,10 @@ struct Parser<'a> {
     lexer: Lexer<'a>,
     /// Tokens read but not consumed (at most two).
     ahead: Vec<Token>,
+    /// Tokens read so far.
+    tokens: usize,
+    /// Current depth of parentheses and unary operators.
+    nesting: usize,
 }
 
 fn bx(e: Expr) -> Box<Expr> {
@@ -48,6 +60,13 @@ impl Parser<'_> {
     fn peek_n(&mut self, n: usize) -> Result<&Token, FilterError> {
         while self.ahead.len() <= n {
             let t = self.lexer.next_token()?;
+            self.tokens += 1;
+            if self.tokens > MAX_TOKENS {
+                return Err(FilterError::Semantic {
+                    column: Some(t.column),
+                    message: format!("expression longer than {MAX_TOKENS} tokens"),
+                });
+            }
             self.ahead.push(t);
         }
         Ok(&self.ahead[n])
@@ -252,7 +271,27 @@ impl Parser<'_> {
         }
     }
 
+    /// Enters one level of nesting; refused past [`MAX_NESTING`].
+    fn nest(&mut self) -> Result<(), FilterError> {
+        self.nesting += 1;
+        if self.nesting > MAX_NESTING {
+            let column = self.peek_n(0)?.column;
+            return Err(FilterError::Semantic {
+                column: Some(column),
+                message: format!("expression nested deeper than {MAX_NESTING} levels"),
+            });
+        }
+        Ok(())
+    }
+
     fn unary(&mut self) -> Result<Expr, FilterError> {
+        self.nest()?;
+        let e = self.unary_inner();
+        self.nesting -= 1;
+        e
+    }
+
+    fn unary_inner(&mut self) -> Result<Expr, FilterError> {
         match self.peek()? {
             TokenKind::Plus => {
                 self.next()?;

@@ -180,3 +180,25 @@ fn one_pass_lookup_agrees_with_the_map() {
     let props: String = (0..12).map(|i| format!("p{i}\u{1}{i}\u{2}")).collect();
     assert!(s.matches_encoded(&props));
 }
+
+#[test]
+fn size_limits_refuse_instead_of_overflowing_the_stack() {
+    let deep = format!("{}a = 1{}", "(".repeat(10_000), ")".repeat(10_000));
+    let e = Selector::compile(&deep).unwrap_err();
+    assert!(e.to_string().contains("nested deeper than"), "{e}");
+    let nots = format!("{}a = 1", "NOT ".repeat(10_000));
+    assert!(Selector::compile(&nots).is_err());
+    let long = vec!["a = 1"; 20_000].join(" AND ");
+    let e = Selector::compile(&long).unwrap_err();
+    assert!(e.to_string().contains("longer than 1024 tokens"), "{e}");
+    // Within the limits: a long chain compiles, evaluates and drops.
+    let chain = vec!["a = 1"; 250].join(" AND ");
+    let s = Selector::compile(&chain).unwrap();
+    assert!(s.matches(&props(&[("a", "1")])));
+    // The deepest tree the token limit allows: a left-deep `=` chain.
+    let eq_chain = vec!["a"; 512].join(" = ");
+    let s = Selector::compile(&eq_chain).unwrap();
+    let _ = s.matches(&props(&[("a", "1")]));
+    let nested = format!("{}a = 1{}", "(".repeat(100), ")".repeat(100));
+    assert!(Selector::compile(&nested).is_ok());
+}
