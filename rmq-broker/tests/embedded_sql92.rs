@@ -328,3 +328,78 @@ async fn heartbeat_registered_expression_filters_pulls_without_one() {
     );
     f.embedded.shutdown().await;
 }
+
+/// Benchmark, not a timed test: pulls the same 4096 messages (all matching) with an exact TAG
+/// subscription and with a 3-term SQL92 one, alternated, and prints the median time of each.
+/// `cargo test --release -p rmq-broker --test embedded_sql92 -- --ignored --nocapture`
+#[tokio::test]
+#[ignore = "benchmark"]
+async fn pull_throughput_tag_vs_sql92() {
+    let f = Fixture::start().await;
+    let topic = "sql92-bench";
+    let body = vec![b'x'; 1024];
+    for i in 0..4096 {
+        let a = (10 + i % 90).to_string();
+        f.send(
+            topic,
+            0,
+            &body,
+            &[("TAGS", "TagA"), ("a", &a), ("region", "eu")],
+        )
+        .await;
+    }
+    let pull_tag = |offset: i64| {
+        let h = PullMessageRequestHeader {
+            consumer_group: "benchG".into(),
+            topic: topic.into(),
+            queue_id: 0,
+            queue_offset: offset,
+            max_msg_nums: 32,
+            sys_flag: PULL_FLAG_SUBSCRIPTION,
+            commit_offset: 0,
+            suspend_timeout_millis: 0,
+            subscription: Some("TagA || TagB".into()),
+            sub_version: 0,
+            expression_type: None,
+            max_msg_bytes: None,
+        };
+        RemotingCommand::request_with_header(RequestCode::PullMessage, &h)
+    };
+    let expr = "a > 5 AND region = 'eu' AND TAGS IN ('TagA', 'TagB')";
+    let mut times: HashMap<&str, Vec<Duration>> = HashMap::new();
+    for round in 0..10 {
+        for kind in ["tag", "sql92"] {
+            let started = std::time::Instant::now();
+            let (mut offset, mut n) = (0, 0);
+            while offset < 4096 {
+                let req = if kind == "tag" {
+                    pull_tag(offset)
+                } else {
+                    sql_pull_request("benchG", topic, offset, expr, 0, true)
+                };
+                let resp = f.call(&f.broker(), req).await;
+                assert_eq!(resp.code, 0, "{:?}", resp.remark);
+                let h: PullMessageResponseHeader = resp.decode_header().unwrap();
+                n += 32.min(h.next_begin_offset - offset);
+                offset = h.next_begin_offset;
+            }
+            assert_eq!(n, 4096);
+            if round > 0 {
+                times.entry(kind).or_default().push(started.elapsed());
+            }
+        }
+    }
+    let median = |v: &mut Vec<Duration>| {
+        v.sort();
+        v[v.len() / 2]
+    };
+    let tag = median(times.get_mut("tag").unwrap());
+    let sql = median(times.get_mut("sql92").unwrap());
+    println!(
+        "pull 4096 x 1 KiB messages, 32 per pull: TAG median {tag:?} ({:.0} msg/s), SQL92 3-term median {sql:?} ({:.0} msg/s), ratio {:.2}",
+        4096.0 / tag.as_secs_f64(),
+        4096.0 / sql.as_secs_f64(),
+        sql.as_secs_f64() / tag.as_secs_f64()
+    );
+    f.embedded.shutdown().await;
+}
