@@ -1,8 +1,10 @@
 //! Server-initiated requests and selectors, through a proxy standing in for the broker (our
 //! broker does not relay GET_CONSUMER_RUNNING_INFO / CONSUME_MESSAGE_DIRECTLY from admins, so
 //! the test sends them over the connection the consumer opened, as a broker would):
-//! running info, direct consumption, REQUEST_CODE_NOT_SUPPORTED, and SQL92 subscriptions
-//! refused by our broker (logged once per queue, backed off, the consumer keeps running).
+//! running info, direct consumption, REQUEST_CODE_NOT_SUPPORTED, SQL92 subscriptions through
+//! the push and lite pull consumers (the expression and its type in every pull), and SQL92
+//! expressions our broker cannot compile (refused, logged once per queue, backed off, the
+//! consumer keeps running).
 
 mod consumer_support;
 
@@ -312,13 +314,14 @@ async fn consume_message_directly_hands_the_message_to_the_listener() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sql92_refusal_is_logged_once_per_queue_and_backed_off() {
+    // An expression the broker cannot compile is refused with SUBSCRIPTION_PARSE_FAILED.
     let logs = captured();
     let env = Proxied::start(EmbeddedConfig::default()).await;
     let ns = env.ns();
     produce(&ns, "ca-sql", 4, "s").await;
     produce(&ns, "ca-sql-tag", 1, "warm").await;
     let (c, seen) = recorder(&ns, "ca-sql-group", b"");
-    c.subscribe_with_selector("ca-sql", MessageSelector::sql92("a > 1"));
+    c.subscribe_with_selector("ca-sql", MessageSelector::sql92("a >"));
     c.subscribe("ca-sql-tag", "*");
     c.start().await.unwrap();
     let lite = DefaultLitePullConsumer::with_config(
@@ -329,7 +332,7 @@ async fn sql92_refusal_is_logged_once_per_queue_and_backed_off() {
         },
     )
     .unwrap();
-    lite.subscribe_with_selector("ca-sql", MessageSelector::sql92("a > 1"))
+    lite.subscribe_with_selector("ca-sql", MessageSelector::sql92("a >"))
         .unwrap();
     lite.start().await.unwrap();
 
@@ -357,7 +360,7 @@ async fn sql92_refusal_is_logged_once_per_queue_and_backed_off() {
                     && c.subscription_data_set.iter().any(|sd| {
                         sd.topic == "ca-sql"
                             && sd.expression_type == "SQL92"
-                            && sd.sub_string == "a > 1"
+                            && sd.sub_string == "a >"
                     })
             })
         })
@@ -401,6 +404,86 @@ async fn sql92_refusal_is_logged_once_per_queue_and_backed_off() {
     };
     assert_eq!(errors("ca-sql-group"), 4, "one error per queue");
     assert_eq!(errors("ca-sql-lite"), 4, "one error per queue (lite pull)");
+    lite.shutdown().await;
+    c.shutdown().await;
+    env.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sql92_push_and_lite_pull_consumers_get_only_matching_messages() {
+    let env = Proxied::start(EmbeddedConfig::default()).await;
+    let ns = env.ns();
+    let p = consumer_support::producer(&ns);
+    for i in 0..12 {
+        let m = rmq::client::Message::new("ca-sql-ok", format!("m-{i}"))
+            .with_tags(if i % 2 == 0 { "even" } else { "odd" })
+            .with_property("a", i.to_string());
+        p.send(&m).await.unwrap();
+    }
+    p.shutdown().await;
+    let expr = "a > 5 AND TAGS = 'even'";
+    let want: Vec<String> = ["m-10", "m-6", "m-8"].map(String::from).to_vec();
+
+    let (c, seen) = recorder(&ns, "ca-sql-ok-push", b"");
+    c.subscribe_with_selector("ca-sql-ok", MessageSelector::sql92(expr));
+    c.start().await.unwrap();
+    let lite = DefaultLitePullConsumer::with_config(
+        client(&ns),
+        LitePullConsumerConfig {
+            consumer_group: "ca-sql-ok-lite".into(),
+            consume_from_where: ConsumeFromWhere::ConsumeFromFirstOffset,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    lite.subscribe_with_selector("ca-sql-ok", MessageSelector::sql92(expr))
+        .unwrap();
+    lite.start().await.unwrap();
+
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let mut polled = Vec::new();
+    while polled.len() < want.len() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "lite pull got {polled:?}"
+        );
+        for m in lite.poll(Duration::from_millis(500)).await.unwrap() {
+            polled.push(String::from_utf8_lossy(&m.body).to_string());
+        }
+    }
+    wait_until("the push consumer's 3 matching messages", 30, || {
+        seen.lock().unwrap().len() >= want.len()
+    })
+    .await;
+    // Anything else would have come with them (same queues, earlier offsets).
+    let mut pushed: Vec<String> = seen
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|m| String::from_utf8_lossy(&m.body).to_string())
+        .collect();
+    pushed.sort();
+    polled.sort();
+    assert_eq!(pushed, want);
+    assert_eq!(polled, want);
+
+    // Both consumers' pulls carry the expression and its type.
+    for group in ["ca-sql-ok-push", "ca-sql-ok-lite"] {
+        let mut seen_pulls = env.proxy.seen(RequestCode::PullMessage);
+        seen_pulls.extend(env.proxy.seen(RequestCode::LitePullMessage));
+        let pulls: Vec<_> = seen_pulls
+            .into_iter()
+            .filter(|s| {
+                s.ext_fields.get("consumerGroup").map(String::as_str) == Some(group)
+                    && s.ext_fields.get("topic").map(String::as_str) == Some("ca-sql-ok")
+            })
+            .collect();
+        assert!(!pulls.is_empty(), "{group} pulled");
+        assert!(pulls.iter().all(|s| {
+            s.ext_fields.get("expressionType").map(String::as_str) == Some("SQL92")
+                && s.ext_fields.get("subscription").map(String::as_str) == Some(expr)
+        }));
+    }
     lite.shutdown().await;
     c.shutdown().await;
     env.shutdown().await;

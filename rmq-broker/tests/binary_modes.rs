@@ -277,7 +277,7 @@ fn keys_rmq_does_not_honour_are_named_at_start_up() {
     let conf = loopback_conf(
         dir.path(),
         "honest.conf",
-        "aclEnable = true\nenablePropertyFilter = true\nenableDLegerCommitLog = true\n\
+        "aclEnable = true\nenableCalcFilterBitMap = true\nenableDLegerCommitLog = true\n\
          haListenPort = 10912\nbrokerIP2 = 127.0.0.1\nbrokerRole = SYNC_MASTER\n\
          slaveReadEnable = false\n",
     );
@@ -286,7 +286,7 @@ fn keys_rmq_does_not_honour_are_named_at_start_up() {
     let logs = p.seen.join("\n");
     for (key, line) in [
         ("aclEnable", 4),
-        ("enablePropertyFilter", 5),
+        ("enableCalcFilterBitMap", 5),
         ("enableDLegerCommitLog", 6),
         ("haListenPort", 7),
         ("brokerIP2", 8),

@@ -16,6 +16,7 @@ mod lite_pull;
 mod mqadmin;
 mod request_reply;
 mod sends;
+mod sql92;
 mod timers;
 mod transactions;
 mod v4;

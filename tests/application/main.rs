@@ -13,6 +13,7 @@ mod external;
 mod honesty;
 mod payloads;
 mod request_reply;
+mod sql92;
 mod startup;
 mod support;
 mod template;

@@ -14,6 +14,7 @@ mod consume;
 mod produce;
 mod request_reply;
 mod spring;
+mod sql92;
 mod timers;
 mod transactions;
 

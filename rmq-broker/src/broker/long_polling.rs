@@ -7,8 +7,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use rmq_core::filter::Selector;
 use rmq_core::protocol::body::SubscriptionData;
 use rmq_core::protocol::header::PullMessageRequestHeader;
+use rmq_core::protocol::message::decode_record;
 use rmq_core::protocol::RemotingCommand;
 use rmq_core::remoting::Channel;
 use tokio::sync::mpsc;
@@ -34,6 +36,37 @@ pub struct HeldPull {
     pub deadline: Instant,
     /// The subscription, to wake only on matching tags.
     pub subscription: SubscriptionData,
+    /// Its compiled SQL92 expression, to wake only on matching properties.
+    pub selector: Option<Arc<Selector>>,
+}
+
+impl HeldPull {
+    /// Whether a message arriving at `queue_offset` with `tags_code` and `properties` (when
+    /// known) satisfies this pull.
+    fn woken_by(&self, queue_offset: i64, tags_code: i64, properties: Option<&str>) -> bool {
+        queue_offset >= self.queue_offset
+            && arrival_matches(
+                &self.subscription,
+                self.selector.as_deref(),
+                tags_code,
+                properties,
+            )
+    }
+}
+
+/// Whether an arriving message passes a held pull's filter: its expression over the
+/// message's properties (when they could be read), else its tag code.
+fn arrival_matches(
+    sub: &SubscriptionData,
+    selector: Option<&Selector>,
+    tags_code: i64,
+    properties: Option<&str>,
+) -> bool {
+    match (selector, properties) {
+        (Some(sel), Some(p)) => sel.matches_encoded(p),
+        (Some(_), None) => true,
+        (None, _) => sub.matches_code(tags_code),
+    }
 }
 
 type QueueKey = (String, i32);
@@ -79,22 +112,31 @@ impl PullRequestHoldService {
         }
     }
 
+    /// Whether a pull held on the queue filters by SQL92 (an arrival then needs the
+    /// message's properties).
+    pub fn has_selector(&self, topic: &str, queue_id: i32) -> bool {
+        self.lock()
+            .get(&(topic.to_owned(), queue_id))
+            .is_some_and(|l| l.iter().any(|p| p.selector.is_some()))
+    }
+
     /// Removes the requests of a queue that a new message at `queue_offset` with `tags_code`
-    /// satisfies.
+    /// (and `properties`, read when a held pull filters by SQL92) satisfies.
     pub fn take_for_arrival(
         &self,
         topic: &str,
         queue_id: i32,
         queue_offset: i64,
         tags_code: i64,
+        properties: Option<&str>,
     ) -> Vec<HeldPull> {
         let mut held = self.lock();
         let Some(list) = held.get_mut(&(topic.to_owned(), queue_id)) else {
             return Vec::new();
         };
-        let (wake, keep): (Vec<_>, Vec<_>) = std::mem::take(list).into_iter().partition(|p| {
-            queue_offset >= p.queue_offset && p.subscription.matches_code(tags_code)
-        });
+        let (wake, keep): (Vec<_>, Vec<_>) = std::mem::take(list)
+            .into_iter()
+            .partition(|p| p.woken_by(queue_offset, tags_code, properties));
         *list = keep;
         self.taken(wake)
     }
@@ -162,6 +204,7 @@ pub fn hold(
     req: &RemotingCommand,
     h: &PullMessageRequestHeader,
     subscription: SubscriptionData,
+    selector: Option<Arc<Selector>>,
 ) {
     let hold = if b.config.long_polling_enable {
         Duration::from_millis(h.suspend_timeout_millis.clamp(0, MAX_SUSPEND_MS) as u64)
@@ -177,6 +220,7 @@ pub fn hold(
             queue_offset: h.queue_offset,
             deadline: Instant::now() + hold,
             subscription,
+            selector,
         },
     );
     if b.store.max_offset_in_queue(&h.topic, h.queue_id) > h.queue_offset {
@@ -204,6 +248,20 @@ pub async fn answer(b: Arc<BrokerInner>, held: HeldPull) {
     let _ = channel.send(answer).await;
 }
 
+/// The properties of the message just stored at `offset` (Java hands them to the hold
+/// service with the arrival; here they are read back from the store, only when a held pull
+/// filters by SQL92). `None` when it cannot be read: the pull is then woken and filters on
+/// its read.
+fn arrived_properties(b: &BrokerInner, topic: &str, queue_id: i32, offset: i64) -> Option<String> {
+    let got = b
+        .store
+        .get_message(topic, queue_id, offset, 1, usize::MAX, &|_| true);
+    let record = got.messages.first()?;
+    decode_record(record, false)
+        .ok()
+        .map(|v| v.properties.to_owned())
+}
+
 /// Answers held pulls as messages arrive, and every [`HOLD_CHECK_INTERVAL`] those past their
 /// deadline or whose queue grew past their offset (a missed wake-up).
 pub(super) async fn run(inner: Arc<BrokerInner>, mut arrivals: mpsc::UnboundedReceiver<Arrival>) {
@@ -211,7 +269,14 @@ pub(super) async fn run(inner: Arc<BrokerInner>, mut arrivals: mpsc::UnboundedRe
     loop {
         let ready = tokio::select! {
             a = arrivals.recv() => match a {
-                Some((topic, qid, offset, code)) => inner.holds.take_for_arrival(&topic, qid, offset, code),
+                Some((topic, qid, offset, code)) => {
+                    let props = if inner.holds.has_selector(&topic, qid) {
+                        arrived_properties(&inner, &topic, qid, offset)
+                    } else {
+                        None
+                    };
+                    inner.holds.take_for_arrival(&topic, qid, offset, code, props.as_deref())
+                }
                 None => return,
             },
             _ = tick.tick() => {
@@ -222,5 +287,27 @@ pub(super) async fn run(inner: Arc<BrokerInner>, mut arrivals: mpsc::UnboundedRe
         for held in ready {
             tokio::spawn(answer(inner.clone(), held));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rmq_core::protocol::message::tags_hash_code;
+
+    #[test]
+    fn arrivals_wake_only_matching_pulls() {
+        let all = SubscriptionData::from_expression("t", "*", 0);
+        let tag_a = SubscriptionData::from_expression("t", "TagA", 0);
+        let sql = Selector::compile("a > 5").unwrap();
+        let code_b = tags_hash_code("TagB");
+        let small = Some("a\u{1}1\u{2}TAGS\u{1}TagB\u{2}");
+        let big = Some("a\u{1}9\u{2}TAGS\u{1}TagB\u{2}");
+        assert!(!arrival_matches(&all, Some(&sql), code_b, small));
+        assert!(arrival_matches(&all, Some(&sql), code_b, big));
+        // Properties unreadable: woken, the pull's read filters.
+        assert!(arrival_matches(&all, Some(&sql), code_b, None));
+        assert!(!arrival_matches(&tag_a, None, code_b, big));
+        assert!(arrival_matches(&tag_a, None, tags_hash_code("TagA"), None));
     }
 }

@@ -12,6 +12,7 @@ pub mod processor;
 mod pull_answer;
 mod registration;
 pub mod schedule;
+mod sql_filter;
 mod stats;
 mod subscription_group;
 mod topic_config;
@@ -38,6 +39,7 @@ pub use offset_manager::ConsumerOffsetManager;
 pub use pull_answer::PullRead;
 pub use registration::Registration;
 pub use schedule::ScheduleMessageService;
+pub use sql_filter::SqlFilterCache;
 pub use stats::{BrokerStats, DailyTotals};
 pub use subscription_group::SubscriptionGroupManager;
 pub use topic_config::*;
@@ -71,6 +73,8 @@ pub struct BrokerInner {
     pub producers: ProducerManager,
     pub locks: RebalanceLockManager,
     pub holds: PullRequestHoldService,
+    /// Compiled SQL92 subscriptions.
+    pub sql_filters: SqlFilterCache,
     pub schedule: ScheduleMessageService,
     /// 5.x timer messages (`TIMER_DELIVER_MS` …).
     pub timer: Arc<TimerMessageStore>,
@@ -197,6 +201,7 @@ impl Broker {
             producers: ProducerManager::default(),
             locks: RebalanceLockManager::default(),
             holds,
+            sql_filters: SqlFilterCache::default(),
             schedule: ScheduleMessageService::load(&config)?,
             timer: Arc::new(TimerMessageStore::open(
                 config.timer.clone(),

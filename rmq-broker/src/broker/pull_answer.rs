@@ -3,8 +3,10 @@
 //! PULL_MESSAGE processor decides whether to hold instead.
 
 use std::sync::atomic::Ordering;
+use std::sync::Arc;
 
 use bytes::BytesMut;
+use rmq_core::filter::Selector;
 use rmq_core::protocol::body::{SubscriptionData, PERM_READ};
 use rmq_core::protocol::header::{
     PullMessageRequestHeader, PullMessageResponseHeader, PULL_FLAG_SUBSCRIPTION,
@@ -30,6 +32,8 @@ pub struct PullRead {
     pub not_found: bool,
     /// The subscription the messages were filtered by (what a held pull wakes on).
     pub subscription: SubscriptionData,
+    /// Its compiled SQL92 expression (`None` for a TAG subscription).
+    pub selector: Option<Arc<Selector>>,
 }
 
 /// Decodes a pull's header; the error answer when it cannot be.
@@ -38,26 +42,19 @@ pub fn header(req: &RemotingCommand) -> Result<PullMessageRequestHeader, Remotin
         .map_err(|e| req.error_to(ResponseCode::SystemError, e.to_string()))
 }
 
+/// Java's `ExpressionType.isTagType`: no type, or `TAG`.
+fn is_tag_type(expression_type: Option<&str>) -> bool {
+    expression_type.is_none_or(|t| t.is_empty() || t.eq_ignore_ascii_case("TAG"))
+}
+
 /// The subscription a pull filters by: the one in the request when it carries one (or the
 /// group is not registered), else the registered one, which must not be older.
 fn subscription_for(
     b: &BrokerInner,
     h: &PullMessageRequestHeader,
 ) -> Result<SubscriptionData, (ResponseCode, String)> {
-    let expression_type = h.expression_type.as_deref().unwrap_or("TAG");
-    if !expression_type.eq_ignore_ascii_case("TAG") {
-        return Err((
-            ResponseCode::SubscriptionParseFailed,
-            format!("the broker does not support consumer to filter message by {expression_type}"),
-        ));
-    }
     if h.sys_flag & PULL_FLAG_SUBSCRIPTION != 0 || b.consumers.group(&h.consumer_group).is_none() {
-        let expr = h.subscription.as_deref().unwrap_or("*");
-        return Ok(SubscriptionData::from_expression(
-            &h.topic,
-            expr,
-            h.sub_version,
-        ));
+        return Ok(from_header(h, h.subscription.as_deref().unwrap_or("*")));
     }
     match b.consumers.subscription(&h.consumer_group, &h.topic) {
         Some(sub) => {
@@ -73,11 +70,7 @@ fn subscription_for(
             Ok(sub)
         }
         None => match h.subscription.as_deref() {
-            Some(expr) => Ok(SubscriptionData::from_expression(
-                &h.topic,
-                expr,
-                h.sub_version,
-            )),
+            Some(expr) => Ok(from_header(h, expr)),
             None => Err((
                 ResponseCode::SubscriptionNotExist,
                 format!(
@@ -86,6 +79,79 @@ fn subscription_for(
                 ),
             )),
         },
+    }
+}
+
+/// The subscription a pull header carries.
+fn from_header(h: &PullMessageRequestHeader, expr: &str) -> SubscriptionData {
+    if is_tag_type(h.expression_type.as_deref()) {
+        SubscriptionData::from_expression(&h.topic, expr, h.sub_version)
+    } else {
+        let mut sub = SubscriptionData::sql92(&h.topic, expr, h.sub_version);
+        sub.expression_type = h.expression_type.clone().unwrap_or_default();
+        sub
+    }
+}
+
+/// The compiled expression of a non-TAG subscription (`None` for TAG). Refused: a type other
+/// than SQL92, an expression that does not compile (SUBSCRIPTION_PARSE_FAILED, the remark
+/// naming the offending token and its column), or `enablePropertyFilter=false` (SYSTEM_ERROR,
+/// as Java answers).
+pub fn selector_for(
+    b: &BrokerInner,
+    group: &str,
+    sub: &SubscriptionData,
+) -> Result<Option<Arc<Selector>>, (ResponseCode, String)> {
+    if sub.is_tag_type() {
+        return Ok(None);
+    }
+    if !sub.expression_type.eq_ignore_ascii_case("SQL92") {
+        return Err((
+            ResponseCode::SubscriptionParseFailed,
+            format!(
+                "the broker does not support consumer to filter message by {}",
+                sub.expression_type
+            ),
+        ));
+    }
+    let compiled = b
+        .sql_filters
+        .get(group, &sub.topic, &sub.sub_string, sub.sub_version)
+        .map_err(|e| {
+            (
+                ResponseCode::SubscriptionParseFailed,
+                format!(
+                    "parse the consumer's subscription[{}] failed: {e}",
+                    sub.sub_string
+                ),
+            )
+        })?;
+    if !b.config.enable_property_filter {
+        return Err((
+            ResponseCode::SystemError,
+            format!(
+                "The broker does not support consumer to filter message by {} \
+                 (enablePropertyFilter=false)",
+                sub.expression_type
+            ),
+        ));
+    }
+    Ok(Some(compiled))
+}
+
+/// Whether a stored record passes a subscription: its SQL92 expression over the record's
+/// properties, else its exact tag (the consume queue already filtered by tag hash).
+pub fn record_matches(sub: &SubscriptionData, selector: Option<&Selector>, record: &[u8]) -> bool {
+    match selector {
+        Some(sel) => decode_record(record, false)
+            .map(|v| sel.matches_encoded(v.properties))
+            .unwrap_or(false),
+        None => {
+            sub.is_all()
+                || decode_record(record, false)
+                    .map(|v| sub.matches_tag(find_property(v.properties, keys::TAGS)))
+                    .unwrap_or(false)
+        }
     }
 }
 
@@ -139,7 +205,9 @@ pub fn read(
             ),
         ));
     }
-    let sub = match subscription_for(b, h) {
+    let (sub, selector) = match subscription_for(b, h)
+        .and_then(|s| selector_for(b, &h.consumer_group, &s).map(|sel| (s, sel)))
+    {
         Ok(s) => s,
         Err((code, remark)) => return Err(req.error_to(code, remark)),
     };
@@ -158,13 +226,9 @@ pub fn read(
     let mut count = 0usize;
     let mut status = got.status;
     if status == GetMessageStatus::Found {
-        // The consume queue filtered by tag hash; now check the exact tag.
+        // The consume queue filtered by tag hash; now check the exact tag or the expression.
         for record in &got.messages {
-            let keep = sub.is_all()
-                || decode_record(record, false)
-                    .map(|v| sub.matches_tag(find_property(v.properties, keys::TAGS)))
-                    .unwrap_or(false);
-            if keep {
+            if record_matches(&sub, selector.as_deref(), record) {
                 body.extend_from_slice(record);
                 count += 1;
             }
@@ -220,5 +284,6 @@ pub fn read(
         answer,
         not_found: code == ResponseCode::PullNotFound,
         subscription: sub,
+        selector,
     })
 }

@@ -1,7 +1,8 @@
-//! HEART_BEAT (34), UNREGISTER_CLIENT (35) and GET_CONSUMER_LIST_BY_GROUP (38).
+//! HEART_BEAT (34), UNREGISTER_CLIENT (35), GET_CONSUMER_LIST_BY_GROUP (38) and
+//! CHECK_CLIENT_CONFIG (46).
 
 use rmq_core::protocol::body::{
-    ConsumerIdList, HeartbeatData, MessageModel, PERM_READ, PERM_WRITE,
+    CheckClientRequestBody, ConsumerIdList, HeartbeatData, MessageModel, PERM_READ, PERM_WRITE,
 };
 use rmq_core::protocol::header::{
     GetConsumerListByGroupRequestHeader, UnregisterClientRequestHeader,
@@ -41,6 +42,20 @@ pub fn heartbeat(b: &BrokerInner, ch: &Channel, req: &RemotingCommand) -> Option
                 Err(e) => tracing::warn!(error = %e, %retry, "cannot create retry topic"),
             }
         }
+        // Java compiles expression subscriptions at registration and logs a bad one; the
+        // heartbeat is accepted either way (the pull is refused).
+        for sub in consumer
+            .subscription_data_set
+            .iter()
+            .filter(|s| !s.is_tag_type())
+        {
+            let _ = b.sql_filters.get(
+                &consumer.group_name,
+                &sub.topic,
+                &sub.sub_string,
+                sub.sub_version,
+            );
+        }
         let outcome =
             b.consumers
                 .register(consumer, ch, &data.client_id, req.language, req.version);
@@ -59,6 +74,39 @@ pub fn heartbeat(b: &BrokerInner, ch: &Channel, req: &RemotingCommand) -> Option
         );
     }
     Some(req.success_to())
+}
+
+/// CHECK_CLIENT_CONFIG: whether this broker can filter by a subscription, asked by Java
+/// consumers at start for a non-TAG one. Java's answers: SYSTEM_ERROR with
+/// `enablePropertyFilter=false`, SUBSCRIPTION_PARSE_FAILED with the compile error, else
+/// SUCCESS.
+pub fn check_client_config(b: &BrokerInner, req: &RemotingCommand) -> Option<RemotingCommand> {
+    let body = body_or_reply!(req, CheckClientRequestBody);
+    let Some(sub) = body.subscription_data.filter(|s| !s.is_tag_type()) else {
+        return Some(req.success_to());
+    };
+    if !b.config.enable_property_filter {
+        return Some(req.error_to(
+            ResponseCode::SystemError,
+            format!(
+                "The broker does not support consumer to filter message by {}",
+                sub.expression_type
+            ),
+        ));
+    }
+    if !sub.expression_type.eq_ignore_ascii_case("SQL92") {
+        return Some(req.error_to(
+            ResponseCode::SubscriptionParseFailed,
+            format!("unknown expression type {}", sub.expression_type),
+        ));
+    }
+    match b
+        .sql_filters
+        .get(&body.group, &sub.topic, &sub.sub_string, sub.sub_version)
+    {
+        Ok(_) => Some(req.success_to()),
+        Err(e) => Some(req.error_to(ResponseCode::SubscriptionParseFailed, e.to_string())),
+    }
 }
 
 /// UNREGISTER_CLIENT: removes the channel from the named groups.

@@ -87,6 +87,7 @@ pub async fn dispatch(
         C::HeartBeat => client_manage::heartbeat(b, ch, &req),
         C::UnregisterClient => client_manage::unregister_client(b, ch, &req),
         C::GetConsumerListByGroup => client_manage::consumer_list(b, &req),
+        C::CheckClientConfig => client_manage::check_client_config(b, &req),
         C::LockBatchMq => lock::lock_batch(b, &req),
         C::UnlockBatchMq => lock::unlock_batch(b, &req),
         C::ConsumerSendMsgBack => send_back::consumer_send_msg_back(b, &req).await,

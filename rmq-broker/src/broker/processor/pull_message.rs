@@ -26,7 +26,7 @@ pub fn pull(b: &Arc<BrokerInner>, ch: &Channel, req: &RemotingCommand) -> Option
             .commit(&h.consumer_group, &h.topic, h.queue_id, h.commit_offset);
     }
     if read.not_found && h.sys_flag & PULL_FLAG_SUSPEND != 0 && !b.is_shutting_down() {
-        long_polling::hold(b, ch, req, &h, read.subscription);
+        long_polling::hold(b, ch, req, &h, read.subscription, read.selector);
         return None;
     }
     Some(read.answer)

@@ -278,8 +278,8 @@ impl Refusals {
                     group = self.group.as_str(), queue = %mq, expression_type = %sub.expression_type,
                     expression = %sub.sub_string, remark,
                     "the broker cannot filter this subscription (SUBSCRIPTION_PARSE_FAILED): \
-                     SQL92 needs enablePropertyFilter=true on the broker; use a TAG selector \
-                     otherwise. Retrying with back-off."
+                     check the expression (the remark names the offending token); SQL92 also \
+                     needs enablePropertyFilter=true on the broker. Retrying with back-off."
                 );
             }
             let next = self

@@ -65,8 +65,8 @@ impl DefaultMqPushConsumer {
     }
 
     /// Subscribes to `topic` with a tag or SQL92 selector. SQL92 is filtered by the broker
-    /// (it needs `enablePropertyFilter`; rmq's bundled broker refuses it and the consumer
-    /// logs that once per queue and backs off).
+    /// (it needs `enablePropertyFilter`, on by default in rmq-broker, off in Java's); a broker
+    /// that refuses the expression is logged once per queue and backed off from.
     pub fn subscribe_with_selector(&self, topic: &str, selector: MessageSelector) {
         self.inner.base.subscribe(topic, &selector);
     }

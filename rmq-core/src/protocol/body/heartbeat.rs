@@ -92,6 +92,23 @@ impl SubscriptionData {
         sub
     }
 
+    /// An SQL92 subscription: `sub_string` is the expression; no tags.
+    pub fn sql92(topic: &str, expression: &str, sub_version: i64) -> Self {
+        SubscriptionData {
+            topic: topic.to_owned(),
+            sub_string: expression.to_owned(),
+            sub_version,
+            expression_type: "SQL92".to_owned(),
+            ..Default::default()
+        }
+    }
+
+    /// Whether it filters by tag (`TAG`, or no type given), not by an expression such as
+    /// SQL92's; an expression subscription lets every tag through the tag checks.
+    pub fn is_tag_type(&self) -> bool {
+        self.expression_type.is_empty() || self.expression_type.eq_ignore_ascii_case("TAG")
+    }
+
     /// Whether the subscription takes every tag.
     pub fn is_all(&self) -> bool {
         let s = self.sub_string.trim();
@@ -100,6 +117,9 @@ impl SubscriptionData {
 
     /// The tag set, derived from `sub_string` when the client sent none (C++).
     pub fn normalized(mut self) -> Self {
+        if !self.is_tag_type() {
+            return self;
+        }
         if self.tags_set.is_empty() && !self.is_all() {
             let fresh = Self::from_expression(&self.topic, &self.sub_string, self.sub_version);
             self.tags_set = fresh.tags_set;
@@ -116,12 +136,14 @@ impl SubscriptionData {
 
     /// Whether a message with `tag` matches.
     pub fn matches_tag(&self, tag: Option<&str>) -> bool {
-        self.is_all() || tag.is_some_and(|t| self.tags_set.iter().any(|s| s == t))
+        !self.is_tag_type()
+            || self.is_all()
+            || tag.is_some_and(|t| self.tags_set.iter().any(|s| s == t))
     }
 
     /// Whether a consume-queue tag code matches.
     pub fn matches_code(&self, code: i64) -> bool {
-        self.is_all() || self.code_set.contains(&code)
+        !self.is_tag_type() || self.is_all() || self.code_set.contains(&code)
     }
 }
 

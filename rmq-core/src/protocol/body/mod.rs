@@ -3,6 +3,7 @@
 //! Deserialization is lenient where clients differ: enums as names or ordinals, numbers as
 //! strings, absent collections as empty.
 
+mod check_client;
 mod consumer_info;
 mod fastjson;
 mod heartbeat;
@@ -13,6 +14,7 @@ mod register_broker;
 mod route;
 mod topic_config;
 
+pub use check_client::*;
 pub use consumer_info::*;
 pub use fastjson::{fastjson_to_json, from_fastjson_slice, write_object_keyed_map};
 pub use heartbeat::*;
