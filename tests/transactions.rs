@@ -24,6 +24,7 @@ use rmq::client::{
     ConsumerConfig, DefaultMqPushConsumer, LocalTransactionState, Message, MessageExt, MqAdmin,
     ProducerConfig, TransactionListener, TransactionMqProducer, TransactionProducerConfig,
 };
+use rmq_core::clock::now_ms;
 
 const FAST_CHECKS: &str = "transactionCheckInterval=500\ntransactionTimeOut=1000\n";
 
@@ -177,6 +178,54 @@ async fn commit_once_rollback_never_unknown_settled_by_check() {
     assert_eq!(unknown.property("REAL_TOPIC"), None);
     assert_eq!(unknown.property("TRAN_MSG"), None);
     assert_eq!(unknown.property("PGROUP"), Some("tx-orders-producer"));
+    p.shutdown().await;
+    c.shutdown().await;
+}
+
+/// A committed message's 5.x timer applies at commit (Java's put hook for commit-type
+/// messages): stored in its topic not before its time, and delivered once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn committed_timer_message_waits_for_its_time() {
+    let broker = BrokerProcess::start_with(FAST_CHECKS);
+    let ns = broker.namesrv_addr();
+    broker.create_topic("TxTimed", 1);
+    let (c, seen) = consumer(&ns, "tx-timed-consumer", "TxTimed").await;
+    let p = tx_producer(
+        &ns,
+        "tx-timed-producer",
+        ByBody::new(LocalTransactionState::Commit),
+    )
+    .await;
+    let t0 = now_ms();
+    let r = p
+        .send_message_in_transaction(
+            &Message::new("TxTimed", "commit-timed").with_property("TIMER_DELAY_SEC", "2"),
+            &(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.local_transaction_state, LocalTransactionState::Commit);
+    wait_until("the committed timer message", 20, || {
+        !seen.lock().unwrap().is_empty()
+    })
+    .await;
+    let got = seen.lock().unwrap()[0].clone();
+    assert_eq!(&*got.body, b"commit-timed");
+    assert!(
+        got.store_timestamp >= t0 + 2_000,
+        "delivered {} ms early",
+        t0 + 2_000 - got.store_timestamp
+    );
+    assert!(
+        got.property("TIMER_OUT_MS").is_some(),
+        "{:?}",
+        got.properties
+    );
+    assert_eq!(got.property("REAL_TOPIC"), None);
+    assert_eq!(got.property("TRAN_MSG"), None);
+    several_check_rounds().await;
+    assert_eq!(bodies(&seen), vec!["commit-timed"]);
+    assert_eq!(stored(&ns, "tx-timed-consumer", "TxTimed").await, 1);
     p.shutdown().await;
     c.shutdown().await;
 }
