@@ -14,11 +14,11 @@
 //! and the file is treated as missing (recovery then starts at the first segment).
 
 use std::fs::File;
-use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use super::error::StoreError;
+use super::sealed::{self, Sealer, Unsealed};
 use super::sys;
 
 const MAGIC: u32 = 0x524D_5143;
@@ -36,33 +36,21 @@ pub struct Checkpoint {
 
 impl Checkpoint {
     fn encode(&self) -> [u8; LEN] {
-        let mut b = [0u8; LEN];
-        b[0..4].copy_from_slice(&MAGIC.to_be_bytes());
-        b[4..8].copy_from_slice(&VERSION.to_be_bytes());
-        b[8..16].copy_from_slice(&self.commit_log_flushed_offset.to_be_bytes());
-        b[16..24].copy_from_slice(&self.logics_offset.to_be_bytes());
-        b[24..32].copy_from_slice(&self.timestamp.to_be_bytes());
-        b[32..36].copy_from_slice(&u32::from(self.clean_shutdown).to_be_bytes());
-        let crc = crc32fast::hash(&b[..36]);
-        b[36..40].copy_from_slice(&crc.to_be_bytes());
-        b
+        Sealer::<LEN>::new(MAGIC, VERSION)
+            .u64(self.commit_log_flushed_offset)
+            .u64(self.logics_offset)
+            .i64(self.timestamp)
+            .u32(u32::from(self.clean_shutdown))
+            .seal()
     }
 
     fn decode(b: &[u8; LEN]) -> Option<Checkpoint> {
-        let u32_at = |i: usize| u32::from_be_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
-        let u64_at = |i: usize| {
-            let mut a = [0u8; 8];
-            a.copy_from_slice(&b[i..i + 8]);
-            u64::from_be_bytes(a)
-        };
-        if u32_at(0) != MAGIC || u32_at(4) != VERSION || crc32fast::hash(&b[..36]) != u32_at(36) {
-            return None;
-        }
+        let mut r = Unsealed::open(b, MAGIC, VERSION)?;
         Some(Checkpoint {
-            commit_log_flushed_offset: u64_at(8),
-            logics_offset: u64_at(16),
-            timestamp: u64_at(24) as i64,
-            clean_shutdown: u32_at(32) == 1,
+            commit_log_flushed_offset: r.u64(),
+            logics_offset: r.u64(),
+            timestamp: r.i64(),
+            clean_shutdown: r.u32() == 1,
         })
     }
 }
@@ -82,17 +70,7 @@ impl CheckpointFile {
     pub fn open(root: &Path) -> Result<(Self, Option<Checkpoint>), StoreError> {
         let path = root.join("checkpoint");
         let file = sys::open_rw(&path, true)?;
-        let mut b = [0u8; LEN];
-        let cp = match file.read_exact_at(&mut b, 0) {
-            Ok(()) => {
-                let cp = Checkpoint::decode(&b);
-                if cp.is_none() {
-                    tracing::warn!(path = %path.display(), "checkpoint is invalid, ignoring it");
-                }
-                cp
-            }
-            Err(_) => None,
-        };
+        let cp = sealed::load(&file, &path, "checkpoint", Checkpoint::decode);
         Ok((
             CheckpointFile {
                 path,
@@ -108,10 +86,10 @@ impl CheckpointFile {
     /// `Io` when writing or syncing fails.
     pub fn write(&self, cp: &Checkpoint) -> Result<(), StoreError> {
         let f = self.file.lock().unwrap_or_else(|p| p.into_inner());
-        f.write_all_at(&cp.encode(), 0)
-            .map_err(|e| StoreError::io("write", &self.path, Some(0), e))?;
-        f.sync_data()
-            .map_err(|e| StoreError::io("fdatasync", &self.path, None, e))
+        sealed::store(&f, &cp.encode()).map_err(|(op, e)| {
+            let at = (op == "write").then_some(0);
+            StoreError::io(op, &self.path, at, e)
+        })
     }
 }
 

@@ -44,6 +44,7 @@ mod mapped_file;
 mod mapped_file_queue;
 mod put;
 mod recovery;
+pub(crate) mod sealed;
 mod sys;
 pub(crate) use sys::local_day;
 mod types;

@@ -13,10 +13,10 @@
 //! the CRC and the checkpoint counts as missing.
 
 use std::fs::File;
-use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 use super::TimerError;
+use crate::store::sealed::{self, Sealer, Unsealed};
 
 const MAGIC: u32 = 0x524D_5154;
 const VERSION: u32 = 1;
@@ -34,35 +34,23 @@ pub struct TimerCheckpoint {
 
 impl TimerCheckpoint {
     fn encode(&self) -> [u8; LEN] {
-        let mut b = [0u8; LEN];
-        b[0..4].copy_from_slice(&MAGIC.to_be_bytes());
-        b[4..8].copy_from_slice(&VERSION.to_be_bytes());
-        b[8..16].copy_from_slice(&self.read_time_ms.to_be_bytes());
-        b[16..24].copy_from_slice(&self.queue_offset.to_be_bytes());
-        b[24..32].copy_from_slice(&self.log_pos.to_be_bytes());
-        b[32..40].copy_from_slice(&self.precision_ms.to_be_bytes());
-        b[40..44].copy_from_slice(&u32::from(self.clean).to_be_bytes());
-        let crc = crc32fast::hash(&b[..44]);
-        b[44..48].copy_from_slice(&crc.to_be_bytes());
-        b
+        Sealer::<LEN>::new(MAGIC, VERSION)
+            .i64(self.read_time_ms)
+            .i64(self.queue_offset)
+            .u64(self.log_pos)
+            .u64(self.precision_ms)
+            .u32(u32::from(self.clean))
+            .seal()
     }
 
     fn decode(b: &[u8; LEN]) -> Option<TimerCheckpoint> {
-        let u32_at = |i: usize| u32::from_be_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
-        let u64_at = |i: usize| {
-            let mut a = [0u8; 8];
-            a.copy_from_slice(&b[i..i + 8]);
-            u64::from_be_bytes(a)
-        };
-        if u32_at(0) != MAGIC || u32_at(4) != VERSION || crc32fast::hash(&b[..44]) != u32_at(44) {
-            return None;
-        }
+        let mut r = Unsealed::open(b, MAGIC, VERSION)?;
         Some(TimerCheckpoint {
-            read_time_ms: u64_at(8) as i64,
-            queue_offset: u64_at(16) as i64,
-            log_pos: u64_at(24),
-            precision_ms: u64_at(32),
-            clean: u32_at(40) == 1,
+            read_time_ms: r.i64(),
+            queue_offset: r.i64(),
+            log_pos: r.u64(),
+            precision_ms: r.u64(),
+            clean: r.u32() == 1,
         })
     }
 }
@@ -90,17 +78,7 @@ impl CheckpointFile {
             .truncate(false)
             .open(&path)
             .map_err(|e| TimerError::io("open", &path, e))?;
-        let mut b = [0u8; LEN];
-        let cp = match file.read_exact_at(&mut b, 0) {
-            Ok(()) => {
-                let cp = TimerCheckpoint::decode(&b);
-                if cp.is_none() {
-                    tracing::warn!(path = %path.display(), "timer checkpoint is invalid, ignoring it");
-                }
-                cp
-            }
-            Err(_) => None,
-        };
+        let cp = sealed::load(&file, &path, "timer checkpoint", TimerCheckpoint::decode);
         Ok((CheckpointFile { path, file }, cp))
     }
 
@@ -109,12 +87,7 @@ impl CheckpointFile {
     /// # Errors
     /// `Io` when writing or syncing fails.
     pub fn write(&self, cp: &TimerCheckpoint) -> Result<(), TimerError> {
-        self.file
-            .write_all_at(&cp.encode(), 0)
-            .map_err(|e| TimerError::io("write", &self.path, e))?;
-        self.file
-            .sync_data()
-            .map_err(|e| TimerError::io("fdatasync", &self.path, e))
+        sealed::store(&self.file, &cp.encode()).map_err(|(op, e)| TimerError::io(op, &self.path, e))
     }
 }
 
