@@ -17,9 +17,9 @@ use rmq_core::protocol::message::{find_property, push_property, reply_keys};
 use rmq_core::protocol::{RemotingCommand, RequestCode, ResponseCode};
 use rmq_core::remoting::Channel;
 
-use super::send_message::{check_and_prepare, check_body, Refusal};
+use super::send_message::{check_and_prepare, check_body, message_of, Refusal};
 use crate::broker::BrokerInner;
-use crate::store::{MessageInner, PutMessageStatus};
+use crate::store::PutMessageStatus;
 
 /// How long the requester's client has to acknowledge a pushed reply (Java's `callClient`).
 const PUSH_TIMEOUT: Duration = Duration::from_secs(10);
@@ -54,18 +54,7 @@ pub async fn send_reply(
         trace_on: Some(if b.config.trace_on { "true" } else { "false" }.to_owned()),
     };
     if b.config.store_reply_message_enable {
-        let msg = MessageInner {
-            topic: h.topic.clone(),
-            queue_id,
-            flag: h.flag,
-            body: req.body.clone(),
-            properties,
-            sys_flag: h.sys_flag,
-            born_timestamp: h.born_timestamp,
-            born_host: ch.remote_addr(),
-            reconsume_times: h.reconsume_times.unwrap_or(0),
-            prepared_transaction_offset: 0,
-        };
+        let msg = message_of(&h, queue_id, req.body.clone(), properties, ch);
         let result = b.store.put_message(msg).await;
         match (result.status, result.messages.first()) {
             (PutMessageStatus::PutOk | PutMessageStatus::FlushDiskTimeout, Some(m)) => {

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use bytes::Bytes;
 use rand::Rng;
 use rmq_core::protocol::body::{PERM_READ, PERM_WRITE};
 use rmq_core::protocol::header::{SendMessageRequestHeader, SendMessageResponseHeader};
@@ -181,6 +182,29 @@ fn handle_retry_and_dlq(
     Ok(())
 }
 
+/// The message a single send (or a reply) stores: `h`'s topic, flags and born time, queue
+/// `queue_id`, born at the channel's peer.
+pub(crate) fn message_of(
+    h: &SendMessageRequestHeader,
+    queue_id: i32,
+    body: Bytes,
+    properties: String,
+    ch: &Channel,
+) -> MessageInner {
+    MessageInner {
+        topic: h.topic.clone(),
+        queue_id,
+        flag: h.flag,
+        body,
+        properties,
+        sys_flag: h.sys_flag,
+        born_timestamp: h.born_timestamp,
+        born_host: ch.remote_addr(),
+        reconsume_times: h.reconsume_times.unwrap_or(0),
+        prepared_transaction_offset: 0,
+    }
+}
+
 /// Parks a message with a DELAY level in SCHEDULE_TOPIC_XXXX (queue = level − 1).
 pub(crate) fn apply_delay_level(b: &BrokerInner, msg: &mut MessageInner) {
     let tx = transaction_type(msg.sys_flag);
@@ -302,18 +326,7 @@ pub async fn send(
     let properties = broker_properties(b, props);
     let uniq_id =
         find_property(&properties, keys::UNIQ_CLIENT_MESSAGE_ID_KEYIDX).map(str::to_owned);
-    let mut msg = MessageInner {
-        topic: h.topic.clone(),
-        queue_id,
-        flag: h.flag,
-        body: req.body.clone(),
-        properties,
-        sys_flag: h.sys_flag,
-        born_timestamp: h.born_timestamp,
-        born_host: ch.remote_addr(),
-        reconsume_times: h.reconsume_times.unwrap_or(0),
-        prepared_transaction_offset: 0,
-    };
+    let mut msg = message_of(&h, queue_id, req.body.clone(), properties, ch);
     if let Err(r) = handle_retry_and_dlq(b, &h, &mut msg) {
         return refuse(req, r);
     }
