@@ -43,6 +43,7 @@ mod index_file;
 mod mapped_file;
 mod mapped_file_queue;
 mod put;
+pub(crate) mod real_topic;
 mod recovery;
 pub(crate) mod sealed;
 mod sys;

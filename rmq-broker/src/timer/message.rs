@@ -9,6 +9,7 @@ use rmq_core::protocol::message::{
 use rmq_core::protocol::ResponseCode;
 
 use super::{keys, TimerConfig, TIMER_TOPIC};
+use crate::store::real_topic::{park_in, real_destination, without_real};
 use crate::store::MessageInner;
 
 /// The properties that ask for a delivery time, in the order RocketMQ reads them.
@@ -94,12 +95,8 @@ pub fn park(cfg: &TimerConfig, msg: &mut MessageInner, now_ms: i64) -> Result<bo
                 .into(),
         ));
     }
-    let mut props = set_property(&msg.properties, keys::TIMER_OUT_MS, &deliver_ms.to_string());
-    props = set_property(&props, msg_keys::REAL_TOPIC, &msg.topic);
-    props = set_property(&props, msg_keys::REAL_QUEUE_ID, &msg.queue_id.to_string());
-    msg.properties = props;
-    msg.topic = TIMER_TOPIC.to_owned();
-    msg.queue_id = 0;
+    msg.properties = set_property(&msg.properties, keys::TIMER_OUT_MS, &deliver_ms.to_string());
+    park_in(msg, TIMER_TOPIC, 0);
     Ok(true)
 }
 
@@ -115,14 +112,13 @@ pub fn deliver_time(properties: &str) -> Option<i64> {
 /// `TIMER_ENQUEUE_MS` and `TIMER_DEQUEUE_MS` set, not waiting for the disk. `None` when the
 /// record lacks `REAL_TOPIC`/`REAL_QID`.
 pub fn restore(view: &RecordView<'_>, enqueue_ms: i64, now_ms: i64) -> Option<MessageInner> {
-    let topic = find_property(view.properties, msg_keys::REAL_TOPIC)?.to_owned();
-    let queue_id = find_property(view.properties, msg_keys::REAL_QUEUE_ID)?
-        .trim()
-        .parse::<i32>()
-        .ok()?;
-    let mut props = remove_property(view.properties, msg_keys::REAL_TOPIC);
-    props = remove_property(&props, msg_keys::REAL_QUEUE_ID);
-    props = set_property(&props, keys::TIMER_ENQUEUE_MS, &enqueue_ms.to_string());
+    let (topic, queue_id) = real_destination(view.properties);
+    let (topic, queue_id) = (topic?.to_owned(), queue_id?);
+    let mut props = set_property(
+        &without_real(view.properties),
+        keys::TIMER_ENQUEUE_MS,
+        &enqueue_ms.to_string(),
+    );
     props = set_property(&props, keys::TIMER_DEQUEUE_MS, &now_ms.to_string());
     props = set_property(&props, msg_keys::WAIT_STORE_MSG_OK, "false");
     Some(MessageInner {

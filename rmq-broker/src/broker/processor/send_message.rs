@@ -220,12 +220,8 @@ pub(crate) fn apply_delay_level(b: &BrokerInner, msg: &mut MessageInner) {
         return;
     }
     let level = level.min(b.schedule.max_level());
-    let mut props = set_property(&msg.properties, keys::DELAY_TIME_LEVEL, &level.to_string());
-    props = set_property(&props, keys::REAL_TOPIC, &msg.topic);
-    props = set_property(&props, keys::REAL_QUEUE_ID, &msg.queue_id.to_string());
-    msg.properties = props;
-    msg.topic = SCHEDULE_TOPIC.to_owned();
-    msg.queue_id = level - 1;
+    msg.properties = set_property(&msg.properties, keys::DELAY_TIME_LEVEL, &level.to_string());
+    crate::store::real_topic::park_in(msg, SCHEDULE_TOPIC, level - 1);
 }
 
 fn store_failure(status: PutMessageStatus, remark: Option<String>) -> Option<Refusal> {

@@ -11,6 +11,7 @@ use rmq_core::protocol::message::{
 
 use super::REMOVE_TAG;
 use crate::broker::{TRANS_HALF_TOPIC, TRANS_OP_HALF_TOPIC};
+use crate::store::real_topic::{park_in, real_destination, without_real};
 use crate::store::{AppendedMessage, MessageInner};
 
 /// Sets the transaction bits of a sysFlag.
@@ -29,26 +30,20 @@ pub fn to_half(msg: &mut MessageInner) {
         let uniq = uniq.to_owned();
         props = set_property(&props, keys::TRANSACTION_ID, &uniq);
     }
-    props = set_property(&props, keys::REAL_TOPIC, &msg.topic);
-    props = set_property(&props, keys::REAL_QUEUE_ID, &msg.queue_id.to_string());
     msg.properties = props;
     msg.sys_flag = with_transaction_type(msg.sys_flag, TRANSACTION_NOT_TYPE);
-    msg.topic = TRANS_HALF_TOPIC.to_owned();
-    msg.queue_id = 0;
+    park_in(msg, TRANS_HALF_TOPIC, 0);
 }
 
 /// The real message of a committed half record (Java's `endMessageTransaction`): back to its
 /// topic and queue, sysFlag COMMIT, `preparedTransactionOffset` = the half record's offset.
 pub fn from_half(view: &RecordView<'_>) -> Result<MessageInner, String> {
-    let topic = find_property(view.properties, keys::REAL_TOPIC)
+    let (topic, queue_id) = real_destination(view.properties);
+    let topic = topic
         .filter(|t| !t.is_empty())
         .ok_or("the half message has no REAL_TOPIC")?;
-    let queue_id = find_property(view.properties, keys::REAL_QUEUE_ID)
-        .and_then(|q| q.trim().parse::<i32>().ok())
-        .ok_or("the half message has no valid REAL_QID")?;
-    let mut props = remove_property(view.properties, keys::REAL_TOPIC);
-    props = remove_property(&props, keys::REAL_QUEUE_ID);
-    props = remove_property(&props, keys::TRANSACTION_PREPARED);
+    let queue_id = queue_id.ok_or("the half message has no valid REAL_QID")?;
+    let mut props = remove_property(&without_real(view.properties), keys::TRANSACTION_PREPARED);
     props = set_property(&props, keys::WAIT_STORE_MSG_OK, "false");
     Ok(MessageInner {
         topic: topic.to_owned(),
@@ -124,10 +119,9 @@ pub fn check_request_body(
     stored: &AppendedMessage,
     store_host: SocketAddr,
 ) -> Bytes {
-    let topic = find_property(&msg.properties, keys::REAL_TOPIC).unwrap_or(&msg.topic);
-    let queue_id = find_property(&msg.properties, keys::REAL_QUEUE_ID)
-        .and_then(|q| q.trim().parse().ok())
-        .unwrap_or(msg.queue_id);
+    let (topic, queue_id) = real_destination(&msg.properties);
+    let topic = topic.unwrap_or(&msg.topic);
+    let queue_id = queue_id.unwrap_or(msg.queue_id);
     let fields = RecordFields {
         topic,
         queue_id,
