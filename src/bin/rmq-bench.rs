@@ -19,8 +19,12 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+#[path = "rmq_bench/clients.rs"]
+mod clients;
 #[path = "rmq_bench/consumer.rs"]
 mod consumer;
+#[path = "rmq_bench/memory.rs"]
+mod memory;
 #[path = "rmq_bench/producer.rs"]
 mod producer;
 #[path = "rmq_bench/request.rs"]

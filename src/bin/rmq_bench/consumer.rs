@@ -5,10 +5,12 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use rmq::client::{
-    ClientConfig, ClientError, ConsumeConcurrentlyStatus, ConsumerConfig, DefaultMqProducer,
-    DefaultMqPushConsumer, ListenerFn, Message, MessageExt, ProducerConfig,
+    ClientError, ConsumeConcurrentlyStatus, ConsumerConfig, DefaultMqPushConsumer, ListenerFn,
+    Message, MessageExt,
 };
 
+use super::clients::{client, producer};
+use super::memory::rss_kib;
 use super::stats::{now_us, reporter, Counters, Samples};
 use super::{ConsumerArgs, IdleArgs, SEND_TIME_PROPERTY};
 
@@ -45,10 +47,7 @@ pub async fn run(args: ConsumerArgs) -> Result<(), ClientError> {
         })
     };
     let consumer = DefaultMqPushConsumer::new(
-        ClientConfig {
-            name_server_addr: args.namesrv.clone(),
-            ..Default::default()
-        },
+        client(&args.namesrv),
         ConsumerConfig {
             consumer_group: args.group.clone(),
             ..Default::default()
@@ -80,31 +79,10 @@ pub async fn run(args: ConsumerArgs) -> Result<(), ClientError> {
     Ok(())
 }
 
-/// `VmRSS` and `VmHWM` of this process in KiB (Linux).
-fn rss_kib() -> Option<(u64, u64)> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let field = |name: &str| {
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix(name))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-    };
-    Some((field("VmRSS:")?, field("VmHWM:")?))
-}
-
 /// Starts a producer (one send) and a push consumer, idles, prints the resident memory.
 pub async fn idle(args: IdleArgs) -> Result<(), ClientError> {
-    let client = ClientConfig {
-        name_server_addr: args.namesrv.clone(),
-        ..Default::default()
-    };
-    let producer = DefaultMqProducer::new(
-        client.clone(),
-        ProducerConfig {
-            producer_group: "rmq-bench-idle-producer".into(),
-            ..Default::default()
-        },
-    )?;
+    let client = client(&args.namesrv);
+    let producer = producer(&client, "rmq-bench-idle-producer")?;
     producer
         .send(&Message::new(args.topic.clone(), "idle"))
         .await?;
@@ -121,7 +99,7 @@ pub async fn idle(args: IdleArgs) -> Result<(), ClientError> {
     consumer.subscribe(&args.topic, "*");
     consumer.start().await?;
     tokio::time::sleep(Duration::from_secs(args.seconds)).await;
-    match rss_kib() {
+    match rss_kib(None) {
         Some((rss, hwm)) => {
             println!(
                 "idle client (1 producer + 1 push consumer, {} s): VmRSS {:.1} MiB, VmHWM {:.1} MiB",

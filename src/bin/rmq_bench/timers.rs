@@ -10,27 +10,17 @@ use std::time::{Duration, Instant};
 
 use rmq::client::consumer::ConsumeFromWhere;
 use rmq::client::{
-    ClientConfig, ClientError, ConsumeConcurrentlyStatus, ConsumerConfig, DefaultMqProducer,
-    DefaultMqPushConsumer, ListenerFn, Message, MessageExt, ProducerConfig,
+    ClientError, ConsumeConcurrentlyStatus, ConsumerConfig, DefaultMqPushConsumer, ListenerFn,
+    Message, MessageExt,
 };
 
+use super::clients::{client, producer};
+use super::memory::rss_kib;
 use super::stats::{now_us, Samples};
 use super::TimersArgs;
 
 /// The user property holding a message's delivery time (ms since the epoch).
 const DUE_PROPERTY: &str = "BENCH_DUE_MS";
-
-/// `VmRSS` and `VmHWM` of process `pid` in KiB (Linux).
-fn rss_kib(pid: u32) -> Option<(u64, u64)> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let field = |name: &str| {
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix(name))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-    };
-    Some((field("VmRSS:")?, field("VmHWM:")?))
-}
 
 fn now_ms() -> i64 {
     (now_us() / 1000) as i64
@@ -46,17 +36,8 @@ struct Seen {
 
 /// Runs the timer benchmark and prints its summary.
 pub async fn run(args: TimersArgs) -> Result<(), ClientError> {
-    let client = ClientConfig {
-        name_server_addr: args.namesrv.clone(),
-        ..Default::default()
-    };
-    let producer = DefaultMqProducer::new(
-        client.clone(),
-        ProducerConfig {
-            producer_group: "benchmark_timer_producer".into(),
-            ..Default::default()
-        },
-    )?;
+    let client = client(&args.namesrv);
+    let producer = producer(&client, "benchmark_timer_producer")?;
     // Creates the topic (and tells the consumer below it is ready).
     producer.send(&Message::new(&args.topic, "warm-up")).await?;
     let seen = Arc::new(Seen::default());
@@ -95,7 +76,7 @@ pub async fn run(args: TimersArgs) -> Result<(), ClientError> {
         c.start().await?;
         Some(c)
     };
-    let before = args.broker_pid.and_then(rss_kib);
+    let before = args.broker_pid.and_then(|pid| rss_kib(Some(pid)));
     let base = now_ms() + args.lead_ms as i64;
     let body = vec![b'x'; args.size];
     let started = Instant::now();
@@ -141,7 +122,7 @@ pub async fn run(args: TimersArgs) -> Result<(), ClientError> {
     let mut rss_json = String::new();
     if let Some(pid) = args.broker_pid {
         tokio::time::sleep(Duration::from_millis(args.settle_ms)).await;
-        if let (Some((rss0, _)), Some((rss, hwm))) = (before, rss_kib(pid)) {
+        if let (Some((rss0, _)), Some((rss, hwm))) = (before, rss_kib(Some(pid))) {
             println!(
                 "broker {pid}: VmRSS {:.1} MiB before, {:.1} MiB with {} pending (+{:.1} MiB), VmHWM {:.1} MiB",
                 rss0 as f64 / 1024.0,
