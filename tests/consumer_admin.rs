@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use consumer_support::log_capture::captured;
 use consumer_support::proxy::Proxied;
-use consumer_support::{client, produce, wait_until, Seen};
+use consumer_support::{client, from_first, produce, wait_until, Seen};
 use rmq::broker::EmbeddedConfig;
 use rmq::client::consumer::{
     CmResult, ConsumeFromWhere, ConsumeMessageDirectlyResult, ConsumerRunningInfo,
@@ -35,13 +35,9 @@ use rmq::protocol::{RemotingCommand, RequestCode, ResponseCode};
 fn recorder(ns: &str, group: &str, fail_body: &'static [u8]) -> (DefaultMqPushConsumer, Seen) {
     let seen: Seen = Default::default();
     let s = seen.clone();
-    let c = DefaultMqPushConsumer::new(
-        client(ns),
-        ConsumerConfig {
-            consumer_group: group.into(),
-            consume_from_where: ConsumeFromWhere::ConsumeFromFirstOffset,
-            ..Default::default()
-        },
+    let c = from_first(
+        ns,
+        group,
         ListenerFn(move |msgs: Vec<MessageExt>| {
             let s = s.clone();
             async move {
@@ -54,8 +50,7 @@ fn recorder(ns: &str, group: &str, fail_body: &'static [u8]) -> (DefaultMqPushCo
                 }
             }
         }),
-    )
-    .unwrap();
+    );
     (c, seen)
 }
 

@@ -8,12 +8,11 @@ use std::time::{Duration, Instant};
 
 use consumer_support::log_capture::{captured, matching};
 use consumer_support::replier::echo_replier;
-use consumer_support::{client, producer};
+use consumer_support::{from_first, producer};
 use rmq::broker::{EmbeddedBroker, EmbeddedConfig};
-use rmq::client::consumer::ConsumeFromWhere;
 use rmq::client::{
-    ClientError, ConsumeConcurrentlyStatus, ConsumerConfig, DefaultMqProducer,
-    DefaultMqPushConsumer, ListenerFn, Message, MessageExt,
+    ClientError, ConsumeConcurrentlyStatus, DefaultMqProducer, DefaultMqPushConsumer, ListenerFn,
+    Message, MessageExt,
 };
 use rmq::protocol::message::reply_keys;
 use tokio::sync::mpsc;
@@ -25,13 +24,9 @@ async fn requests_of(
     group: &str,
 ) -> (DefaultMqPushConsumer, mpsc::UnboundedReceiver<MessageExt>) {
     let (tx, rx) = mpsc::unbounded_channel();
-    let c = DefaultMqPushConsumer::new(
-        client(ns),
-        ConsumerConfig {
-            consumer_group: group.into(),
-            consume_from_where: ConsumeFromWhere::ConsumeFromFirstOffset,
-            ..Default::default()
-        },
+    let c = from_first(
+        ns,
+        group,
         ListenerFn(move |msgs: Vec<MessageExt>| {
             let tx = tx.clone();
             async move {
@@ -41,8 +36,7 @@ async fn requests_of(
                 ConsumeConcurrentlyStatus::ConsumeSuccess
             }
         }),
-    )
-    .unwrap();
+    );
     c.subscribe(topic, "*");
     c.start().await.unwrap();
     (c, rx)

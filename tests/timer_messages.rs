@@ -11,12 +11,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::BrokerProcess;
-use consumer_support::{client, producer, wait_until};
+use consumer_support::{client, from_first, producer, wait_until};
 use rmq::broker::{EmbeddedBroker, EmbeddedConfig};
-use rmq::client::consumer::ConsumeFromWhere;
 use rmq::client::{
-    ClientError, ConsumeConcurrentlyStatus, ConsumerConfig, DefaultMqPushConsumer, ListenerFn,
-    Message, MessageExt,
+    ClientError, ConsumeConcurrentlyStatus, DefaultMqPushConsumer, ListenerFn, Message, MessageExt,
 };
 use rmq::RocketMqTemplate;
 use rmq_core::clock::now_ms;
@@ -27,13 +25,9 @@ type Got = Arc<Mutex<Vec<(i64, MessageExt)>>>;
 fn timed_consumer(ns: &str, group: &str, topic: &str) -> (DefaultMqPushConsumer, Got) {
     let got: Got = Arc::default();
     let g = got.clone();
-    let c = DefaultMqPushConsumer::new(
-        client(ns),
-        ConsumerConfig {
-            consumer_group: group.into(),
-            consume_from_where: ConsumeFromWhere::ConsumeFromFirstOffset,
-            ..Default::default()
-        },
+    let c = from_first(
+        ns,
+        group,
         ListenerFn(move |msgs: Vec<MessageExt>| {
             let g = g.clone();
             async move {
@@ -42,8 +36,7 @@ fn timed_consumer(ns: &str, group: &str, topic: &str) -> (DefaultMqPushConsumer,
                 ConsumeConcurrentlyStatus::ConsumeSuccess
             }
         }),
-    )
-    .unwrap();
+    );
     c.subscribe(topic, "*");
     (c, got)
 }

@@ -10,9 +10,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use rmq::client::consumer::ConsumeFromWhere;
 use rmq::client::{
     ClientConfig, ConsumeConcurrentlyStatus, ConsumerConfig, DefaultMqProducer,
-    DefaultMqPushConsumer, ListenerFn, Message, MessageExt, MqAdmin, ProducerConfig, SendResult,
+    DefaultMqPushConsumer, ListenerFn, Message, MessageExt, MessageListenerConcurrently, MqAdmin,
+    ProducerConfig, SendResult,
 };
 
 /// Messages a listener received, in order.
@@ -57,6 +59,25 @@ pub fn recorder(ns: &str, config: ConsumerConfig, fail: bool) -> (DefaultMqPushC
     )
     .unwrap();
     (c, seen)
+}
+
+/// A push consumer of the name server `ns` in `group`, starting from the first offset, that
+/// hands its messages to `listener` (not yet subscribed nor started).
+pub fn from_first(
+    ns: &str,
+    group: &str,
+    listener: impl MessageListenerConcurrently,
+) -> DefaultMqPushConsumer {
+    DefaultMqPushConsumer::new(
+        client(ns),
+        ConsumerConfig {
+            consumer_group: group.into(),
+            consume_from_where: ConsumeFromWhere::ConsumeFromFirstOffset,
+            ..Default::default()
+        },
+        listener,
+    )
+    .unwrap()
 }
 
 /// A producer on `ns`.
