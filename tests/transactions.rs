@@ -14,78 +14,24 @@ use std::any::Any;
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::BrokerProcess;
+use consumer_support::transaction::{self, bodies, ByBody};
 use consumer_support::{client, counts, recorder, wait_until, Seen};
 use rmq::client::consumer::ConsumeFromWhere;
 use rmq::client::{
     ConsumerConfig, DefaultMqPushConsumer, LocalTransactionState, Message, MessageExt, MqAdmin,
-    ProducerConfig, TransactionListener, TransactionMqProducer, TransactionProducerConfig,
+    ProducerConfig, TransactionListener, TransactionMqProducer,
 };
 use rmq_core::clock::now_ms;
 
 const FAST_CHECKS: &str = "transactionCheckInterval=500\ntransactionTimeOut=1000\n";
 
-/// A listener whose local transaction answers the state named by the body's first word
-/// (`commit`, `rollback`, anything else: unknown) and whose check answers `check_answer`.
-struct ByBody {
-    check_answer: LocalTransactionState,
-    checks: Arc<Mutex<BTreeMap<String, usize>>>,
-}
-
-impl ByBody {
-    fn new(check_answer: LocalTransactionState) -> Arc<Self> {
-        Arc::new(ByBody {
-            check_answer,
-            checks: Arc::default(),
-        })
-    }
-
-    fn checks_of(&self, id: &str) -> usize {
-        self.checks.lock().unwrap().get(id).copied().unwrap_or(0)
-    }
-}
-
-impl TransactionListener for ByBody {
-    fn execute_local_transaction(
-        &self,
-        msg: &Message,
-        _arg: &(dyn Any + Send + Sync),
-    ) -> LocalTransactionState {
-        match std::str::from_utf8(&msg.body)
-            .unwrap_or("")
-            .split('-')
-            .next()
-        {
-            Some("commit") => LocalTransactionState::Commit,
-            Some("rollback") => LocalTransactionState::Rollback,
-            _ => LocalTransactionState::Unknown,
-        }
-    }
-
-    fn check_local_transaction(&self, msg: &MessageExt) -> LocalTransactionState {
-        *self.checks.lock().unwrap().entry(msg.msg_id()).or_insert(0) += 1;
-        self.check_answer
-    }
-}
-
+/// A started transactional producer heartbeating every 500 ms.
 async fn tx_producer(ns: &str, group: &str, listener: Arc<ByBody>) -> TransactionMqProducer {
-    let p = TransactionMqProducer::with_config(
-        client(ns),
-        ProducerConfig {
-            producer_group: group.into(),
-            ..Default::default()
-        },
-        TransactionProducerConfig {
-            heartbeat_broker_interval: Duration::from_millis(500),
-        },
-        listener,
-    )
-    .unwrap();
-    p.start().await.unwrap();
-    p
+    transaction::tx_producer(ns, group, listener, Duration::from_millis(500)).await
 }
 
 async fn consumer(ns: &str, group: &str, topic: &str) -> (DefaultMqPushConsumer, Seen) {
@@ -112,17 +58,6 @@ async fn stored(ns: &str, group: &str, topic: &str) -> i64 {
     };
     admin.close().await;
     total
-}
-
-fn bodies(seen: &Seen) -> Vec<String> {
-    let mut b: Vec<String> = seen
-        .lock()
-        .unwrap()
-        .iter()
-        .map(|m| String::from_utf8_lossy(&m.body).into_owned())
-        .collect();
-    b.sort();
-    b
 }
 
 /// Waits long enough for several check rounds (the negative half of "exactly once").

@@ -5,6 +5,7 @@
 pub mod log_capture;
 pub mod proxy;
 pub mod replier;
+pub mod transaction;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
