@@ -2,32 +2,14 @@
 //! Java client's replier, and the Java client's `request()` answered by rmq's replier — the
 //! Apache broker's ReplyMessageProcessor and CLUSTER stamping on the other side.
 
-use std::time::Duration;
+use crate::consumer_support::replier::{echo_replier, request_echoes};
+use crate::support::{argv, create_topic, java, ns};
 
-use rmq::client::Message;
-use rmq::protocol::message::reply_keys;
-
-use crate::consumer_support::replier::echo_replier;
-use crate::support::{argv, create_topic, java, ns, producer};
-
+/// rmq's requests to `topic`, answered through the Apache broker's reply topic.
 async fn request_all(ns: &str, topic: &str, n: usize) {
-    let requester = producer(ns);
-    for i in 0..n {
-        let reply = requester
-            .request(
-                Message::new(topic, format!("rq-{i}")),
-                Duration::from_secs(20),
-            )
-            .await
-            .unwrap_or_else(|e| panic!("request {i} on {topic}: {e}"));
-        assert_eq!(String::from_utf8_lossy(&reply.body), format!("re:rq-{i}"));
-        assert_eq!(
-            reply.property(reply_keys::REPLY_TO_CLIENT),
-            Some(requester.instance().client_id())
-        );
+    for reply in request_echoes(ns, topic, n).await {
         assert!(reply.topic.ends_with("_REPLY_TOPIC"), "{}", reply.topic);
     }
-    requester.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -46,22 +28,7 @@ async fn rmq_requester_and_java_replier() {
     let java_replier = {
         let ns = ns.clone();
         tokio::task::spawn_blocking(move || {
-            let c = crate::common::java_client_spawn(&[
-                "reply-consume",
-                "--namesrv",
-                &ns,
-                "--topic",
-                "ap-rr-java",
-                "--group",
-                "ap-rr-java-replier",
-                "--expect",
-                "10",
-            ]);
-            assert!(
-                c.wait_ready(Duration::from_secs(60)),
-                "the Java replier did not start"
-            );
-            c
+            crate::common::java_replier_spawn(&ns, "ap-rr-java", "ap-rr-java-replier", 10)
         })
         .await
         .unwrap()

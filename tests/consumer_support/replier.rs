@@ -1,8 +1,37 @@
 //! A request-reply replier on rmq's push consumer: answers every request with `re:<body>`.
 
-use rmq::client::{ConsumeConcurrentlyStatus, DefaultMqPushConsumer, ListenerFn, MessageExt};
+use std::time::Duration;
+
+use rmq::client::{
+    ConsumeConcurrentlyStatus, DefaultMqPushConsumer, ListenerFn, Message, MessageExt,
+};
+use rmq::protocol::message::reply_keys;
 
 use super::{from_first, producer};
+
+/// Sends `n` requests `rq-<i>` to `topic` from a new producer and checks each reply is
+/// `re:rq-<i>` addressed to that producer; returns the replies.
+pub async fn request_echoes(ns: &str, topic: &str, n: usize) -> Vec<MessageExt> {
+    let requester = producer(ns);
+    let mut replies = Vec::with_capacity(n);
+    for i in 0..n {
+        let reply = requester
+            .request(
+                Message::new(topic, format!("rq-{i}")),
+                Duration::from_secs(20),
+            )
+            .await
+            .unwrap_or_else(|e| panic!("request {i} on {topic}: {e}"));
+        assert_eq!(String::from_utf8_lossy(&reply.body), format!("re:rq-{i}"));
+        assert_eq!(
+            reply.property(reply_keys::REPLY_TO_CLIENT),
+            Some(requester.instance().client_id())
+        );
+        replies.push(reply);
+    }
+    requester.shutdown().await;
+    replies
+}
 
 /// A started consumer of `topic` in `group` (from the first offset) that replies to every
 /// request with `re:<body>`; a failed reply fails the test.

@@ -2,14 +2,8 @@
 //! rmq's replier, and rmq's `request()` answered by a Java replier
 //! (`MessageUtil.createReplyMessage` + `send`, i.e. SEND_REPLY_MESSAGE_V2).
 
-use std::time::Duration;
-
-use rmq::client::Message;
-use rmq::protocol::message::reply_keys;
-
-use crate::common::java_client_spawn;
-use crate::consumer_support::producer;
-use crate::consumer_support::replier::echo_replier;
+use crate::common::java_replier_spawn;
+use crate::consumer_support::replier::{echo_replier, request_echoes};
 use crate::{argv, broker, java};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -54,41 +48,12 @@ async fn rmq_requester_gets_replies_from_java_replier() {
     let java_replier = {
         let ns = ns.clone();
         tokio::task::spawn_blocking(move || {
-            let c = java_client_spawn(&[
-                "reply-consume",
-                "--namesrv",
-                &ns,
-                "--topic",
-                "jc-rr-java",
-                "--group",
-                "jc-rr-java-replier",
-                "--expect",
-                "10",
-            ]);
-            assert!(
-                c.wait_ready(Duration::from_secs(60)),
-                "the Java replier did not start"
-            );
-            c
+            java_replier_spawn(&ns, "jc-rr-java", "jc-rr-java-replier", 10)
         })
         .await
         .unwrap()
     };
-    let requester = producer(&ns);
-    for i in 0..10 {
-        let reply = requester
-            .request(
-                Message::new("jc-rr-java", format!("rq-{i}")),
-                Duration::from_secs(20),
-            )
-            .await
-            .unwrap_or_else(|e| panic!("request {i}: {e}"));
-        assert_eq!(String::from_utf8_lossy(&reply.body), format!("re:rq-{i}"));
-        assert_eq!(
-            reply.property(reply_keys::REPLY_TO_CLIENT),
-            Some(requester.instance().client_id())
-        );
-    }
+    request_echoes(&ns, "jc-rr-java", 10).await;
     let run = tokio::task::spawn_blocking(move || java_replier.join())
         .await
         .unwrap();

@@ -43,6 +43,28 @@ pub fn java_client_spawn(args: &[&str]) -> CppChild {
     spawn_driver(cmd, "JavaClient", args).keeping(home)
 }
 
+/// Starts the Java client driver's `reply-consume` in `group` on `topic` (replying `re:<body>`
+/// to `expect` requests, then exiting) and waits until it consumes.
+pub fn java_replier_spawn(ns: &str, topic: &str, group: &str, expect: usize) -> CppChild {
+    let expect = expect.to_string();
+    let c = java_client_spawn(&[
+        "reply-consume",
+        "--namesrv",
+        ns,
+        "--topic",
+        topic,
+        "--group",
+        group,
+        "--expect",
+        &expect,
+    ]);
+    assert!(
+        c.wait_ready(Duration::from_secs(60)),
+        "the Java replier did not start"
+    );
+    c
+}
+
 /// A fresh home directory for one Java process: the Java client keeps its logs and its
 /// broadcasting offsets (`~/.rocketmq_offsets/<client id>/<group>`) under `user.home`, and a
 /// broadcasting consumer would otherwise resume from the offsets of an earlier test run.
