@@ -3,13 +3,15 @@
 //! Apache broker's ReplyMessageProcessor and CLUSTER stamping on the other side.
 
 use crate::consumer_support::replier::{echo_replier, request_echoes};
-use crate::support::{argv, create_topic, java, ns};
+use crate::support::{argv, create_topic, java, ns, producer};
 
 /// rmq's requests to `topic`, answered through the Apache broker's reply topic.
 async fn request_all(ns: &str, topic: &str, n: usize) {
-    for reply in request_echoes(ns, topic, n).await {
+    let requester = producer(ns);
+    for reply in request_echoes(&requester, topic, n).await {
         assert!(reply.topic.ends_with("_REPLY_TOPIC"), "{}", reply.topic);
     }
+    requester.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

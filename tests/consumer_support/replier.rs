@@ -3,16 +3,20 @@
 use std::time::Duration;
 
 use rmq::client::{
-    ConsumeConcurrentlyStatus, DefaultMqPushConsumer, ListenerFn, Message, MessageExt,
+    ConsumeConcurrentlyStatus, DefaultMqProducer, DefaultMqPushConsumer, ListenerFn, Message,
+    MessageExt,
 };
 use rmq::protocol::message::reply_keys;
 
 use super::{from_first, producer};
 
-/// Sends `n` requests `rq-<i>` to `topic` from a new producer and checks each reply is
-/// `re:rq-<i>` addressed to that producer; returns the replies.
-pub async fn request_echoes(ns: &str, topic: &str, n: usize) -> Vec<MessageExt> {
-    let requester = producer(ns);
+/// Sends `n` requests `rq-<i>` to `topic` from `requester` and checks each reply is
+/// `re:rq-<i>` addressed to it; returns the replies.
+pub async fn request_echoes(
+    requester: &DefaultMqProducer,
+    topic: &str,
+    n: usize,
+) -> Vec<MessageExt> {
     let mut replies = Vec::with_capacity(n);
     for i in 0..n {
         let reply = requester
@@ -29,7 +33,6 @@ pub async fn request_echoes(ns: &str, topic: &str, n: usize) -> Vec<MessageExt> 
         );
         replies.push(reply);
     }
-    requester.shutdown().await;
     replies
 }
 

@@ -3,6 +3,7 @@
 //! (`MessageUtil.createReplyMessage` + `send`, i.e. SEND_REPLY_MESSAGE_V2).
 
 use crate::common::java_replier_spawn;
+use crate::consumer_support::producer;
 use crate::consumer_support::replier::{echo_replier, request_echoes};
 use crate::{argv, broker, java};
 
@@ -53,7 +54,8 @@ async fn rmq_requester_gets_replies_from_java_replier() {
         .await
         .unwrap()
     };
-    request_echoes(&ns, "jc-rr-java", 10).await;
+    let requester = producer(&ns);
+    request_echoes(&requester, "jc-rr-java", 10).await;
     let run = tokio::task::spawn_blocking(move || java_replier.join())
         .await
         .unwrap();
