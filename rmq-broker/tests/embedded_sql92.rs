@@ -7,7 +7,6 @@ use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
 
 use rmq_broker::EmbeddedConfig;
-use rmq_core::filter::Selector;
 use rmq_core::protocol::body::{
     CheckClientRequestBody, ConsumerData, HeartbeatData, SubscriptionData,
 };
@@ -15,14 +14,10 @@ use rmq_core::protocol::header::*;
 use rmq_core::protocol::{RemotingCommand, RequestCode, ResponseCode};
 mod fixture;
 
-#[path = "../../rmq-core/src/filter/cases.rs"]
-mod cases;
+mod sql92_table;
 
-use cases::{Outcome, CASES};
 use fixture::{msgs, Fixture, T};
-
-/// The property carrying a message's row number in the table.
-const ROW: &str = "rmqRow";
+use sql92_table::{check_rows, Outcome, CASES, ROW};
 
 fn sql_pull_request(
     group: &str,
@@ -125,26 +120,7 @@ async fn conformance_table_on_rmq_broker() {
                     .iter()
                     .filter_map(|p| p.get(ROW)?.parse().ok())
                     .collect();
-                for &i in &rows {
-                    let want = CASES[i].2 == Outcome::Match;
-                    if got_rows.contains(&i) != want {
-                        failures.push(format!(
-                            "{expr:?} row {i} {:?}: want {:?}",
-                            CASES[i].1, CASES[i].2
-                        ));
-                    }
-                }
-                // Every other row's message too: the broker agrees with the evaluator.
-                let sel = Selector::compile(expr).expect("compiles");
-                for (row, (_, props, _)) in CASES.iter().enumerate() {
-                    let mut p = cases::decoded(props);
-                    p.insert(ROW.into(), row.to_string());
-                    if sel.matches(&p) != got_rows.contains(&row) {
-                        failures.push(format!(
-                            "{expr:?} on row {row}'s message: broker and evaluator differ"
-                        ));
-                    }
-                }
+                check_rows("rmq-broker", expr, &got_rows, &mut failures);
             }
         }
     }

@@ -13,7 +13,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rmq::client::Message;
-use rmq_core::filter::Selector;
 use rmq_core::protocol::body::{CheckClientRequestBody, SubscriptionData};
 use rmq_core::protocol::header::{
     PullMessageRequestHeader, PullMessageResponseHeader, PULL_FLAG_SUBSCRIPTION,
@@ -24,12 +23,11 @@ use rmq_core::remoting::{RemotingClient, UnsupportedHandler};
 
 use crate::support::*;
 
-#[path = "../../rmq-core/src/filter/cases.rs"]
-mod cases;
+#[path = "../../rmq-broker/tests/sql92_table/mod.rs"]
+mod sql92_table;
 
-use cases::{Outcome, CASES};
+use sql92_table::{check_rows, Outcome, CASES, ROW};
 
-const ROW: &str = "rmqRow";
 const TOPIC: &str = "sql92-table";
 
 async fn pull_all(
@@ -130,29 +128,7 @@ async fn conformance_table_on_the_java_broker() {
             .iter()
             .filter_map(|m| m.property(ROW)?.parse().ok())
             .collect();
-        for &i in &rows {
-            let want = CASES[i].2 == Outcome::Match;
-            if got_rows.contains(&i) != want {
-                failures.push(format!(
-                    "{expr:?} row {i} {:?}: table says {:?}, Java broker {}",
-                    CASES[i].1,
-                    CASES[i].2,
-                    if want { "no match" } else { "match" }
-                ));
-            }
-        }
-        let sel = Selector::compile(expr).expect("compiles");
-        for (row, (_, props, _)) in CASES.iter().enumerate() {
-            let mut p = cases::decoded(props);
-            p.insert(ROW.into(), row.to_string());
-            if sel.matches(&p) != got_rows.contains(&row) {
-                failures.push(format!(
-                    "{expr:?} on row {row}'s message {props:?}: Java broker {}, rmq evaluator {}",
-                    got_rows.contains(&row),
-                    sel.matches(&p)
-                ));
-            }
-        }
+        check_rows("Java broker", expr, &got_rows, &mut failures);
     }
     assert!(
         failures.is_empty(),
