@@ -7,39 +7,14 @@ mod common;
 mod consumer_support;
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::BrokerProcess;
-use consumer_support::{client, from_first, producer, wait_until};
+use consumer_support::{client, producer, timed_consumer, wait_until, Got};
 use rmq::broker::{EmbeddedBroker, EmbeddedConfig};
-use rmq::client::{
-    ClientError, ConsumeConcurrentlyStatus, DefaultMqPushConsumer, ListenerFn, Message, MessageExt,
-};
+use rmq::client::{ClientError, Message, MessageExt};
 use rmq::RocketMqTemplate;
 use rmq_core::clock::now_ms;
-
-/// What a consumer got: (receive time ms, message).
-type Got = Arc<Mutex<Vec<(i64, MessageExt)>>>;
-
-fn timed_consumer(ns: &str, group: &str, topic: &str) -> (DefaultMqPushConsumer, Got) {
-    let got: Got = Arc::default();
-    let g = got.clone();
-    let c = from_first(
-        ns,
-        group,
-        ListenerFn(move |msgs: Vec<MessageExt>| {
-            let g = g.clone();
-            async move {
-                let now = now_ms();
-                g.lock().unwrap().extend(msgs.into_iter().map(|m| (now, m)));
-                ConsumeConcurrentlyStatus::ConsumeSuccess
-            }
-        }),
-    );
-    c.subscribe(topic, "*");
-    (c, got)
-}
 
 fn body(m: &MessageExt) -> String {
     String::from_utf8_lossy(&m.body).into_owned()

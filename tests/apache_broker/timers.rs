@@ -2,42 +2,18 @@
 //! wheel), read by rmq's push consumer; a delay past the broker's `timerMaxDelaySec` refused
 //! with the Java broker's MESSAGE_ILLEGAL remark.
 
-use std::sync::{Arc, Mutex};
-
-use rmq::client::consumer::ConsumeFromWhere;
-use rmq::client::{
-    ConsumeConcurrentlyStatus, ConsumerConfig, DefaultMqPushConsumer, ListenerFn, MessageExt,
-};
 use rmq::RocketMqTemplate;
 use rmq_core::clock::now_ms;
 
-use crate::support::{client, create_topic, ns, producer, wait_until};
+use crate::consumer_support::timed_consumer;
+use crate::support::{create_topic, ns, producer, wait_until};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn template_timer_messages_are_delivered_by_the_java_broker() {
     let ns = ns().await;
     let topic = "ab-timer";
     create_topic(topic, 4).await;
-    let got: Arc<Mutex<Vec<(i64, MessageExt)>>> = Arc::default();
-    let g = got.clone();
-    let c = DefaultMqPushConsumer::new(
-        client(&ns),
-        ConsumerConfig {
-            consumer_group: "ab-timer-g".into(),
-            consume_from_where: ConsumeFromWhere::ConsumeFromFirstOffset,
-            ..Default::default()
-        },
-        ListenerFn(move |msgs: Vec<MessageExt>| {
-            let g = g.clone();
-            async move {
-                let now = now_ms();
-                g.lock().unwrap().extend(msgs.into_iter().map(|m| (now, m)));
-                ConsumeConcurrentlyStatus::ConsumeSuccess
-            }
-        }),
-    )
-    .unwrap();
-    c.subscribe(topic, "*");
+    let (c, got) = timed_consumer(&ns, "ab-timer-g", topic);
     c.start().await.unwrap();
     let t = RocketMqTemplate::new(producer(&ns));
     let mut due = Vec::new();

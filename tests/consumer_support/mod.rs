@@ -18,6 +18,8 @@ use rmq::client::{
     ProducerConfig, SendResult,
 };
 
+use rmq_core::clock::now_ms;
+
 /// Messages a listener received, in order.
 pub type Seen = Arc<Mutex<Vec<MessageExt>>>;
 
@@ -79,6 +81,30 @@ pub fn from_first(
         listener,
     )
     .unwrap()
+}
+
+/// What a consumer got: (receive time ms, message).
+pub type Got = Arc<Mutex<Vec<(i64, MessageExt)>>>;
+
+/// A consumer of `topic` in `group` (from the first offset, subscribed, not started) that
+/// records each message with the time it was received.
+pub fn timed_consumer(ns: &str, group: &str, topic: &str) -> (DefaultMqPushConsumer, Got) {
+    let got: Got = Arc::default();
+    let g = got.clone();
+    let c = from_first(
+        ns,
+        group,
+        ListenerFn(move |msgs: Vec<MessageExt>| {
+            let g = g.clone();
+            async move {
+                let now = now_ms();
+                g.lock().unwrap().extend(msgs.into_iter().map(|m| (now, m)));
+                ConsumeConcurrentlyStatus::ConsumeSuccess
+            }
+        }),
+    );
+    c.subscribe(topic, "*");
+    (c, got)
 }
 
 /// A producer on `ns`.
