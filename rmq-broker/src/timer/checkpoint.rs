@@ -71,13 +71,7 @@ impl CheckpointFile {
         let dir = root.join("config");
         std::fs::create_dir_all(&dir).map_err(|e| TimerError::io("create", &dir, e))?;
         let path = dir.join("timercheck");
-        let file = std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&path)
-            .map_err(|e| TimerError::io("open", &path, e))?;
+        let file = super::log::open_file(&path)?;
         let cp = sealed::load(&file, &path, "timer checkpoint", TimerCheckpoint::decode);
         Ok((CheckpointFile { path, file }, cp))
     }

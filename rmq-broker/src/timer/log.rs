@@ -106,7 +106,9 @@ pub struct TimerLog {
 pub const SEGMENT_UNITS: u64 = 128 * 1024;
 const SEGMENT_BYTES: u64 = SEGMENT_UNITS * UNIT_SIZE;
 
-fn open_file(path: &Path) -> Result<File, TimerError> {
+/// Opens `path` for reading and writing, creating it (never truncating): the timer's log
+/// segments, wheel and checkpoint.
+pub(super) fn open_file(path: &Path) -> Result<File, TimerError> {
     std::fs::OpenOptions::new()
         .read(true)
         .write(true)

@@ -59,13 +59,7 @@ impl TimerWheel {
     /// `Io` when the file cannot be opened or sized.
     pub fn open(root: &Path, slots: u64, precision_ms: u64) -> Result<TimerWheel, TimerError> {
         let path = root.join("timerwheel");
-        let file = std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&path)
-            .map_err(|e| TimerError::io("open", &path, e))?;
+        let file = super::log::open_file(&path)?;
         let want = slots * SLOT_SIZE;
         let len = file
             .metadata()
