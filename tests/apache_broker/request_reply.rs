@@ -5,13 +5,15 @@
 use crate::consumer_support::replier::{echo_replier, request_echoes};
 use crate::support::{argv, create_topic, java, ns, producer};
 
-/// rmq's requests to `topic`, answered through the Apache broker's reply topic.
-async fn request_all(ns: &str, topic: &str, n: usize) {
+/// rmq's requests to `topic`, answered through the Apache broker's reply topic. Returns the
+/// requester, to be shut down only once the replier is done: the broker waits for the
+/// requester's answer to its last PUSH_REPLY_MESSAGE_TO_CLIENT before it answers the replier.
+async fn request_all(ns: &str, topic: &str, n: usize) -> rmq::client::DefaultMqProducer {
     let requester = producer(ns);
     for reply in request_echoes(&requester, topic, n).await {
         assert!(reply.topic.ends_with("_REPLY_TOPIC"), "{}", reply.topic);
     }
-    requester.shutdown().await;
+    requester
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -19,8 +21,9 @@ async fn rmq_requester_and_rmq_replier() {
     let ns = ns().await;
     create_topic("ap-rr-rmq", 4).await;
     let replier = echo_replier(&ns, "ap-rr-rmq", "ap-rr-rmq-replier").await;
-    request_all(&ns, "ap-rr-rmq", 10).await;
+    let requester = request_all(&ns, "ap-rr-rmq", 10).await;
     replier.shutdown().await;
+    requester.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -35,10 +38,11 @@ async fn rmq_requester_and_java_replier() {
         .await
         .unwrap()
     };
-    request_all(&ns, "ap-rr-java", 10).await;
+    let requester = request_all(&ns, "ap-rr-java", 10).await;
     let run = tokio::task::spawn_blocking(move || java_replier.join())
         .await
         .unwrap();
+    requester.shutdown().await;
     run.assert_ok();
     assert_eq!(run.n("replied"), 10, "{run}");
 }
