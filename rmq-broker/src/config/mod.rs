@@ -98,6 +98,9 @@ pub struct BrokerConfig {
     /// subscribe with SQL92 expressions. When false, a SQL92 pull is refused with
     /// SYSTEM_ERROR as in Java.
     pub enable_property_filter: bool,
+    /// The file the broker was started with (`-c`): UPDATE_BROKER_CONFIG writes the keys it
+    /// changes back into it, as Java does.
+    pub config_file: Option<PathBuf>,
 }
 
 impl Default for BrokerConfig {
@@ -132,6 +135,7 @@ impl Default for BrokerConfig {
             transaction_check_max: 15,
             transaction_check_interval: 30_000,
             enable_property_filter: true,
+            config_file: None,
         }
     }
 }
@@ -165,6 +169,7 @@ impl BrokerConfig {
         })?;
         let mut cfg = BrokerConfig::default();
         cfg.apply_properties(&text, path)?;
+        cfg.config_file = Some(path.to_owned());
         Ok(cfg)
     }
 
