@@ -1,6 +1,14 @@
 //! `MqAdmin`: the admin calls tests and tools need — cluster info, topic creation, and consume
 //! stats (broker offset, consumer offset and lag per queue).
 
+mod consumer;
+mod message;
+mod reset;
+mod subscription;
+
+pub use message::{MessageTrack, TrackType};
+pub use reset::ResetOutcome;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 

@@ -4,6 +4,7 @@
 //! strings, absent collections as empty.
 
 mod check_client;
+mod consumer_admin;
 mod consumer_info;
 mod fastjson;
 mod heartbeat;
@@ -15,6 +16,7 @@ mod route;
 mod topic_config;
 
 pub use check_client::*;
+pub use consumer_admin::*;
 pub use consumer_info::*;
 pub use fastjson::{fastjson_to_json, from_fastjson_slice, write_object_keyed_map};
 pub use heartbeat::*;

@@ -8,6 +8,7 @@ use super::HeaderError;
 
 mod admin;
 mod client;
+mod consumer_admin;
 mod namesrv;
 mod offset;
 mod pull_message;
@@ -17,6 +18,7 @@ mod transaction;
 
 pub use admin::*;
 pub use client::*;
+pub use consumer_admin::*;
 pub use namesrv::*;
 pub use offset::*;
 pub use pull_message::*;
