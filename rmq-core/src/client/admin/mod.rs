@@ -2,10 +2,16 @@
 //! stats (broker offset, consumer offset and lag per queue).
 
 mod broker;
+mod consumer;
+mod message;
 mod producer;
+mod reset;
+mod subscription;
 mod topic;
 
 pub use broker::BrokerAddr;
+pub use message::{MessageTrack, TrackType};
+pub use reset::ResetOutcome;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
