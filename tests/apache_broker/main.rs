@@ -10,6 +10,7 @@ mod consumer_support;
 mod support;
 
 mod admin;
+mod cli_cluster;
 mod consumers;
 mod framework;
 mod lite_pull;
