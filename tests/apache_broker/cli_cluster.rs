@@ -3,8 +3,7 @@
 //! and Java `mqadmin` on rmq-broker for the same commands (our broker serves the official tool)
 //! compared with `rmq-admin` on rmq-broker.
 //!
-//! Known differences (kept, not asserted): `topicStatus` prints no `Topic Put TPS:` line;
-//! `topicRoute` prints serde's JSON (same fields, `orderTopicConf` left out when absent);
+//! Known differences (kept, not asserted): `topicRoute` prints serde's JSON (same fields, `orderTopicConf` left out when absent);
 //! `clusterList` on rmq-broker shows 0 for queue sizes and waits (no thread pools).
 
 use std::collections::{BTreeMap, BTreeSet};
