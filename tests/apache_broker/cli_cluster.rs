@@ -314,5 +314,61 @@ async fn mqadmin_on_rmq_broker_agrees_with_rmq_admin() {
     assert_eq!(cfg[&addr]["longPollingEnable"], "false");
     let topics = rmq_admin(&ns, &["topicList"]).await;
     assert!(!topics.lines().any(|l| l == "clic-new"), "{topics}");
+
+    // GET_BROKER_RUNTIME_INFO: every key mqadmin's clusterList and -m read is there; the
+    // keys only one side has are printed (see the report for the list).
+    let admin = rmq::client::MqAdmin::new(client(&ns)).unwrap();
+    let ours: BTreeSet<String> = admin
+        .broker_runtime_info(&addr)
+        .await
+        .unwrap()
+        .into_keys()
+        .collect();
+    admin.close().await;
+    let java_ns = crate::support::ns().await;
+    let admin = rmq::client::MqAdmin::new(client(&java_ns)).unwrap();
+    let java: BTreeSet<String> = admin
+        .broker_runtime_info(&shared().broker.addr())
+        .await
+        .unwrap()
+        .into_keys()
+        .collect();
+    admin.close().await;
+    for key in [
+        "brokerActive",
+        "brokerVersionDesc",
+        "putTps",
+        "getTransferredTps",
+        "sendThreadPoolQueueSize",
+        "sendThreadPoolQueueHeadWaitTimeMills",
+        "pullThreadPoolQueueSize",
+        "pullThreadPoolQueueHeadWaitTimeMills",
+        "ackThreadPoolQueueSize",
+        "ackThreadPoolQueueHeadWaitTimeMills",
+        "pageCacheLockTimeMills",
+        "earliestMessageTimeStamp",
+        "commitLogDiskRatio",
+        "timerReadBehind",
+        "timerOffsetBehind",
+        "timerCongestNum",
+        "timerEnqueueTps",
+        "timerDequeueTps",
+        "msgPutTotalTodayNow",
+        "msgGetTotalTodayNow",
+        "msgPutTotalTodayMorning",
+        "msgGetTotalTodayMorning",
+        "msgPutTotalYesterdayMorning",
+        "msgGetTotalYesterdayMorning",
+    ] {
+        assert!(
+            ours.contains(key) && java.contains(key),
+            "{key}: ours {ours:?} java {java:?}"
+        );
+    }
+    eprintln!(
+        "runtime info keys only Java has: {:?}\nonly rmq has: {:?}",
+        java.difference(&ours).collect::<Vec<_>>(),
+        ours.difference(&java).collect::<Vec<_>>()
+    );
     drop(broker);
 }

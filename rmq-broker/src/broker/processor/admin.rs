@@ -139,6 +139,11 @@ pub fn runtime_info(b: &BrokerInner, req: &RemotingCommand) -> Option<RemotingCo
         );
     }
     put("pageCacheLockTimeMills", "0".into());
+    put("EndTransactionQueueSize", "0".into());
+    // As Java: messages stored since start (`putMessageTimesTotal`), and 0 = sends accepted
+    // from the start (`startAcceptSendRequestTimeStamp`).
+    put("putMessageTimesTotal", puts.to_string());
+    put("startAcceptSendRequestTimeStamp", "0".into());
     for k in ["timerReadBehind", "timerOffsetBehind", "timerCongestNum"] {
         put(k, "0".into());
     }
