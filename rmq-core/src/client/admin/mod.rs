@@ -6,7 +6,7 @@ mod message;
 mod reset;
 mod subscription;
 
-pub use message::{MessageTrack, TrackType};
+pub use message::{MessageTrack, PullBatch, TrackType};
 pub use reset::ResetOutcome;
 
 use std::collections::BTreeMap;
