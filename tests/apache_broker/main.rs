@@ -10,6 +10,7 @@ mod consumer_support;
 mod support;
 
 mod admin;
+mod cli_consumers;
 mod consumers;
 mod framework;
 mod lite_pull;
