@@ -129,6 +129,7 @@ async fn rmq_admin_agrees_with_java_mqadmin_and_our_consumer_answers_the_java_br
             "-o",
             &qoff,
         ],
+        vec!["consumerProgress"],
     ];
     let java_out = {
         let (c, n) = (
@@ -264,6 +265,24 @@ async fn rmq_admin_agrees_with_java_mqadmin_and_our_consumer_answers_the_java_br
         show(3)
     );
     assert_eq!(rows(&ours[3], &key3.msg_id).len(), 1, "{}", show(3));
+
+    // consumerProgress without -g: the same line for our group (clients, version, type,
+    // model, diff total; TPS is sampled at different moments).
+    assert_eq!(
+        columns(header(&ours[5])),
+        columns(header(&java_out[5])),
+        "{}",
+        show(5)
+    );
+    let line = |out: &str| -> Vec<String> {
+        let r = rows(out, &format!("{group} "))
+            .into_iter()
+            .next()
+            .unwrap_or_default();
+        assert_eq!(r.len(), 7, "{}", show(5));
+        [&r[..5], &r[6..]].concat()
+    };
+    assert_eq!(line(&ours[5]), line(&java_out[5]), "{}", show(5));
 
     // 307 through the Java broker.
     let admin = MqAdmin::new(client(&ns)).unwrap();
