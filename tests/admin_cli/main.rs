@@ -11,6 +11,8 @@ mod common;
 mod consumer_support;
 
 mod cluster;
+mod consumers;
+mod messages;
 mod topics;
 
 use serde_json::Value;

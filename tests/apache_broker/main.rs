@@ -11,6 +11,7 @@ mod support;
 
 mod admin;
 mod cli_cluster;
+mod cli_consumers;
 mod consumers;
 mod framework;
 mod lite_pull;
