@@ -11,6 +11,7 @@ mod support;
 
 mod admin;
 mod cli_consumers;
+mod cli_java_mqadmin;
 mod consumers;
 mod framework;
 mod lite_pull;
