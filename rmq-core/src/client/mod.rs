@@ -14,7 +14,7 @@ mod send_result;
 mod transaction;
 
 pub use admin::{parse_offset_table, MqAdmin, QueueStats};
-pub use admin::{MessageTrack, PullBatch, ResetOutcome, TrackType};
+pub use admin::{MessageTrack, PullBatch, ResetOutcome, RollbackStats, TrackType};
 pub use consumer::{
     ConsumeConcurrentlyStatus, ConsumeFromWhere, ConsumeOrderlyStatus, ConsumerConfig,
     DefaultLitePullConsumer, DefaultMqPushConsumer, ExpressionType, ListenerFn,

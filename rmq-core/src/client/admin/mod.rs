@@ -7,7 +7,7 @@ mod reset;
 mod subscription;
 
 pub use message::{MessageTrack, PullBatch, TrackType};
-pub use reset::ResetOutcome;
+pub use reset::{ResetOutcome, RollbackStats};
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
