@@ -265,6 +265,8 @@ pub fn read(
 
     if code == ResponseCode::Success {
         b.stats.get_total.fetch_add(count as u64, Ordering::Relaxed);
+        b.metrics
+            .record_out(&h.consumer_group, &h.topic, count as u64, body.len() as u64);
     }
     let resp = req
         .response_to(code)

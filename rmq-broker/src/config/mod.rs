@@ -98,6 +98,10 @@ pub struct BrokerConfig {
     /// subscribe with SQL92 expressions. When false, a SQL92 pull is refused with
     /// SYSTEM_ERROR as in Java.
     pub enable_property_filter: bool,
+    /// The metrics keys: `metricsPort`, `metricsHost`, and Apache's `metricsExporterType`,
+    /// `metricsPromExporterPort`, `metricsPromExporterHost`, `metricsLabel`,
+    /// `enable…Metrics` (see [`crate::metrics::MetricsConfig`]).
+    pub metrics: crate::metrics::MetricsConfig,
 }
 
 impl Default for BrokerConfig {
@@ -132,6 +136,7 @@ impl Default for BrokerConfig {
             transaction_check_max: 15,
             transaction_check_interval: 30_000,
             enable_property_filter: true,
+            metrics: crate::metrics::MetricsConfig::default(),
         }
     }
 }
@@ -325,6 +330,7 @@ impl BrokerConfig {
             }
             k if NOT_HONOURED.iter().any(|(n, _, _)| *n == k) => {}
             k if k.starts_with("timer") => return self.timer.apply(k, v),
+            k if crate::metrics::MetricsConfig::is_key(k) => return self.metrics.apply(k, v),
             _ => return Ok(false),
         }
         Ok(true)

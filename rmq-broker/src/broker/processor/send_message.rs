@@ -17,6 +17,7 @@ use crate::broker::{
     dlq_topic, validate_topic, BrokerInner, NOT_ALLOWED_SEND_TOPICS, RETRY_GROUP_TOPIC_PREFIX,
     SCHEDULE_TOPIC,
 };
+use crate::metrics::MessageType;
 use crate::store::{MessageInner, PutMessageResult, PutMessageStatus};
 
 /// The properties string limit (i16 length field).
@@ -246,10 +247,16 @@ fn send_response(
     result: PutMessageResult,
     uniq_id: Option<String>,
     queue_id: i32,
+    counted: (&str, MessageType),
 ) -> RemotingCommand {
     if let Some((code, remark)) = store_failure(result.status, result.remark) {
         return req.error_to(code, remark);
     }
+    b.metrics.record_in(
+        counted.0,
+        counted.1,
+        result.messages.iter().map(|m| m.size.max(0) as u64),
+    );
     let code = if result.status == PutMessageStatus::FlushDiskTimeout {
         ResponseCode::FlushDiskTimeout
     } else {
@@ -319,6 +326,7 @@ pub async fn send(
     }
     let half = find_property(&props, keys::TRANSACTION_PREPARED)
         .is_some_and(|v| v.eq_ignore_ascii_case("true"));
+    let message_type = MessageType::of_properties(&props);
     let properties = broker_properties(b, props);
     let uniq_id =
         find_property(&properties, keys::UNIQ_CLIENT_MESSAGE_ID_KEYIDX).map(str::to_owned);
@@ -352,7 +360,14 @@ pub async fn send(
     } else {
         queue_id
     };
-    Some(send_response(b, req, result, uniq_id, shown_queue))
+    Some(send_response(
+        b,
+        req,
+        result,
+        uniq_id,
+        shown_queue,
+        (&h.topic, message_type),
+    ))
 }
 
 /// Handles SEND_BATCH_MESSAGE: the body holds several messages for one topic and queue.
@@ -447,5 +462,16 @@ async fn batch_with_header(
         .as_deref()
         .and_then(|p| find_property(p, keys::UNIQ_CLIENT_MESSAGE_ID_KEYIDX))
         .map(str::to_owned);
-    Some(send_response(b, req, result, wrapper_id, queue_id))
+    let message_type = h
+        .properties
+        .as_deref()
+        .map_or(MessageType::Normal, MessageType::of_properties);
+    Some(send_response(
+        b,
+        req,
+        result,
+        wrapper_id,
+        queue_id,
+        (&h.topic, message_type),
+    ))
 }

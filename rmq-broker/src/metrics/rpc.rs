@@ -1,0 +1,106 @@
+//! `rocketmq_rpc_latency`: a latency histogram per request code, response code, long polling
+//! and result, keyed by numbers (no allocation per request; names are made at scrape time).
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use super::histogram::{Histogram, HistogramSnapshot, RPC_LATENCY_MS_BOUNDS};
+
+/// The `result` label (Java's `RemotingMetricsConstant.RESULT_*`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum RpcResult {
+    /// The response was handed to the connection.
+    Success,
+    /// A oneway request (no response).
+    Oneway,
+    /// The response could not be written.
+    WriteChannelFailed,
+}
+
+impl RpcResult {
+    /// The label value.
+    pub fn label(self) -> &'static str {
+        match self {
+            RpcResult::Success => "success",
+            RpcResult::Oneway => "oneway",
+            RpcResult::WriteChannelFailed => "write_channel_failed",
+        }
+    }
+}
+
+/// The identity of one series.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RpcKey {
+    pub request_code: i32,
+    /// The code of the response (for a oneway request: of the response it did not send).
+    pub response_code: i32,
+    pub long_polling: bool,
+    pub result: RpcResult,
+}
+
+/// Records a request answered with `response_code`, `started` when it arrived: as Java,
+/// a oneway request's answer is recorded with result `oneway` (and not sent).
+pub fn record_answer(
+    m: &super::BrokerMetrics,
+    request_code: i32,
+    response_code: i32,
+    oneway: bool,
+    long_polling: bool,
+    started: std::time::Instant,
+) {
+    let key = RpcKey {
+        request_code,
+        response_code,
+        long_polling,
+        result: if oneway {
+            RpcResult::Oneway
+        } else {
+            RpcResult::Success
+        },
+    };
+    m.record_rpc(key, started.elapsed());
+}
+
+/// Latency histograms by [`RpcKey`].
+#[derive(Debug, Default)]
+pub struct RpcLatency {
+    table: RwLock<HashMap<RpcKey, Arc<Histogram>>>,
+}
+
+impl RpcLatency {
+    /// Records one request's processing time.
+    pub fn record(&self, key: RpcKey, elapsed: Duration) {
+        let ms = elapsed.as_millis().min(u64::MAX as u128) as u64;
+        if let Some(h) = self
+            .table
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+        {
+            h.record(ms);
+            return;
+        }
+        let h = self
+            .table
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(key)
+            .or_insert_with(|| Arc::new(Histogram::new(RPC_LATENCY_MS_BOUNDS)))
+            .clone();
+        h.record(ms);
+    }
+
+    /// Every series, sorted by key.
+    pub fn samples(&self) -> Vec<(RpcKey, HistogramSnapshot)> {
+        let mut v: Vec<(RpcKey, HistogramSnapshot)> = self
+            .table
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .map(|(k, h)| (*k, h.snapshot()))
+            .collect();
+        v.sort_by_key(|(k, _)| *k);
+        v
+    }
+}
