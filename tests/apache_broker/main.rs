@@ -13,6 +13,7 @@ mod admin;
 mod consumers;
 mod framework;
 mod lite_pull;
+mod metrics;
 mod mqadmin;
 mod request_reply;
 mod sends;
