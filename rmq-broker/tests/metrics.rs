@@ -259,6 +259,16 @@ async fn metrics_count_traffic_lag_and_latency() {
     })
     .await;
 
+    // The held pull took offset 7 without committing: 3 behind the commit, all in flight.
+    let e = scrape(&f).await;
+    assert_eq!(prom::value(&e, "rocketmq_consumer_lag_messages", &lag), 3.0);
+    assert_eq!(prom::value(&e, "rocketmq_consumer_inflight_messages", &lag), 3.0);
+    assert_eq!(prom::value(&e, "rocketmq_consumer_ready_messages", &lag), 0.0);
+    assert_eq!(
+        prom::value(&e, "rocketmq_consumer_queueing_latency_milliseconds", &lag),
+        0.0
+    );
+
     // Other paths: 404.
     let addr = f.embedded.broker().and_then(|b| b.metrics_addr()).unwrap();
     assert_eq!(http_get(addr, "/").await.0, "HTTP/1.1 404 Not Found");

@@ -24,6 +24,7 @@ const CORE: &[&str] = &[
     "rocketmq_consumer_lag_latency_milliseconds",
     "rocketmq_consumer_inflight_messages",
     "rocketmq_consumer_ready_messages",
+    "rocketmq_consumer_queueing_latency_milliseconds",
     "rocketmq_storage_size_bytes",
     "rocketmq_storage_flush_behind_bytes",
     "rocketmq_storage_dispatch_behind_bytes",

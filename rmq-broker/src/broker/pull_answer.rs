@@ -265,8 +265,14 @@ pub fn read(
 
     if code == ResponseCode::Success {
         b.stats.get_total.fetch_add(count as u64, Ordering::Relaxed);
-        b.metrics
-            .record_out(&h.consumer_group, &h.topic, count as u64, body.len() as u64);
+        b.metrics.record_out(
+            &h.consumer_group,
+            &h.topic,
+            h.queue_id,
+            count as u64,
+            body.len() as u64,
+            next_begin_offset,
+        );
     }
     let resp = req
         .response_to(code)

@@ -86,11 +86,20 @@ impl BrokerMetrics {
         }
     }
 
-    /// Counts messages handed to a consumer group.
+    /// Counts messages handed to a consumer group from a queue, and where it pulls next.
     #[inline]
-    pub fn record_out(&self, group: &str, topic: &str, messages: u64, bytes: u64) {
+    pub fn record_out(
+        &self,
+        group: &str,
+        topic: &str,
+        queue_id: i32,
+        messages: u64,
+        bytes: u64,
+        next_offset: i64,
+    ) {
         if self.count_requests && messages > 0 {
-            self.traffic.record_out(group, topic, messages, bytes);
+            self.traffic
+                .record_out(group, topic, queue_id, messages, bytes, next_offset);
         }
     }
 

@@ -26,6 +26,7 @@ pub const CONSUMER_CONNECTIONS: &str = "rocketmq_consumer_connections";
 pub const CONSUMER_LAG_MESSAGES: &str = "rocketmq_consumer_lag_messages";
 pub const CONSUMER_LAG_LATENCY: &str = "rocketmq_consumer_lag_latency_milliseconds";
 pub const CONSUMER_INFLIGHT_MESSAGES: &str = "rocketmq_consumer_inflight_messages";
+pub const CONSUMER_QUEUEING_LATENCY: &str = "rocketmq_consumer_queueing_latency_milliseconds";
 pub const CONSUMER_READY_MESSAGES: &str = "rocketmq_consumer_ready_messages";
 pub const STORAGE_SIZE: &str = "rocketmq_storage_size_bytes";
 pub const STORAGE_FLUSH_BEHIND: &str = "rocketmq_storage_flush_behind_bytes";

@@ -316,39 +316,63 @@ fn connections(t: &mut Text, b: &BrokerInner) {
     }
 }
 
-/// Lag per group and topic from the committed offsets: messages behind the queue ends, and
-/// the age of the oldest unconsumed one.
+/// Lag per group and topic from the committed offsets, in flight from the pull offsets
+/// (Java's `ConsumerLagCalculator`): lag = queue end − committed, in flight = pulled −
+/// committed, ready = queue end − pulled; latencies are the ages of the oldest unconsumed and
+/// oldest unpulled messages.
 fn lag(t: &mut Text, b: &BrokerInner) {
+    #[derive(Default)]
     struct Lag {
         group: String,
         topic: String,
-        messages: i64,
-        latency_ms: i64,
+        lag: i64,
+        inflight: i64,
+        ready: i64,
+        lag_latency_ms: i64,
+        queueing_latency_ms: i64,
     }
     let (cluster, broker) = (&b.config.broker_cluster_name, &b.config.broker_name);
     let now = now_ms();
+    let age = |oldest: Option<i64>| oldest.map_or(0, |ts| (now - ts).max(0));
+    let older = |a: Option<i64>, b: Option<i64>| match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
     let mut rows: Vec<Lag> = b
         .offsets
         .entries()
         .into_iter()
         .map(|(topic, group, queues)| {
-            let mut messages = 0;
-            let mut oldest: Option<i64> = None;
+            let pulled = b.metrics.traffic.pull_offsets(&group, &topic);
+            let mut r = Lag::default();
+            let (mut oldest_unconsumed, mut oldest_unpulled) = (None, None);
             for (qid, committed) in queues {
                 let max = b.store.max_offset_in_queue(&topic, qid);
+                let committed = committed.max(0);
+                let pulled = pulled
+                    .get(&qid)
+                    .copied()
+                    .unwrap_or(committed)
+                    .clamp(committed, max.max(committed));
                 if max > committed {
-                    messages += max - committed;
-                    if let Some(ts) = b.store.store_time_of(&topic, qid, committed.max(0)) {
-                        oldest = Some(oldest.map_or(ts, |o: i64| o.min(ts)));
-                    }
+                    r.lag += max - committed;
+                    oldest_unconsumed = older(
+                        oldest_unconsumed,
+                        b.store.store_time_of(&topic, qid, committed),
+                    );
+                }
+                r.inflight += pulled - committed;
+                if max > pulled {
+                    r.ready += max - pulled;
+                    oldest_unpulled =
+                        older(oldest_unpulled, b.store.store_time_of(&topic, qid, pulled));
                 }
             }
-            Lag {
-                group,
-                topic,
-                messages,
-                latency_ms: oldest.map_or(0, |ts| (now - ts).max(0)),
-            }
+            r.lag_latency_ms = age(oldest_unconsumed);
+            r.queueing_latency_ms = age(oldest_unpulled);
+            r.group = group;
+            r.topic = topic;
+            r
         })
         .collect();
     rows.sort_by(|a, b| (&a.group, &a.topic).cmp(&(&b.group, &b.topic)));
@@ -364,23 +388,24 @@ fn lag(t: &mut Text, b: &BrokerInner) {
             ]
         })
         .collect();
-    // rmq does not track pulled-but-uncommitted offsets: inflight is 0 and every lagging
-    // message is ready.
     type Family = (&'static str, &'static str, fn(&Lag) -> i64);
-    let families: [Family; 4] = [
-        (n::CONSUMER_LAG_MESSAGES, "Consumer lag messages", |r| {
-            r.messages
-        }),
+    let families: [Family; 5] = [
+        (n::CONSUMER_LAG_MESSAGES, "Consumer lag messages", |r| r.lag),
         (n::CONSUMER_LAG_LATENCY, "Consumer lag time", |r| {
-            r.latency_ms
+            r.lag_latency_ms
         }),
         (
             n::CONSUMER_INFLIGHT_MESSAGES,
             "Consumer inflight messages",
-            |_| 0,
+            |r| r.inflight,
+        ),
+        (
+            n::CONSUMER_QUEUEING_LATENCY,
+            "Consumer queueing time",
+            |r| r.queueing_latency_ms,
         ),
         (n::CONSUMER_READY_MESSAGES, "Consumer ready messages", |r| {
-            r.messages
+            r.ready
         }),
     ];
     for (name, help, value) in families {

@@ -6,7 +6,7 @@
 //! (or group/topic pair) takes the write lock to insert it.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
 use super::histogram::{Histogram, HistogramSnapshot, MESSAGE_SIZE_BOUNDS};
@@ -36,11 +36,35 @@ pub struct TopicIn {
     by_type: [InCounters; 4],
 }
 
+/// Queue ids above this are not tracked (pull offsets are kept in a vector by queue id).
+const MAX_TRACKED_QUEUE: i32 = 1024;
+
 /// Outgoing counters of one group on one topic.
 #[derive(Debug, Default)]
 pub struct GroupTopicOut {
     messages: AtomicU64,
     bytes: AtomicU64,
+    /// The next offset to pull per queue id after the last pull that returned messages
+    /// (Java's pull offsets: in flight = pulled − committed); -1 = none.
+    pulled: RwLock<Vec<AtomicI64>>,
+}
+
+impl GroupTopicOut {
+    fn set_pulled(&self, queue_id: i32, next: i64) {
+        if !(0..MAX_TRACKED_QUEUE).contains(&queue_id) {
+            return;
+        }
+        let q = queue_id as usize;
+        if let Some(slot) = self.pulled.read().unwrap_or_else(|e| e.into_inner()).get(q) {
+            slot.store(next, Ordering::Relaxed);
+            return;
+        }
+        let mut v = self.pulled.write().unwrap_or_else(|e| e.into_inner());
+        while v.len() <= q {
+            v.push(AtomicI64::new(-1));
+        }
+        v[q].store(next, Ordering::Relaxed);
+    }
 }
 
 /// A copy of one topic's incoming counters for one message type.
@@ -104,11 +128,21 @@ impl Traffic {
         add(&ti);
     }
 
-    /// Counts messages handed to `group` from `topic`: `bytes` is the size of the records.
-    pub fn record_out(&self, group: &str, topic: &str, messages: u64, bytes: u64) {
+    /// Counts messages handed to `group` from `topic`'s queue `queue_id`: `bytes` is the size
+    /// of the records, `next_offset` the offset the consumer pulls from next.
+    pub fn record_out(
+        &self,
+        group: &str,
+        topic: &str,
+        queue_id: i32,
+        messages: u64,
+        bytes: u64,
+        next_offset: i64,
+    ) {
         let add = |c: &GroupTopicOut| {
             c.messages.fetch_add(messages, Ordering::Relaxed);
             c.bytes.fetch_add(bytes, Ordering::Relaxed);
+            c.set_pulled(queue_id, next_offset);
         };
         if let Some(c) = self
             .out
@@ -130,6 +164,23 @@ impl Traffic {
             .or_default()
             .clone();
         add(&c);
+    }
+
+    /// The pull offsets of `group` on `topic` by queue id (absent: never pulled messages).
+    pub fn pull_offsets(&self, group: &str, topic: &str) -> HashMap<i32, i64> {
+        let out = self.out.read().unwrap_or_else(|e| e.into_inner());
+        let Some(c) = out.get(group).and_then(|m| m.get(topic)) else {
+            return HashMap::new();
+        };
+        let pulled = c.pulled.read().unwrap_or_else(|e| e.into_inner());
+        pulled
+            .iter()
+            .enumerate()
+            .filter_map(|(q, o)| {
+                let o = o.load(Ordering::Relaxed);
+                (o >= 0).then_some((q as i32, o))
+            })
+            .collect()
     }
 
     /// Forgets a deleted topic.
@@ -211,8 +262,10 @@ mod tests {
         t.record_in("A", MessageType::Normal, [100u64, 200].into_iter());
         t.record_in("A", MessageType::Normal, [5000u64].into_iter());
         t.record_in("A", MessageType::Delay, [10u64].into_iter());
-        t.record_out("g", "A", 3, 300);
-        t.record_out("g", "A", 1, 10);
+        t.record_out("g", "A", 0, 3, 300, 3);
+        t.record_out("g", "A", 2, 1, 10, 8);
+        t.record_out("g", "A", 5000, 0, 0, 8);
+        assert_eq!(t.pull_offsets("g", "A"), HashMap::from([(0, 3), (2, 8)]));
         let ins = t.in_samples();
         assert_eq!(ins.len(), 2);
         assert_eq!((ins[0].messages, ins[0].bytes), (3, 5300));
