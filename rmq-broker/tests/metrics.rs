@@ -262,8 +262,14 @@ async fn metrics_count_traffic_lag_and_latency() {
     // The held pull took offset 7 without committing: 3 behind the commit, all in flight.
     let e = scrape(&f).await;
     assert_eq!(prom::value(&e, "rocketmq_consumer_lag_messages", &lag), 3.0);
-    assert_eq!(prom::value(&e, "rocketmq_consumer_inflight_messages", &lag), 3.0);
-    assert_eq!(prom::value(&e, "rocketmq_consumer_ready_messages", &lag), 0.0);
+    assert_eq!(
+        prom::value(&e, "rocketmq_consumer_inflight_messages", &lag),
+        3.0
+    );
+    assert_eq!(
+        prom::value(&e, "rocketmq_consumer_ready_messages", &lag),
+        0.0
+    );
     assert_eq!(
         prom::value(&e, "rocketmq_consumer_queueing_latency_milliseconds", &lag),
         0.0
@@ -323,5 +329,83 @@ async fn apache_prom_keys_turn_the_endpoint_on() {
         &[("request_code", "send_message_v2")]
     )
     .is_empty());
+    f.embedded.shutdown().await;
+}
+
+#[tokio::test]
+async fn creations_and_dead_letters_are_counted() {
+    use rmq_core::protocol::body::SubscriptionGroupConfig;
+    use rmq_core::protocol::header::{ConsumerSendMsgBackRequestHeader, CreateTopicRequestHeader};
+    let mut cfg = EmbeddedConfig::default();
+    cfg.broker.metrics.port = Some(0);
+    let f = Fixture::start_with(cfg).await;
+    let create = RemotingCommand::request_with_header(
+        RequestCode::UpdateAndCreateTopic,
+        &CreateTopicRequestHeader {
+            topic: "CreatedTopic".into(),
+            default_topic: "TBW102".into(),
+            read_queue_nums: 2,
+            write_queue_nums: 2,
+            perm: 6,
+            topic_filter_type: "SINGLE_TAG".into(),
+            topic_sys_flag: None,
+            order: false,
+        },
+    );
+    assert_eq!(f.call(&f.broker(), create).await.code, 0);
+    let group = SubscriptionGroupConfig {
+        group_name: "CreatedGroup".into(),
+        ..Default::default()
+    };
+    let req = RemotingCommand::request(RequestCode::UpdateAndCreateSubscriptiongroup)
+        .with_body(serde_json::to_vec(&group).unwrap());
+    assert_eq!(f.call(&f.broker(), req).await.code, 0);
+
+    // A message the consumer gives up on (delay level -1): straight to the DLQ.
+    assert_eq!(f.send("DlqTopic", 0, b"poison", &[]).await.code, 0);
+    let pulled = msgs(&f.pull("DlqGroup", "DlqTopic", 0, 0, "*", 0).await);
+    let back = RemotingCommand::request_with_header(
+        RequestCode::ConsumerSendMsgBack,
+        &ConsumerSendMsgBackRequestHeader {
+            offset: pulled[0].commit_log_offset,
+            group: "DlqGroup".into(),
+            delay_level: -1,
+            origin_msg_id: None,
+            origin_topic: Some("DlqTopic".into()),
+            unit_mode: None,
+            max_reconsume_times: None,
+        },
+    );
+    assert_eq!(f.call(&f.broker(), back).await.code, 0);
+
+    let e = scrape(&f).await;
+    assert_eq!(
+        prom::value(
+            &e,
+            "rocketmq_topic_create_execution_time_milliseconds_count",
+            &[("invocation_status", "success"), ("is_system", "false")]
+        ),
+        1.0
+    );
+    assert_eq!(
+        prom::value(
+            &e,
+            "rocketmq_consumer_group_create_execution_time_milliseconds_count",
+            &[("invocation_status", "success")]
+        ),
+        1.0
+    );
+    assert_eq!(
+        prom::value(
+            &e,
+            "rocketmq_send_to_dlq_messages_total",
+            &[
+                ("consumer_group", "DlqGroup"),
+                ("topic", "DlqTopic"),
+                ("is_system", "false")
+            ]
+        ),
+        1.0
+    );
     f.embedded.shutdown().await;
 }

@@ -33,6 +33,7 @@ const CORE: &[&str] = &[
     "rocketmq_broker_permission",
     "rocketmq_topic_number",
     "rocketmq_consumer_group_number",
+    "rocketmq_topic_create_execution_time_milliseconds",
 ];
 
 async fn scrape(addr: &str) -> String {
@@ -111,6 +112,10 @@ async fn metric_families_match_the_java_broker() {
     cfg.broker.metrics.port = Some(0);
     let rmq_broker = EmbeddedBroker::start_with(cfg).await.unwrap();
     let rmq_ns = rmq_broker.namesrv_addr().to_string();
+    // Created as on the Java side (UPDATE_AND_CREATE_TOPIC), so both time a creation.
+    let admin = rmq::client::MqAdmin::new(client(&rmq_ns)).unwrap();
+    admin.create_topic("am-metrics", 2).await.unwrap();
+    admin.close().await;
     let (rp, rc) = traffic(&rmq_ns, "am-metrics", "am-metrics-group").await;
     let addr = rmq_broker
         .broker()

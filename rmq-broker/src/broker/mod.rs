@@ -154,16 +154,22 @@ impl RequestHandler for BrokerHandler {
         let _guard = InflightGuard(&self.inner);
         tracing::debug!(code = request.code, opaque = request.opaque, remote = %channel.remote_addr(), "broker request");
         let (started, code, oneway) = (Instant::now(), request.code, request.is_oneway());
+        let created_topic = crate::metrics::rpc::created_topic(&request);
         let response = processor::dispatch(&self.inner, &channel, request).await;
         if let Some(r) = &response {
-            crate::metrics::rpc::record_answer(
-                &self.inner.metrics,
-                code,
-                r.code,
-                oneway,
-                false,
-                started,
-            );
+            let m = &self.inner.metrics;
+            crate::metrics::rpc::record_answer(m, code, r.code, oneway, false, started);
+            if let Some(topic) = created_topic {
+                let c = &self.inner.config;
+                crate::metrics::rpc::record_topic_create(
+                    m,
+                    &topic,
+                    &c.broker_cluster_name,
+                    &c.broker_name,
+                    r.code,
+                    started,
+                );
+            }
         }
         response
     }

@@ -8,6 +8,7 @@
 //! ([`render`]). [`http`] serves the text; [`render()`] returns it for other servers (the
 //! dashboard serves `/metrics` too).
 
+pub mod admin_ops;
 pub mod config;
 pub mod histogram;
 pub mod http;
@@ -52,6 +53,10 @@ pub struct BrokerMetrics {
     pub traffic: traffic::Traffic,
     /// RPC latency histograms.
     pub rpc: rpc::RpcLatency,
+    /// Topic and group creation times.
+    pub create_times: admin_ops::CreateTimes,
+    /// Messages moved to dead-letter queues.
+    pub dlq: admin_ops::DlqCounter,
     count_requests: bool,
     count_rpc: bool,
     connections: OnceLock<Probe>,
@@ -72,6 +77,8 @@ impl BrokerMetrics {
         BrokerMetrics {
             traffic: traffic::Traffic::default(),
             rpc: rpc::RpcLatency::default(),
+            create_times: admin_ops::CreateTimes::default(),
+            dlq: admin_ops::DlqCounter::default(),
             count_requests: cfg.enable_request_metrics,
             count_rpc: cfg.enable_remoting_metrics,
             connections: OnceLock::new(),
@@ -108,6 +115,13 @@ impl BrokerMetrics {
     pub fn record_rpc(&self, key: RpcKey, elapsed: Duration) {
         if self.count_rpc {
             self.rpc.record(key, elapsed);
+        }
+    }
+
+    /// Counts a message of `group` consuming `topic` moved to the group's DLQ.
+    pub fn record_dlq(&self, group: &str, topic: &str) {
+        if self.count_requests {
+            self.dlq.add(group, topic);
         }
     }
 

@@ -17,6 +17,10 @@ pub const THROUGHPUT_IN_TOTAL: &str = "rocketmq_throughput_in_total";
 pub const THROUGHPUT_OUT_TOTAL: &str = "rocketmq_throughput_out_total";
 pub const MESSAGE_SIZE: &str = "rocketmq_message_size";
 pub const RPC_LATENCY: &str = "rocketmq_rpc_latency_milliseconds";
+pub const TOPIC_CREATE_EXECUTION_TIME: &str = "rocketmq_topic_create_execution_time_milliseconds";
+pub const CONSUMER_GROUP_CREATE_EXECUTION_TIME: &str =
+    "rocketmq_consumer_group_create_execution_time_milliseconds";
+pub const SEND_TO_DLQ_MESSAGES_TOTAL: &str = "rocketmq_send_to_dlq_messages_total";
 pub const PROCESSOR_WATERMARK: &str = "rocketmq_processor_watermark";
 pub const BROKER_PERMISSION: &str = "rocketmq_broker_permission";
 pub const TOPIC_NUMBER: &str = "rocketmq_topic_number";

@@ -200,6 +200,7 @@ pub fn render(b: &BrokerInner) -> String {
         );
     }
 
+    admin_ops(&mut t, b);
     if mc.enable_stats_metrics {
         t.family(n::BROKER_PERMISSION, "gauge", "Broker permission");
         t.sample(n::BROKER_PERMISSION, &[], cfg.broker_permission);
@@ -254,6 +255,53 @@ pub fn render(b: &BrokerInner) -> String {
         t.sample(n::RMQ_CONNECTIONS, &[], c);
     }
     t.buf
+}
+
+fn admin_ops(t: &mut Text, b: &BrokerInner) {
+    let m = &b.metrics;
+    let status = |ok: bool| if ok { "success" } else { "failure" };
+    t.family(
+        n::TOPIC_CREATE_EXECUTION_TIME,
+        "histogram",
+        "The distribution of create topic time",
+    );
+    for (ok, system, h) in m.create_times.topic_samples() {
+        let l = [
+            ("invocation_status", status(ok)),
+            ("is_system", bool_str(system)),
+        ];
+        t.histogram(n::TOPIC_CREATE_EXECUTION_TIME, &l, &h);
+    }
+    t.family(
+        n::CONSUMER_GROUP_CREATE_EXECUTION_TIME,
+        "histogram",
+        "The distribution of create subscription time",
+    );
+    for (ok, h) in m.create_times.group_samples() {
+        t.histogram(
+            n::CONSUMER_GROUP_CREATE_EXECUTION_TIME,
+            &[("invocation_status", status(ok))],
+            &h,
+        );
+    }
+    let (cluster, broker) = (&b.config.broker_cluster_name, &b.config.broker_name);
+    t.family(
+        n::SEND_TO_DLQ_MESSAGES_TOTAL,
+        "counter",
+        "Consumer send to DLQ messages",
+    );
+    for (group, topic, count) in m.dlq.samples() {
+        let system = is_system_topic(&topic, cluster, broker) || is_system_group(&group);
+        t.sample(
+            n::SEND_TO_DLQ_MESSAGES_TOTAL,
+            &[
+                ("consumer_group", &group),
+                ("topic", &topic),
+                ("is_system", bool_str(system)),
+            ],
+            count,
+        );
+    }
 }
 
 fn connections(t: &mut Text, b: &BrokerInner) {

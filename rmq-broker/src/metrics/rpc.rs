@@ -5,6 +5,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
+use rmq_core::protocol::RequestCode;
+
 use super::histogram::{Histogram, HistogramSnapshot, RPC_LATENCY_MS_BOUNDS};
 
 /// The `result` label (Java's `RemotingMetricsConstant.RESULT_*`).
@@ -59,7 +61,40 @@ pub fn record_answer(
             RpcResult::Success
         },
     };
-    m.record_rpc(key, started.elapsed());
+    let elapsed = started.elapsed();
+    m.record_rpc(key, elapsed);
+    if m.count_requests {
+        let success = response_code == 0;
+        if request_code == RequestCode::UpdateAndCreateSubscriptiongroup.code() {
+            m.create_times.group(success, elapsed);
+        }
+    }
+}
+
+/// What [`record_topic_create`] needs from an UPDATE_AND_CREATE_TOPIC request: its topic
+/// (taken before the request is processed; `None` for other requests, without allocating).
+pub fn created_topic(req: &rmq_core::protocol::RemotingCommand) -> Option<String> {
+    if req.code == RequestCode::UpdateAndCreateTopic.code() {
+        req.ext_fields.get("topic").cloned()
+    } else {
+        None
+    }
+}
+
+/// Records an UPDATE_AND_CREATE_TOPIC's execution time.
+pub fn record_topic_create(
+    m: &super::BrokerMetrics,
+    topic: &str,
+    cluster: &str,
+    broker: &str,
+    response_code: i32,
+    started: std::time::Instant,
+) {
+    if m.count_requests {
+        let system = super::names::is_system_topic(topic, cluster, broker);
+        m.create_times
+            .topic(response_code == 0, system, started.elapsed());
+    }
 }
 
 /// Latency histograms by [`RpcKey`].

@@ -176,6 +176,7 @@ fn handle_retry_and_dlq(
             b.trigger_register();
         }
         tracing::info!(topic = %h.topic, %dlq, reconsume_times = msg.reconsume_times, "message moved to DLQ");
+        b.metrics.record_dlq(&h.producer_group, &h.topic);
         msg.topic = dlq;
         msg.queue_id = 0;
         msg.properties = remove_property(&msg.properties, keys::DELAY_TIME_LEVEL);
