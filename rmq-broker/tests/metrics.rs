@@ -191,6 +191,7 @@ async fn metrics_count_traffic_lag_and_latency() {
         1
     );
     assert_eq!(prom::value(&e, "rmq_held_pulls", &[]), 0.0);
+    assert_eq!(prom::value(&e, "rocketmq_timer_enqueue_lag", &[]), 0.0);
     assert!(prom::value(&e, "rmq_connections", &[]) >= 1.0);
     // The async flush thread flushes within its interval.
     scrape_until(&f, "a commit-log flush", |e| {

@@ -34,6 +34,8 @@ const CORE: &[&str] = &[
     "rocketmq_topic_number",
     "rocketmq_consumer_group_number",
     "rocketmq_topic_create_execution_time_milliseconds",
+    "rocketmq_timer_enqueue_lag",
+    "rocketmq_timer_enqueue_latency_milliseconds",
 ];
 
 async fn scrape(addr: &str) -> String {

@@ -21,6 +21,8 @@ pub const TOPIC_CREATE_EXECUTION_TIME: &str = "rocketmq_topic_create_execution_t
 pub const CONSUMER_GROUP_CREATE_EXECUTION_TIME: &str =
     "rocketmq_consumer_group_create_execution_time_milliseconds";
 pub const SEND_TO_DLQ_MESSAGES_TOTAL: &str = "rocketmq_send_to_dlq_messages_total";
+pub const TIMER_ENQUEUE_LAG: &str = "rocketmq_timer_enqueue_lag";
+pub const TIMER_ENQUEUE_LATENCY: &str = "rocketmq_timer_enqueue_latency_milliseconds";
 pub const PROCESSOR_WATERMARK: &str = "rocketmq_processor_watermark";
 pub const BROKER_PERMISSION: &str = "rocketmq_broker_permission";
 pub const TOPIC_NUMBER: &str = "rocketmq_topic_number";

@@ -486,6 +486,23 @@ fn storage(t: &mut Text, b: &BrokerInner) {
         l,
         b.store.dispatch_behind_bytes(),
     );
+    if b.config.timer.wheel_enable {
+        // Timer messages stored in rmq_sys_wheel_timer but not yet in the timer log.
+        let topic = crate::timer::TIMER_TOPIC;
+        let enqueued = b.timer.stats().queue_offset;
+        let behind = (b.store.max_offset_in_queue(topic, 0) - enqueued).max(0);
+        let latency = if behind > 0 {
+            b.store
+                .store_time_of(topic, 0, enqueued)
+                .map_or(0, |ts| (now_ms() - ts).max(0))
+        } else {
+            0
+        };
+        t.family(n::TIMER_ENQUEUE_LAG, "gauge", "Timer enqueue messages lag");
+        t.sample(n::TIMER_ENQUEUE_LAG, l, behind);
+        t.family(n::TIMER_ENQUEUE_LATENCY, "gauge", "Timer enqueue latency");
+        t.sample(n::TIMER_ENQUEUE_LATENCY, l, latency);
+    }
     if let Some(ts) = b.store.earliest_message_time_in_log() {
         t.family(
             n::STORAGE_MESSAGE_RESERVE_TIME,
