@@ -4,7 +4,9 @@
 # (the defaults, with metricsPort serving /metrics, scraped once a second during the run),
 # a fresh standalone broker and store per run; rmq-bench async (256 in flight), 2 s warm-up
 # + 8 s. An optional third side runs another broker binary (e.g. a build from before the
-# change). Prints one line per run and side; take medians.
+# change). Prints one line per run and side: throughput, and the broker's CPU time (user +
+# system, from /proc) per acknowledged message, which a loaded machine disturbs less than
+# throughput; take medians.
 # Build first: cargo build --release -p rmq --bin rmq-bench -p rmq-broker --bin rmq-broker
 # usage: tests/interop/bench_metrics_ab.sh RUNS BROKER_BIN BENCH_BIN [BEFORE_BROKER_BIN]
 set -u
@@ -29,9 +31,19 @@ for r in $(seq 1 "$runs"); do
       ( while sleep 1; do curl -s -o /dev/null "http://127.0.0.1:$mport/metrics"; done ) &
       scraper=$!
     fi
-    line=$("$bench" producer -n 127.0.0.1:$port -t AB_metrics -m async --in-flight 256 --warmup 2 -d 8 2>/dev/null | grep '^RESULT')
-    tps=$(echo "$line" | python3 -c 'import sys,json; print(json.loads(sys.stdin.read()[7:])["tps"])')
-    echo "run=$r side=$side tps=$tps"
+    # the topic's route first, outside the measurement
+    "$bench" producer -n 127.0.0.1:$port -t AB_metrics -m sync -d 1 --warmup 0 > /dev/null 2>&1
+    cpu0=$(awk '{print $14 + $15}' /proc/$bpid/stat)
+    line=$("$bench" producer -n 127.0.0.1:$port -t AB_metrics -m async --in-flight 256 --warmup 0 -d ${SECS:-8} 2>/dev/null | grep '^RESULT')
+    cpu1=$(awk '{print $14 + $15}' /proc/$bpid/stat)
+    echo "$line" | python3 -c '
+import sys, json, os
+r = json.loads(sys.stdin.read()[7:])
+ticks = int(sys.argv[2]) - int(sys.argv[1])
+us = ticks * 1e6 / os.sysconf("SC_CLK_TCK") / max(r["ok"], 1)
+tps, ok = r["tps"], r["ok"]
+print(f"run={sys.argv[3]} side={sys.argv[4]} tps={tps} ok={ok} broker_cpu_us_per_msg={us:.3f}")
+' "$cpu0" "$cpu1" "$r" "$side"
     [ -n "$scraper" ] && kill $scraper
     kill $bpid; wait $bpid 2>/dev/null; rm -rf "$tmp"
   done

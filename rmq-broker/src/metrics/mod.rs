@@ -10,6 +10,7 @@
 
 pub mod admin_ops;
 pub mod config;
+mod fast_hash;
 pub mod histogram;
 pub mod http;
 pub mod names;

@@ -5,7 +5,6 @@
 //! Names are the sample names Java's OpenTelemetry Prometheus exporter writes: the unit is
 //! appended (`rocketmq_storage_size_bytes`, `rocketmq_rpc_latency_milliseconds`).
 
-use rmq_core::protocol::message::{find_property, keys};
 use rmq_core::protocol::{RequestCode, ResponseCode};
 
 /// `otel_scope_name` of every Java broker sample.
@@ -83,22 +82,39 @@ impl MessageType {
     /// The type of a message with these (encoded) properties, as Java decides it:
     /// transaction, else FIFO (sharding key), else delay (level or timer), else normal.
     pub fn of_properties(props: &str) -> MessageType {
-        if find_property(props, keys::TRANSACTION_PREPARED)
-            .is_some_and(|v| v.eq_ignore_ascii_case("true"))
-        {
-            MessageType::Transaction
-        } else if find_property(props, keys::SHARDING_KEY).is_some() {
+        // One byte scan over `key\u{1}value\u{2}` pairs (this runs on every send); only
+        // pairs whose key starts like one of the keys below are looked at.
+        let b = props.as_bytes();
+        let (mut fifo, mut delay) = (false, false);
+        let mut i = 0;
+        while i < b.len() {
+            let end = b[i..]
+                .iter()
+                .position(|&c| c == 2)
+                .map_or(b.len(), |p| i + p);
+            let pair = &b[i..end];
+            if matches!(pair.first(), Some(b'T' | b'_' | b'D')) {
+                if let Some(sep) = pair.iter().position(|&c| c == 1) {
+                    let (k, v) = (&pair[..sep], &pair[sep + 1..]);
+                    match k {
+                        b"TRAN_MSG" if v.eq_ignore_ascii_case(b"true") => {
+                            return MessageType::Transaction
+                        }
+                        b"__SHARDINGKEY" => fifo = true,
+                        b"__STARTDELIVERTIME"
+                        | b"DELAY"
+                        | b"TIMER_DELIVER_MS"
+                        | b"TIMER_DELAY_SEC"
+                        | b"TIMER_DELAY_MS" => delay = true,
+                        _ => {}
+                    }
+                }
+            }
+            i = end + 1;
+        }
+        if fifo {
             MessageType::Fifo
-        } else if [
-            "__STARTDELIVERTIME",
-            keys::DELAY_TIME_LEVEL,
-            keys::TIMER_DELIVER_MS,
-            keys::TIMER_DELAY_SEC,
-            keys::TIMER_DELAY_MS,
-        ]
-        .iter()
-        .any(|k| find_property(props, k).is_some())
-        {
+        } else if delay {
             MessageType::Delay
         } else {
             MessageType::Normal
@@ -210,6 +226,24 @@ mod tests {
     }
 
     #[test]
+    fn message_type_keys_are_javas() {
+        use rmq_core::protocol::message::keys;
+        for (k, t) in [
+            (keys::TRANSACTION_PREPARED, MessageType::Transaction),
+            (keys::SHARDING_KEY, MessageType::Fifo),
+            (keys::DELAY_TIME_LEVEL, MessageType::Delay),
+            (keys::TIMER_DELIVER_MS, MessageType::Delay),
+            (keys::TIMER_DELAY_SEC, MessageType::Delay),
+            (keys::TIMER_DELAY_MS, MessageType::Delay),
+        ] {
+            assert_eq!(
+                MessageType::of_properties(&format!("A\u{1}b\u{2}{k}\u{1}true")),
+                t
+            );
+        }
+    }
+
+    #[test]
     fn message_types() {
         assert_eq!(MessageType::of_properties(""), MessageType::Normal);
         assert_eq!(
@@ -223,6 +257,16 @@ mod tests {
         assert_eq!(
             MessageType::of_properties("DELAY\u{1}3\u{2}"),
             MessageType::Delay
+        );
+        assert_eq!(
+            MessageType::of_properties(
+                "KEYS\u{1}k\u{2}TIMER_DELAY_SEC\u{1}3\u{2}__SHARDINGKEY\u{1}s"
+            ),
+            MessageType::Fifo
+        );
+        assert_eq!(
+            MessageType::of_properties("TRAN_MSG\u{1}false\u{2}UNIQ_KEY\u{1}x"),
+            MessageType::Normal
         );
     }
 

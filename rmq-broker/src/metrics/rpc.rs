@@ -1,13 +1,17 @@
 //! `rocketmq_rpc_latency`: a latency histogram per request code, response code, long polling
 //! and result, keyed by numbers (no allocation per request; names are made at scrape time).
 
-use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use rmq_core::protocol::RequestCode;
 
+use super::fast_hash::FxHashMap;
 use super::histogram::{Histogram, HistogramSnapshot, RPC_LATENCY_MS_BOUNDS};
+
+/// Most series kept (request code × response code × …); requests of further combinations
+/// (e.g. made-up request codes) are not recorded, as Java's `metricsOtelCardinalityLimit`.
+pub const MAX_SERIES: usize = 4096;
 
 /// The `result` label (Java's `RemotingMetricsConstant.RESULT_*`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -100,7 +104,7 @@ pub fn record_topic_create(
 /// Latency histograms by [`RpcKey`].
 #[derive(Debug, Default)]
 pub struct RpcLatency {
-    table: RwLock<HashMap<RpcKey, Arc<Histogram>>>,
+    table: RwLock<FxHashMap<RpcKey, Arc<Histogram>>>,
 }
 
 impl RpcLatency {
@@ -116,13 +120,15 @@ impl RpcLatency {
             h.record(ms);
             return;
         }
-        let h = self
-            .table
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
+        let mut table = self.table.write().unwrap_or_else(|e| e.into_inner());
+        if table.len() >= MAX_SERIES && !table.contains_key(&key) {
+            return;
+        }
+        let h = table
             .entry(key)
             .or_insert_with(|| Arc::new(Histogram::new(RPC_LATENCY_MS_BOUNDS)))
             .clone();
+        drop(table);
         h.record(ms);
     }
 

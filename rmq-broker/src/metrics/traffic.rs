@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
+use super::fast_hash::FxHashMap;
 use super::histogram::{Histogram, HistogramSnapshot, MESSAGE_SIZE_BOUNDS};
 use super::names::MessageType;
 
@@ -89,9 +90,9 @@ pub struct OutSample {
 /// The traffic tables.
 #[derive(Debug, Default)]
 pub struct Traffic {
-    topics_in: RwLock<HashMap<String, Arc<TopicIn>>>,
+    topics_in: RwLock<FxHashMap<String, Arc<TopicIn>>>,
     /// group → topic → counters.
-    out: RwLock<HashMap<String, HashMap<String, Arc<GroupTopicOut>>>>,
+    out: RwLock<FxHashMap<String, FxHashMap<String, Arc<GroupTopicOut>>>>,
 }
 
 impl Traffic {

@@ -325,9 +325,10 @@ pub async fn send(
     if let Err(r) = check_body(b, req.body.len(), &props) {
         return refuse(req, r);
     }
-    let half = find_property(&props, keys::TRANSACTION_PREPARED)
-        .is_some_and(|v| v.eq_ignore_ascii_case("true"));
+    // One scan of the properties gives the metrics' message type and whether this is a
+    // half (prepared transaction) message: `TRAN_MSG` = true, any case.
     let message_type = MessageType::of_properties(&props);
+    let half = message_type == MessageType::Transaction;
     let properties = broker_properties(b, props);
     let uniq_id =
         find_property(&properties, keys::UNIQ_CLIENT_MESSAGE_ID_KEYIDX).map(str::to_owned);
