@@ -70,8 +70,9 @@ fn dechunk(mut body: &str) -> String {
         if n == 0 {
             break;
         }
-        out.push_str(&rest[..n]);
-        body = &rest[n..].trim_start_matches("\r\n");
+        let chunk = rest.get(..n).expect("a complete chunk");
+        out.push_str(chunk);
+        body = rest[n..].trim_start_matches("\r\n");
     }
     out
 }
