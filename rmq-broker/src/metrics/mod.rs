@@ -11,6 +11,7 @@
 pub mod admin_ops;
 pub mod config;
 mod fast_hash;
+mod gauges;
 pub mod histogram;
 pub mod http;
 pub mod names;
