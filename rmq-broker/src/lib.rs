@@ -16,6 +16,7 @@ pub mod config;
 mod embedded;
 mod error;
 mod listen;
+pub mod metrics;
 pub mod namesrv;
 pub mod store;
 pub mod timer;

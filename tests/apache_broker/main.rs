@@ -16,6 +16,7 @@ mod cli_java_mqadmin;
 mod consumers;
 mod framework;
 mod lite_pull;
+mod metrics;
 mod mqadmin;
 mod request_reply;
 mod sends;

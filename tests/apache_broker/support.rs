@@ -30,9 +30,31 @@ pub fn shared() -> &'static common::ApacheCluster {
     CLUSTER.get_or_init(|| {
         common::ApacheCluster::start(
             common::ApacheVersion::V5,
-            &format!("messageDelayLevel={DELAY_LEVELS}\n{TRANSACTION_CHECKS}"),
+            &format!(
+                "messageDelayLevel={DELAY_LEVELS}\n{TRANSACTION_CHECKS}\n{}",
+                prom_exporter_conf()
+            ),
         )
     })
+}
+
+/// The port of the shared Java broker's Prometheus exporter (`metricsExporterType=PROM`):
+/// an ephemeral port that was free when chosen.
+pub fn prom_port() -> u16 {
+    static PORT: std::sync::OnceLock<u16> = std::sync::OnceLock::new();
+    *PORT.get_or_init(|| {
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("a free port for the Java broker's /metrics")
+    })
+}
+
+fn prom_exporter_conf() -> String {
+    format!(
+        "metricsExporterType=PROM\nmetricsPromExporterHost=127.0.0.1\nmetricsPromExporterPort={}",
+        prom_port()
+    )
 }
 
 /// Creates `topic` with `queues` queues on the shared broker and waits for its route.

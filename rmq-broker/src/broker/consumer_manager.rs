@@ -322,6 +322,16 @@ impl ProducerManager {
             .map(|c| c.channel.clone())
     }
 
+    /// The language and version of every producer connection (for the metrics).
+    pub fn client_versions(&self) -> Vec<(LanguageCode, i32)> {
+        self.groups
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .values()
+            .flat_map(|m| m.values().map(|c| (c.language, c.version)))
+            .collect()
+    }
+
     /// Number of producer connections.
     pub fn connection_count(&self) -> usize {
         self.groups

@@ -38,6 +38,8 @@ pub struct HeldPull {
     pub subscription: SubscriptionData,
     /// Its compiled SQL92 expression, to wake only on matching properties.
     pub selector: Option<Arc<Selector>>,
+    /// When it was suspended (its RPC latency runs from here).
+    pub held_since: Instant,
 }
 
 impl HeldPull {
@@ -219,6 +221,7 @@ pub fn hold(
             request: req.clone(),
             queue_offset: h.queue_offset,
             deadline: Instant::now() + hold,
+            held_since: Instant::now(),
             subscription,
             selector,
         },
@@ -237,7 +240,10 @@ pub fn hold(
 /// Answers a held pull now, from the store (it is not held again).
 pub async fn answer(b: Arc<BrokerInner>, held: HeldPull) {
     let HeldPull {
-        channel, request, ..
+        channel,
+        request,
+        held_since,
+        ..
     } = held;
     if channel.is_closed() {
         return;
@@ -245,6 +251,14 @@ pub async fn answer(b: Arc<BrokerInner>, held: HeldPull) {
     let answer = pull_answer::header(&request)
         .and_then(|h| pull_answer::read(&b, &channel, &request, &h))
         .map_or_else(|refused| refused, |read| read.answer);
+    crate::metrics::rpc::record_answer(
+        &b.metrics,
+        request.code,
+        answer.code,
+        false,
+        true,
+        held_since,
+    );
     let _ = channel.send(answer).await;
 }
 

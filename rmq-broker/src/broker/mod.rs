@@ -84,6 +84,8 @@ pub struct BrokerInner {
     /// 5.x timer messages (`TIMER_DELIVER_MS` …).
     pub timer: Arc<TimerMessageStore>,
     pub stats: BrokerStats,
+    /// Prometheus counters (`rocketmq_*` and `rmq_*`, see [`crate::metrics`]).
+    pub metrics: crate::metrics::BrokerMetrics,
     /// Transactions ended or checked while the broker runs.
     pub transactions: TransactionState,
     pub started: Instant,
@@ -156,7 +158,25 @@ impl RequestHandler for BrokerHandler {
         self.inner.inflight.fetch_add(1, Ordering::AcqRel);
         let _guard = InflightGuard(&self.inner);
         tracing::debug!(code = request.code, opaque = request.opaque, remote = %channel.remote_addr(), "broker request");
-        processor::dispatch(&self.inner, &channel, request).await
+        let (started, code, oneway) = (Instant::now(), request.code, request.is_oneway());
+        let created_topic = crate::metrics::rpc::created_topic(&request);
+        let response = processor::dispatch(&self.inner, &channel, request).await;
+        if let Some(r) = &response {
+            let m = &self.inner.metrics;
+            crate::metrics::rpc::record_answer(m, code, r.code, oneway, false, started);
+            if let Some(topic) = created_topic {
+                let c = &self.inner.config;
+                crate::metrics::rpc::record_topic_create(
+                    m,
+                    &topic,
+                    &c.broker_cluster_name,
+                    &c.broker_name,
+                    r.code,
+                    started,
+                );
+            }
+        }
+        response
     }
 
     fn on_close(&self, channel: &Channel) {
@@ -173,6 +193,8 @@ impl RequestHandler for BrokerHandler {
 pub struct Broker {
     inner: Arc<BrokerInner>,
     addr: SocketAddr,
+    /// Where `GET /metrics` is served (`metricsPort`), if it is.
+    metrics_addr: Option<SocketAddr>,
     server: ServerHandle,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -214,6 +236,7 @@ impl Broker {
             )?),
             stats: BrokerStats::default(),
             live: LiveConfig::new(&config),
+            metrics: crate::metrics::BrokerMetrics::new(&config.metrics),
             transactions: TransactionState::default(),
             started: Instant::now(),
             namesrv: Registration::new(config.namesrv_addrs()),
@@ -231,17 +254,26 @@ impl Broker {
             ServerOptions::default().max_connections(inner.config.server_max_connections),
         );
         inner.timer.start();
+        inner
+            .metrics
+            .set_connection_probe(server.connection_probe());
         tracing::info!("broker listening on {store_host}");
-        let tasks = vec![
+        let metrics = crate::metrics::http::start(&inner).await?;
+        let mut tasks = vec![
             tokio::spawn(long_polling::run(inner.clone(), arrival_rx)),
             tokio::spawn(schedule_loop(inner.clone())),
             tokio::spawn(maintenance_loop(inner.clone())),
             tokio::spawn(registration::register_loop(inner.clone())),
             tokio::spawn(transaction::check_loop(inner.clone())),
         ];
+        let metrics_addr = metrics.map(|(addr, task)| {
+            tasks.push(task);
+            addr
+        });
         Ok(Broker {
             inner,
             addr: store_host,
+            metrics_addr,
             server,
             tasks,
         })
@@ -250,6 +282,22 @@ impl Broker {
     /// The address clients connect to (`brokerIP1:port`).
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The address of the `/metrics` endpoint, when `metricsPort` (or
+    /// `metricsExporterType=PROM`) is set.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_addr
+    }
+
+    /// The metrics text now (what `GET /metrics` answers; for other HTTP servers).
+    pub fn render_metrics(&self) -> String {
+        crate::metrics::render(&self.inner)
+    }
+
+    /// A cloneable handle rendering this broker's metrics (for the dashboard's server).
+    pub fn metrics_handle(&self) -> crate::metrics::MetricsHandle {
+        crate::metrics::MetricsHandle::new(self.inner.clone())
     }
 
     /// Shared state (for embedding and tests).

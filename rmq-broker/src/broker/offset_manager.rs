@@ -58,6 +58,19 @@ impl ConsumerOffsetManager {
             .and_then(|m| m.get(&queue_id).copied())
     }
 
+    /// Every committed offset: `(topic, group, queue offsets)` (for the metrics).
+    pub fn entries(&self) -> Vec<(String, String, BTreeMap<i32, i64>)> {
+        self.table
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .filter_map(|(k, v)| {
+                let (topic, group) = k.rsplit_once('@')?;
+                Some((topic.to_owned(), group.to_owned(), v.clone()))
+            })
+            .collect()
+    }
+
     /// Every queue offset of a group on a topic.
     pub fn offsets(&self, group: &str, topic: &str) -> BTreeMap<i32, i64> {
         self.table

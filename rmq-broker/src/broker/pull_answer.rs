@@ -282,6 +282,14 @@ pub fn read(
             count as u64,
             rmq_core::clock::now_ms(),
         );
+        b.metrics.record_out(
+            &h.consumer_group,
+            &h.topic,
+            h.queue_id,
+            count as u64,
+            body.len() as u64,
+            next_begin_offset,
+        );
     }
     let resp = req
         .response_to(code)

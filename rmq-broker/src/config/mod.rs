@@ -101,6 +101,10 @@ pub struct BrokerConfig {
     /// The file the broker was started with (`-c`): UPDATE_BROKER_CONFIG writes the keys it
     /// changes back into it, as Java does.
     pub config_file: Option<PathBuf>,
+    /// The metrics keys: `metricsPort`, `metricsHost`, and Apache's `metricsExporterType`,
+    /// `metricsPromExporterPort`, `metricsPromExporterHost`, `metricsLabel`,
+    /// `enable…Metrics` (see [`crate::metrics::MetricsConfig`]).
+    pub metrics: crate::metrics::MetricsConfig,
 }
 
 impl Default for BrokerConfig {
@@ -136,6 +140,7 @@ impl Default for BrokerConfig {
             transaction_check_interval: 30_000,
             enable_property_filter: true,
             config_file: None,
+            metrics: crate::metrics::MetricsConfig::default(),
         }
     }
 }
@@ -330,6 +335,7 @@ impl BrokerConfig {
             }
             k if NOT_HONOURED.iter().any(|(n, _, _)| *n == k) => {}
             k if k.starts_with("timer") => return self.timer.apply(k, v),
+            k if crate::metrics::MetricsConfig::is_key(k) => return self.metrics.apply(k, v),
             _ => return Ok(false),
         }
         Ok(true)

@@ -17,6 +17,7 @@ use tokio::sync::oneshot;
 
 use super::commit_log::CommitLog;
 use super::config::FlushDiskType;
+use crate::metrics::histogram::{Histogram, STORE_LATENCY_US_BOUNDS};
 
 #[derive(Default)]
 struct State {
@@ -30,6 +31,8 @@ pub struct FlushService {
     interval: Duration,
     state: Mutex<State>,
     cv: Condvar,
+    /// Duration of each commit-log flush, in microseconds (`rmq_store_flush_latency`).
+    pub latency: Histogram,
 }
 
 impl std::fmt::Debug for FlushService {
@@ -47,6 +50,7 @@ impl FlushService {
             interval: Duration::from_millis(interval_ms.max(1)),
             state: Mutex::new(State::default()),
             cv: Condvar::new(),
+            latency: Histogram::new(STORE_LATENCY_US_BOUNDS),
         }
     }
 
@@ -90,6 +94,18 @@ impl FlushService {
             })
     }
 
+    /// Flushes the commit log, recording how long it took when there was something to flush.
+    fn timed_flush(&self, log: &CommitLog) -> Result<u64, super::StoreError> {
+        let pending = log.flushed_offset() < log.max_offset();
+        let started = Instant::now();
+        let r = log.flush();
+        if pending {
+            self.latency
+                .record(started.elapsed().as_micros().min(u64::MAX as u128) as u64);
+        }
+        r
+    }
+
     fn run_sync(&self, log: &CommitLog) {
         let mut last_batch = 0usize;
         loop {
@@ -122,7 +138,7 @@ impl FlushService {
                 (std::mem::take(&mut st.requests), st.stop)
             };
             last_batch = requests.len();
-            match log.flush() {
+            match self.timed_flush(log) {
                 Ok(flushed) => {
                     for (end, tx) in requests {
                         if end <= flushed {
@@ -152,7 +168,7 @@ impl FlushService {
                         .stop
                 }
             };
-            if let Err(e) = log.flush() {
+            if let Err(e) = self.timed_flush(log) {
                 tracing::error!(error = %e, "commit log flush failed");
             }
             if stop {

@@ -95,6 +95,8 @@ pub(crate) struct StoreInner {
     msg_id_prefix: put::MsgIdPrefix,
     /// The last checkpoint written, to skip rewriting an unchanged one.
     last_checkpoint: Mutex<Option<Checkpoint>>,
+    /// Duration of each put, in microseconds (`rmq_store_put_latency`).
+    put_latency: crate::metrics::histogram::Histogram,
 }
 
 impl StoreInner {
@@ -307,6 +309,9 @@ impl MessageStore {
             disk_full: AtomicBool::new(false),
             msg_id_prefix,
             last_checkpoint: Mutex::new(None),
+            put_latency: crate::metrics::histogram::Histogram::new(
+                crate::metrics::histogram::STORE_LATENCY_US_BOUNDS,
+            ),
         });
         inner.flush_logics_and_checkpoint(false)?;
         inner.check_disk_space();
@@ -423,6 +428,47 @@ impl MessageStore {
 
     pub fn commit_log_max_offset(&self) -> i64 {
         self.inner.commit_log.max_offset() as i64
+    }
+
+    /// Latency of each put (append, and the sync-flush wait under SYNC_FLUSH), in µs.
+    pub fn put_latency(&self) -> &crate::metrics::histogram::Histogram {
+        &self.inner.put_latency
+    }
+
+    /// Duration of each commit-log flush, in µs.
+    pub fn flush_latency(&self) -> &crate::metrics::histogram::Histogram {
+        &self.inner.flush.latency
+    }
+
+    /// Bytes written to the commit log but not flushed yet.
+    pub fn flush_behind_bytes(&self) -> u64 {
+        let log = &self.inner.commit_log;
+        log.max_offset().saturating_sub(log.flushed_offset())
+    }
+
+    /// Bytes written to the commit log but not dispatched to the consume queues yet.
+    pub fn dispatch_behind_bytes(&self) -> u64 {
+        let log = &self.inner.commit_log;
+        log.max_offset().saturating_sub(log.dispatched_offset())
+    }
+
+    /// Bytes used on the filesystem holding the store (total − free, as Java's
+    /// `rocketmq_storage_size`); `None` when it cannot be read.
+    pub fn disk_used_bytes(&self) -> Option<u64> {
+        sys::disk_used_bytes(&self.inner.config.store_path_root_dir)
+    }
+
+    /// Store time of the oldest message in the commit log.
+    pub fn earliest_message_time_in_log(&self) -> Option<i64> {
+        let log = &self.inner.commit_log;
+        let min = log.min_offset();
+        if min >= log.max_offset() {
+            return None;
+        }
+        let record = log.read_record(min)?;
+        rmq_core::protocol::message::decode_record(&record, false)
+            .ok()
+            .map(|v| v.store_timestamp)
     }
 
     /// Used fraction (0..=1) of the disk holding the store.

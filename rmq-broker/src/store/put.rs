@@ -220,6 +220,17 @@ fn append(
 
 /// `put_message`/`put_messages`.
 pub async fn put(inner: &StoreInner, msgs: Vec<MessageInner>) -> PutMessageResult {
+    let started = std::time::Instant::now();
+    let r = put_timed(inner, msgs).await;
+    if !r.messages.is_empty() {
+        inner
+            .put_latency
+            .record(started.elapsed().as_micros().min(u64::MAX as u128) as u64);
+    }
+    r
+}
+
+async fn put_timed(inner: &StoreInner, msgs: Vec<MessageInner>) -> PutMessageResult {
     let pre = match check(inner, &msgs) {
         Ok(p) => p,
         Err(r) => return r,

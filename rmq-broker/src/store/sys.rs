@@ -78,6 +78,20 @@ pub fn disk_usage(path: &Path) -> (f64, u64) {
     (used / st.f_blocks as f64, free)
 }
 
+/// Bytes in use on the filesystem holding `path` (blocks − free blocks); `None` when it
+/// cannot be read.
+pub fn disk_used_bytes(path: &Path) -> Option<u64> {
+    let c = std::ffi::CString::new(path.as_os_str().as_bytes()).ok()?;
+    // SAFETY: `statvfs` only writes into the zeroed struct we pass; `c` is NUL-terminated.
+    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+    let rc = unsafe { libc::statvfs(c.as_ptr(), &mut st) };
+    if rc != 0 || st.f_blocks == 0 {
+        return None;
+    }
+    let used = (st.f_blocks as u64).saturating_sub(st.f_bfree as u64);
+    Some(used.saturating_mul(st.f_frsize as u64))
+}
+
 /// Used fraction (0..=1) of the filesystem holding `path` (0 when it cannot be read).
 pub fn disk_used_ratio(path: &Path) -> f64 {
     disk_usage(path).0

@@ -29,6 +29,7 @@ mod broker;
 mod cpp;
 mod java_client;
 mod maven;
+pub mod prom;
 // Each test binary uses part of the harness.
 #[allow(unused_imports)]
 pub use apache::*;

@@ -76,6 +76,13 @@ impl ServerHandle {
             .saturating_sub(self.slots.available_permits())
     }
 
+    /// A function counting the open connections, usable after the handle is gone (for
+    /// metrics).
+    pub fn connection_probe(&self) -> impl Fn() -> usize + Send + Sync + 'static {
+        let (slots, max) = (self.slots.clone(), self.max_connections);
+        move || max.saturating_sub(slots.available_permits())
+    }
+
     /// The cap on open connections this server was started with.
     pub fn max_connections(&self) -> usize {
         self.max_connections

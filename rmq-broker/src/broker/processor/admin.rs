@@ -77,6 +77,7 @@ pub async fn delete_topic(b: &BrokerInner, req: &RemotingCommand) -> Option<Remo
     match b.topics.delete(&h.topic) {
         Ok(_) => {
             b.store.delete_topic(&h.topic);
+            b.metrics.traffic.remove_topic(&h.topic);
             b.offsets.remove_topic(&h.topic);
             b.delete_topic_in_namesrv(&h.topic).await;
             Some(req.success_to())

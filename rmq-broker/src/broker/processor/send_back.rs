@@ -78,6 +78,8 @@ pub async fn consumer_send_msg_back(
         properties =
             rmq_core::protocol::message::remove_property(&properties, keys::DELAY_TIME_LEVEL);
         tracing::info!(group = %h.group, %origin_id, reconsume_times = view.reconsume_times, "message moved to DLQ");
+        b.metrics
+            .record_dlq(&h.group, h.origin_topic.as_deref().unwrap_or(view.topic));
         (dlq, 0)
     } else {
         let retry = retry_topic(&h.group);

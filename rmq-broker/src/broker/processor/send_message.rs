@@ -17,6 +17,7 @@ use crate::broker::{
     dlq_topic, validate_topic, BrokerInner, NOT_ALLOWED_SEND_TOPICS, RETRY_GROUP_TOPIC_PREFIX,
     SCHEDULE_TOPIC,
 };
+use crate::metrics::MessageType;
 use crate::store::{MessageInner, PutMessageResult, PutMessageStatus};
 
 /// The properties string limit (i16 length field).
@@ -175,6 +176,7 @@ fn handle_retry_and_dlq(
             b.trigger_register();
         }
         tracing::info!(topic = %h.topic, %dlq, reconsume_times = msg.reconsume_times, "message moved to DLQ");
+        b.metrics.record_dlq(&h.producer_group, &h.topic);
         msg.topic = dlq;
         msg.queue_id = 0;
         msg.properties = remove_property(&msg.properties, keys::DELAY_TIME_LEVEL);
@@ -246,10 +248,16 @@ fn send_response(
     result: PutMessageResult,
     uniq_id: Option<String>,
     queue_id: i32,
+    counted: (&str, MessageType),
 ) -> RemotingCommand {
     if let Some((code, remark)) = store_failure(result.status, result.remark) {
         return req.error_to(code, remark);
     }
+    b.metrics.record_in(
+        counted.0,
+        counted.1,
+        result.messages.iter().map(|m| m.size.max(0) as u64),
+    );
     let code = if result.status == PutMessageStatus::FlushDiskTimeout {
         ResponseCode::FlushDiskTimeout
     } else {
@@ -317,8 +325,10 @@ pub async fn send(
     if let Err(r) = check_body(b, req.body.len(), &props) {
         return refuse(req, r);
     }
-    let half = find_property(&props, keys::TRANSACTION_PREPARED)
-        .is_some_and(|v| v.eq_ignore_ascii_case("true"));
+    // One scan of the properties gives the metrics' message type and whether this is a
+    // half (prepared transaction) message: `TRAN_MSG` = true, any case.
+    let message_type = MessageType::of_properties(&props);
+    let half = message_type == MessageType::Transaction;
     let properties = broker_properties(b, props);
     let uniq_id =
         find_property(&properties, keys::UNIQ_CLIENT_MESSAGE_ID_KEYIDX).map(str::to_owned);
@@ -353,7 +363,14 @@ pub async fn send(
     } else {
         queue_id
     };
-    Some(send_response(b, req, result, uniq_id, shown_queue))
+    Some(send_response(
+        b,
+        req,
+        result,
+        uniq_id,
+        shown_queue,
+        (&h.topic, message_type),
+    ))
 }
 
 /// Handles SEND_BATCH_MESSAGE: the body holds several messages for one topic and queue.
@@ -449,7 +466,18 @@ async fn batch_with_header(
         .as_deref()
         .and_then(|p| find_property(p, keys::UNIQ_CLIENT_MESSAGE_ID_KEYIDX))
         .map(str::to_owned);
-    Some(send_response(b, req, result, wrapper_id, queue_id))
+    let message_type = h
+        .properties
+        .as_deref()
+        .map_or(MessageType::Normal, MessageType::of_properties);
+    Some(send_response(
+        b,
+        req,
+        result,
+        wrapper_id,
+        queue_id,
+        (&h.topic, message_type),
+    ))
 }
 
 /// Counts a stored put in the windowed stats (VIEW_BROKER_STATS_DATA).
