@@ -6,10 +6,8 @@ use std::time::Duration;
 use rmq::client::{ConsumerConfig, DefaultMqProducer, MqAdmin, ProducerConfig};
 
 use crate::common::BrokerProcess;
-use crate::consumer_support::transaction::{tx_producer, ByBody};
 use crate::consumer_support::{client, recorder, send, wait_until};
 use crate::{cells, header, on};
-use rmq::client::LocalTransactionState;
 
 #[tokio::test]
 async fn a_topic_is_created_listed_routed_counted_and_deleted() {
@@ -135,15 +133,17 @@ async fn a_topic_is_created_listed_routed_counted_and_deleted() {
         5
     );
 
-    // producerConnection lists the live producer (the transactional one: rmq's plain producer
-    // sends no heartbeats, so brokers do not list it).
-    let tx = tx_producer(
-        &ns,
-        "cli-pg",
-        ByBody::new(LocalTransactionState::Commit),
-        Duration::from_millis(500),
+    // producerConnection lists a live plain producer: once it has learnt a route it
+    // announces its group to the brokers (HEART_BEAT), as Java's producer does.
+    let tx = DefaultMqProducer::new(
+        client(&ns),
+        ProducerConfig {
+            producer_group: "cli-pg".into(),
+            ..Default::default()
+        },
     )
-    .await;
+    .unwrap();
+    send(&tx, "cli-pt", "announce").await;
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     let run = loop {
         let run = on(&ns, &["producerConnection", "-g", "cli-pg", "-t", "cli-t"]).await;

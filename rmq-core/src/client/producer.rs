@@ -8,6 +8,7 @@ use bytes::Bytes;
 
 mod async_send;
 mod batch;
+mod heartbeat;
 mod queue;
 mod request;
 
@@ -107,7 +108,11 @@ struct Inner {
     publish: Arc<PublishTable>,
     fault: LatencyFaultTolerance,
     /// Where this producer announced itself for replies (request-reply).
-    registered: request::Registered,
+    registered: heartbeat::Registered,
+    /// The periodic heartbeat runs (started by the first route learnt).
+    heartbeat_started: std::sync::atomic::AtomicBool,
+    /// `shutdown` was called: no more heartbeats.
+    closed: std::sync::atomic::AtomicBool,
 }
 
 /// A message ready for the wire: everything but the queue.
@@ -174,7 +179,9 @@ impl DefaultMqProducer {
                 config,
                 instance,
                 publish,
-                registered: request::Registered::default(),
+                registered: heartbeat::Registered::default(),
+                heartbeat_started: Default::default(),
+                closed: Default::default(),
             }),
         })
     }
@@ -202,6 +209,7 @@ impl DefaultMqProducer {
     /// Closes the producer's connections (Java's `shutdown`). Oneway requests still queued
     /// on a connection may be dropped; sends started afterwards connect again.
     pub async fn shutdown(&self) {
+        heartbeat::close(&self.inner);
         self.inner.instance.remoting().close_all().await;
     }
 
@@ -243,7 +251,12 @@ impl DefaultMqProducer {
         let timeout = self.inner.config.send_msg_timeout;
         let remaining = timeout.saturating_sub(started.elapsed());
         match tokio::time::timeout(remaining, self.inner.publish.get(wire_topic)).await {
-            Ok(r) => r,
+            Ok(Ok(info)) => {
+                // A route was learnt: the brokers it names hear of this producer.
+                self.announce_soon();
+                Ok(info)
+            }
+            Ok(Err(e)) => Err(e),
             Err(_) => Err(ClientError::NoRoute {
                 topic: wire_topic.to_owned(),
                 reason: format!(

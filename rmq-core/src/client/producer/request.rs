@@ -5,31 +5,17 @@
 //!
 //! The broker finds that connection by client id among its producer connections, so before
 //! a request the producer sends a HEART_BEAT naming its group to every broker it knows
-//! (again after a reconnect, and every [`REGISTER_REFRESH`]).
+//! (see [`super::heartbeat`]).
 
-use std::collections::HashMap;
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
 use super::DefaultMqProducer;
 use crate::client::{ClientError, SendResult};
-use crate::protocol::body::{HeartbeatData, ProducerData};
 use crate::protocol::message::{
     create_reply_message, new_uniq_id, reply_keys, Message, MessageExt,
 };
-use crate::protocol::{RemotingCommand, RequestCode, ResponseCode};
-
-/// How long a registration with a broker is trusted before it is sent again (the broker
-/// forgets a producer silent for `channelExpiredTimeout`, 120 s by default).
-pub const REGISTER_REFRESH: Duration = Duration::from_secs(30);
-
-/// The brokers this producer registered with: address → (connection id, when).
-#[derive(Debug, Default)]
-pub(super) struct Registered {
-    by_addr: Mutex<HashMap<String, (u64, Instant)>>,
-}
 
 /// Forgets a pending request when the request ends, however it ends.
 struct Pending<'a> {
@@ -78,7 +64,7 @@ impl DefaultMqProducer {
         self.publish_info(&self.wire_topic(&topic), started)
             .await
             .map_err(send_failed)?;
-        self.register_for_replies().await;
+        self.announce().await;
         let rx = instance.replies().register(&correlation_id);
         let _pending = Pending {
             producer: self,
@@ -121,57 +107,5 @@ impl DefaultMqProducer {
     ) -> Result<SendResult, ClientError> {
         let reply = create_reply_message(request, body)?;
         self.send(&reply).await
-    }
-
-    /// Sends a HEART_BEAT naming this producer's group to every known broker it is not
-    /// registered with on the current connection; failures are logged (the request then
-    /// times out if its reply cannot be pushed).
-    async fn register_for_replies(&self) {
-        let instance = &self.inner.instance;
-        for addr in instance.all_master_addrs() {
-            let fresh = instance.remoting().open_channel(&addr).is_some_and(|ch| {
-                self.inner
-                    .registered
-                    .by_addr
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .get(&addr)
-                    .is_some_and(|(id, at)| *id == ch.id() && at.elapsed() < REGISTER_REFRESH)
-            });
-            if fresh {
-                continue;
-            }
-            let data = HeartbeatData {
-                client_id: instance.client_id().to_owned(),
-                producer_data_set: vec![ProducerData {
-                    group_name: self.inner.wire_group.clone(),
-                }],
-                consumer_data_set: Vec::new(),
-            };
-            let Ok(body) = serde_json::to_vec(&data) else {
-                continue;
-            };
-            let req = RemotingCommand::request(RequestCode::HeartBeat).with_body(body);
-            match instance
-                .remoting()
-                .invoke(&addr, req, instance.api_timeout())
-                .await
-            {
-                Ok(r) if r.code == ResponseCode::Success.code() => {
-                    if let Some(ch) = instance.remoting().open_channel(&addr) {
-                        self.inner
-                            .registered
-                            .by_addr
-                            .lock()
-                            .unwrap_or_else(|e| e.into_inner())
-                            .insert(addr, (ch.id(), Instant::now()));
-                    }
-                }
-                Ok(r) => {
-                    tracing::warn!(%addr, code = r.code, remark = r.remark_str(), "producer heartbeat refused")
-                }
-                Err(e) => tracing::warn!(%addr, error = %e, "producer heartbeat failed"),
-            }
-        }
     }
 }
