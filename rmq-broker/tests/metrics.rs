@@ -19,7 +19,7 @@ use fixture::{msgs, Fixture, T};
 /// `GET path` on `addr`: status line and body.
 async fn http_get(addr: std::net::SocketAddr, path: &str) -> (String, String) {
     let mut s = TcpStream::connect(addr).await.expect("connect to /metrics");
-    s.write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes())
+    s.write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes())
         .await
         .unwrap();
     let mut raw = Vec::new();
