@@ -14,11 +14,19 @@ use super::api::ApiError;
 pub const COOKIE: &str = "rmq_dashboard_session";
 
 /// Credentials, read-only switch and the live sessions.
-#[derive(Debug)]
 pub struct Auth {
     login: Option<(String, String)>,
     read_only: bool,
     sessions: Mutex<HashSet<String>>,
+}
+
+impl std::fmt::Debug for Auth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Auth")
+            .field("user", &self.user())
+            .field("read_only", &self.read_only)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Auth {

@@ -106,6 +106,9 @@ pub enum DashboardError {
         /// The client error.
         source: rmq_core::client::ClientError,
     },
+    /// `rocketmq.dashboard.address` is not an IP address.
+    #[error("dashboard: rocketmq.dashboard.address {0:?} is not an IP address")]
+    Address(String),
     /// A login user without a password, or the reverse.
     #[error("dashboard: user and password must be set together")]
     HalfLogin,
