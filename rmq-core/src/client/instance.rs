@@ -186,6 +186,11 @@ impl ClientInstance {
         addrs
     }
 
+    /// The name server addresses this client was given.
+    pub fn namesrv_addrs(&self) -> Vec<String> {
+        self.namesrv.clone()
+    }
+
     /// The API call timeout.
     pub fn api_timeout(&self) -> Duration {
         self.config.mq_client_api_timeout

@@ -13,6 +13,7 @@ mod selector;
 mod send_result;
 mod transaction;
 
+pub use admin::BrokerAddr;
 pub use admin::{parse_offset_table, MqAdmin, QueueStats};
 pub use consumer::{
     ConsumeConcurrentlyStatus, ConsumeFromWhere, ConsumeOrderlyStatus, ConsumerConfig,

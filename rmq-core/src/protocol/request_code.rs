@@ -61,6 +61,7 @@ wire_codes! {
         GetConsumerRunningInfo = 307,
         ConsumeMessageDirectly = 309,
         SendMessageV2 = 310,
+        ViewBrokerStatsData = 315,
         SendBatchMessage = 320,
         QueryDataVersion = 322,
         SendReplyMessage = 324,

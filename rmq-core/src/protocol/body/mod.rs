@@ -3,6 +3,7 @@
 //! Deserialization is lenient where clients differ: enums as names or ordinals, numbers as
 //! strings, absent collections as empty.
 
+mod broker_admin;
 mod check_client;
 mod consumer_info;
 mod fastjson;
@@ -14,6 +15,7 @@ mod register_broker;
 mod route;
 mod topic_config;
 
+pub use broker_admin::*;
 pub use check_client::*;
 pub use consumer_info::*;
 pub use fastjson::{fastjson_to_json, from_fastjson_slice, write_object_keyed_map};

@@ -7,6 +7,7 @@ use super::ExtFields;
 use super::HeaderError;
 
 mod admin;
+mod broker_admin;
 mod client;
 mod namesrv;
 mod offset;
@@ -16,6 +17,7 @@ mod send_message;
 mod transaction;
 
 pub use admin::*;
+pub use broker_admin::*;
 pub use client::*;
 pub use namesrv::*;
 pub use offset::*;

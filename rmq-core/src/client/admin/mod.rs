@@ -1,6 +1,12 @@
 //! `MqAdmin`: the admin calls tests and tools need — cluster info, topic creation, and consume
 //! stats (broker offset, consumer offset and lag per queue).
 
+mod broker;
+mod producer;
+mod topic;
+
+pub use broker::BrokerAddr;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 

@@ -1,0 +1,153 @@
+//! `rmq-admin`: Apache RocketMQ's `mqadmin` for rmq, over the remoting protocol only — it works
+//! against rmq-broker, the embedded broker and any Apache RocketMQ 4.x/5.x cluster.
+//!
+//! ```text
+//! rmq-admin clusterList -n 127.0.0.1:9876
+//! NAMESRV_ADDR=127.0.0.1:9876 rmq-admin clusterList --json
+//! ```
+//!
+//! Sub-commands and flags carry mqadmin's names (`-n/--namesrvAddr`, else `NAMESRV_ADDR`).
+//! Each prints a table with mqadmin's columns, or one JSON document with `--json`. A wrong flag,
+//! an unreachable name server or a refused request prints one line on stderr and exits non-zero.
+
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+#[path = "rmq_admin/cluster.rs"]
+mod cluster;
+#[path = "rmq_admin/output.rs"]
+mod output;
+
+use output::Report;
+
+/// Options every sub-command takes.
+#[derive(Debug, Clone, Args)]
+pub struct Common {
+    /// Name server address(es), `host:port[;host:port]`; else `NAMESRV_ADDR`.
+    #[arg(short = 'n', long = "namesrvAddr", global = true)]
+    pub namesrv: Option<String>,
+    /// Print one JSON document instead of a table.
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "rmq-admin",
+    version,
+    about = "mqadmin for rmq: administer a RocketMQ cluster"
+)]
+struct Cli {
+    #[command(flatten)]
+    common: Common,
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// mqadmin's sub-commands, with their names.
+#[derive(Debug, Subcommand)]
+#[command(rename_all = "camelCase")]
+enum Command {
+    /// List the clusters, their brokers and the brokers' load.
+    ClusterList(cluster::ClusterListArgs),
+}
+
+/// Why a sub-command failed: printed on one line.
+#[derive(Debug, thiserror::Error)]
+pub enum AdminCliError {
+    /// No name server given.
+    #[error("no name server: pass -n host:port or set NAMESRV_ADDR")]
+    NoNameServer,
+    /// A flag's value is wrong.
+    #[error("{0}")]
+    Usage(String),
+    /// The client failed (unreachable name server, refused request, ...).
+    #[error(transparent)]
+    Client(#[from] rmq_core::client::ClientError),
+}
+
+impl Common {
+    /// An admin client on the name server.
+    pub fn admin(&self) -> Result<rmq_core::client::MqAdmin, AdminCliError> {
+        Ok(rmq_core::client::MqAdmin::new(self.client_config()?)?)
+    }
+
+    /// Client settings pointing at the name server.
+    pub fn client_config(&self) -> Result<rmq_core::client::ClientConfig, AdminCliError> {
+        let from_env = std::env::var("NAMESRV_ADDR").ok();
+        let ns = self
+            .namesrv
+            .as_deref()
+            .or(from_env.as_deref())
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .ok_or(AdminCliError::NoNameServer)?;
+        Ok(rmq_core::client::ClientConfig {
+            name_server_addr: ns.to_owned(),
+            ..Default::default()
+        })
+    }
+}
+
+async fn run(cli: Cli) -> Result<Report, AdminCliError> {
+    let common = &cli.common;
+    match &cli.command {
+        Command::ClusterList(a) => cluster::cluster_list(common, a).await,
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            if matches!(
+                e.kind(),
+                ErrorKind::DisplayHelp
+                    | ErrorKind::DisplayVersion
+                    | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+            ) {
+                let _ = e.print();
+                return ExitCode::from(
+                    if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+                        2
+                    } else {
+                        0
+                    },
+                );
+            }
+            // One line: clap's first line ("error: unexpected argument '--x' found").
+            let text = e.render().to_string();
+            eprintln!(
+                "rmq-admin: {}",
+                text.lines()
+                    .next()
+                    .unwrap_or("invalid arguments")
+                    .trim_start_matches("error: ")
+            );
+            return ExitCode::from(2);
+        }
+    };
+    let json = cli.common.json;
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("rmq-admin: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(run(cli)) {
+        Ok(report) => {
+            report.print(json);
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("rmq-admin: {}", e.to_string().replace('\n', " "));
+            ExitCode::FAILURE
+        }
+    }
+}
