@@ -90,6 +90,15 @@ impl ConsumerOffsetManager {
             .collect()
     }
 
+    /// Forgets a group's offsets on every topic.
+    pub fn remove_group(&self, group: &str) {
+        let suffix = format!("@{group}");
+        self.table
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|k, _| !k.ends_with(&suffix));
+    }
+
     /// Forgets a topic's offsets.
     pub fn remove_topic(&self, topic: &str) {
         let prefix = format!("{topic}@");

@@ -78,6 +78,20 @@ impl SubscriptionGroupManager {
         self.persist()
     }
 
+    /// Removes a group; false when it did not exist.
+    pub fn delete(&self, group: &str) -> Result<bool, BrokerError> {
+        let removed = self
+            .table
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(group)
+            .is_some();
+        if removed {
+            self.persist()?;
+        }
+        Ok(removed)
+    }
+
     /// Every group.
     pub fn all(&self) -> BTreeMap<String, SubscriptionGroupConfig> {
         self.table.read().unwrap_or_else(|e| e.into_inner()).clone()

@@ -78,6 +78,10 @@ impl RequestHandler for ClientHandler {
         if request.code == RequestCode::ConsumeMessageDirectly.code() {
             return Some(self.consumers.consume_message_directly(&request).await);
         }
+        if request.code == RequestCode::ResetConsumerClientOffset.code() {
+            self.consumers.reset_offset(&request).await;
+            return None;
+        }
         if request.code == RequestCode::PushReplyMessageToClient.code() {
             return Some(self.replies.on_push(&request));
         }

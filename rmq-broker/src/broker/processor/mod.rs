@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod client_manage;
+pub mod consumer_admin;
 pub mod consumer_offset;
 pub mod end_transaction;
 pub mod lock;
@@ -107,6 +108,10 @@ pub async fn dispatch(
         C::GetTopicStatsInfo => topic_info::topic_stats(b, &req),
         C::GetTopicConfig => topic_info::topic_config(b, &req),
         C::QueryTopicConsumeByWho => topic_info::consume_by_who(b, &req),
+        C::DeleteSubscriptiongroup => consumer_admin::delete_subscription_group(b, &req),
+        C::GetConsumerRunningInfo => consumer_admin::consumer_running_info(b, &req).await,
+        C::ConsumeMessageDirectly => consumer_admin::consume_message_directly(b, &req).await,
+        C::InvokeBrokerToResetOffset => consumer_admin::reset_offset(b, &req).await,
         C::EndTransaction => end_transaction::end_transaction(b, ch, &req).await,
         _ => Some(not_supported(&req)),
     }

@@ -6,6 +6,13 @@ mod producer;
 mod topic;
 
 pub use broker::BrokerAddr;
+mod consumer;
+mod message;
+mod reset;
+mod subscription;
+
+pub use message::{MessageTrack, TrackType};
+pub use reset::ResetOutcome;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

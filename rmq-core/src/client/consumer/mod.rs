@@ -21,6 +21,7 @@ mod push_inner;
 mod push_service;
 mod queue_lock;
 mod registry;
+mod reset_offset;
 mod running_info;
 mod send_back;
 mod timers;

@@ -213,4 +213,15 @@ impl ConsumerInner for PushInner {
     ) -> BoxFuture<'_, Option<ConsumeMessageDirectlyResult>> {
         Box::pin(async move { Some(self.consume_directly(msg).await) })
     }
+
+    fn reset_offset(
+        &self,
+        topic: String,
+        table: std::collections::BTreeMap<MessageQueue, i64>,
+    ) -> BoxFuture<'_, bool> {
+        Box::pin(async move {
+            self.restart_from_offsets(&topic, table).await;
+            true
+        })
+    }
 }

@@ -7,9 +7,12 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, RwLock, Weak};
 
-use crate::protocol::body::{ConsumeMessageDirectlyResult, ConsumerRunningInfo};
+use crate::protocol::body::{
+    ConsumeMessageDirectlyResult, ConsumerRunningInfo, MessageQueue, ResetOffsetBody,
+};
 use crate::protocol::header::{
     ConsumeMessageDirectlyResultRequestHeader, GetConsumerRunningInfoRequestHeader,
+    ResetOffsetRequestHeader,
 };
 use crate::protocol::message::MessageExt;
 use crate::protocol::{RemotingCommand, ResponseCode};
@@ -27,6 +30,15 @@ pub(crate) trait ConsumerInner: Send + Sync + 'static {
         msg: MessageExt,
         broker_name: Option<String>,
     ) -> BoxFuture<'_, Option<ConsumeMessageDirectlyResult>>;
+    /// RESET_CONSUMER_CLIENT_OFFSET: restart `topic`'s queues from `table`'s offsets; false
+    /// when this kind of consumer does not support it.
+    fn reset_offset(
+        &self,
+        _topic: String,
+        _table: std::collections::BTreeMap<MessageQueue, i64>,
+    ) -> BoxFuture<'_, bool> {
+        Box::pin(async { false })
+    }
 }
 
 /// The consumers of one client instance, by consumer group as it goes on the wire
@@ -134,6 +146,37 @@ impl ConsumerRegistry {
                 Err(e) => req.error_to(ResponseCode::SystemError, e.to_string()),
             },
             None => not_here(req, &h.consumer_group),
+        }
+    }
+
+    /// Handles RESET_CONSUMER_CLIENT_OFFSET (oneway, no answer): the group's consumer here
+    /// restarts the topic's queues from the offsets in the body.
+    pub async fn reset_offset(&self, req: &RemotingCommand) {
+        let h = match req.decode_header::<ResetOffsetRequestHeader>() {
+            Ok(h) => h,
+            Err(e) => {
+                tracing::warn!(error = %e, "invalid reset-offset request");
+                return;
+            }
+        };
+        let body = match ResetOffsetBody::decode(&req.body) {
+            Ok(b) => b,
+            Err(e) => {
+                tracing::warn!(error = %e, group = %h.group, "invalid reset-offset body");
+                return;
+            }
+        };
+        let Some(consumer) = self.get(&h.group) else {
+            tracing::debug!(group = %h.group, "reset offset for a group not consuming here");
+            return;
+        };
+        let table = body
+            .offset_table
+            .into_iter()
+            .filter(|(mq, _)| mq.topic == h.topic)
+            .collect();
+        if !consumer.reset_offset(h.topic.clone(), table).await {
+            tracing::warn!(group = %h.group, topic = %h.topic, "this consumer cannot reset its offsets");
         }
     }
 }

@@ -5,6 +5,7 @@
 
 mod broker_admin;
 mod check_client;
+mod consumer_admin;
 mod consumer_info;
 mod fastjson;
 mod heartbeat;
@@ -17,6 +18,7 @@ mod topic_config;
 
 pub use broker_admin::*;
 pub use check_client::*;
+pub use consumer_admin::*;
 pub use consumer_info::*;
 pub use fastjson::{fastjson_to_json, from_fastjson_slice, write_object_keyed_map};
 pub use heartbeat::*;
