@@ -26,7 +26,7 @@ pub struct BrokerAddr {
 
 impl MqAdmin {
     /// Sends `req` to `addr` and fails unless the answer is SUCCESS.
-    pub(super) async fn call(
+    pub(super) async fn call_ok(
         &self,
         addr: &str,
         req: RemotingCommand,
@@ -88,7 +88,7 @@ impl MqAdmin {
         addr: &str,
     ) -> Result<BTreeMap<String, String>, ClientError> {
         let resp = self
-            .call(
+            .call_ok(
                 addr,
                 RemotingCommand::request(RequestCode::GetBrokerRuntimeInfo),
             )
@@ -103,7 +103,7 @@ impl MqAdmin {
     /// GET_BROKER_CONFIG (26): the broker's effective configuration.
     pub async fn broker_config(&self, addr: &str) -> Result<BTreeMap<String, String>, ClientError> {
         let resp = self
-            .call(addr, RemotingCommand::request(RequestCode::GetBrokerConfig))
+            .call_ok(addr, RemotingCommand::request(RequestCode::GetBrokerConfig))
             .await?;
         Ok(parse_properties(&String::from_utf8_lossy(&resp.body)))
     }
@@ -117,7 +117,7 @@ impl MqAdmin {
     ) -> Result<(), ClientError> {
         let req = RemotingCommand::request(RequestCode::UpdateBrokerConfig)
             .with_body(format_properties(props).into_bytes());
-        self.call(addr, req).await.map(|_| ())
+        self.call_ok(addr, req).await.map(|_| ())
     }
 
     /// VIEW_BROKER_STATS_DATA (315): one stats item (`TOPIC_PUT_NUMS` keyed by topic,
@@ -135,7 +135,7 @@ impl MqAdmin {
                 stats_key: stats_key.to_owned(),
             },
         );
-        let resp = self.call(addr, req).await?;
+        let resp = self.call_ok(addr, req).await?;
         from_fastjson_slice(&resp.body).map_err(|e| ClientError::Decode {
             what: "BrokerStatsData",
             detail: e.to_string(),

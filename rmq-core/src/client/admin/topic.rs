@@ -70,7 +70,7 @@ impl MqAdmin {
                     topic: topic.to_owned(),
                 },
             );
-            let resp = self.call(addr, req).await?;
+            let resp = self.call_ok(addr, req).await?;
             let t = TopicStatsTable::decode(&resp.body).map_err(|e| ClientError::Decode {
                 what: "TopicStatsTable",
                 detail: e.to_string(),
@@ -93,7 +93,7 @@ impl MqAdmin {
             order: cfg.order,
         };
         let req = RemotingCommand::request_with_header(RequestCode::UpdateAndCreateTopic, &h);
-        self.call(addr, req).await.map(|_| ())
+        self.call_ok(addr, req).await.map(|_| ())
     }
 
     /// UPDATE_AND_CREATE_TOPIC (17) on every master of `cluster`; returns their addresses.
@@ -120,7 +120,7 @@ impl MqAdmin {
                     topic: topic.to_owned(),
                 },
             );
-            self.call(&b.addr, req).await?;
+            self.call_ok(&b.addr, req).await?;
         }
         for ns in self.instance.namesrv_addrs() {
             let req = RemotingCommand::request_with_header(
@@ -130,7 +130,7 @@ impl MqAdmin {
                     cluster_name: Some(cluster.to_owned()),
                 },
             );
-            self.call(&ns, req).await?;
+            self.call_ok(&ns, req).await?;
         }
         Ok(())
     }
