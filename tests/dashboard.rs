@@ -92,6 +92,7 @@ async fn consumers_page_shows_the_boot_message_consumed_and_every_page_works() {
                 ("GROUP", "dashboard-boot-group".into()),
                 ("TOPIC", "boot-test".into()),
                 ("SEND_TOPIC", "dashboard-test-topic".into()),
+                ("PRODUCER_GROUP", "dashboard-test-producer".into()),
                 ("USER", "admin".into()),
                 ("PASSWORD", "s3cret".into()),
                 ("SHOTS", shots.display().to_string()),
@@ -104,6 +105,14 @@ async fn consumers_page_shows_the_boot_message_consumed_and_every_page_works() {
     .unwrap();
     eprintln!("driver report: {report:#}");
     ro.shutdown().await;
+    // The message resent from the Messages page reaches the listener again.
+    let resent = tokio::time::timeout(Duration::from_secs(20), async {
+        while CONSUMED.load(Ordering::SeqCst) < 2 {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    })
+    .await
+    .is_ok();
     app.shutdown().await;
 
     assert_eq!(report["errors"], serde_json::json!([]), "{report:#}");

@@ -57,6 +57,74 @@ async function consumers(page) {
     diffTotal: Number((await page.textContent('[data-testid=diff-total]')).trim()),
   };
   out.pages.consumers = { screenshot: await shot(page, 'consumers'), errors: [] };
+  out.consumers.members = await page.$$eval('[data-testid=member-row]', trs => trs.length);
+  if (out.consumers.members > 0) {
+    await page.click('[data-testid=member-row]');
+    await page.waitForSelector('[data-testid=running-info], #running-info [data-testid=error]', { timeout: TIMEOUT });
+    const ri = await page.$('[data-testid=running-info]');
+    out.consumers.runningInfo = ri ? JSON.parse(await ri.textContent()) : { error: await page.textContent('#running-info') };
+    await shot(page, 'consumer-running-info');
+  }
+}
+
+async function topics(page) {
+  await page.click('[data-testid=nav-topics]');
+  await page.waitForFunction(() => document.body.dataset.loaded === 'topics', null, { timeout: TIMEOUT });
+  await page.fill('[data-testid=topic-search]', env('TOPIC'));
+  await page.click('#topic-search-form button');
+  const row = page.locator('[data-testid=topic-row]', { hasText: env('TOPIC') });
+  await row.first().waitFor({ timeout: TIMEOUT });
+  await row.first().click();
+  await page.waitForSelector('#topic-queue-table, [data-testid=topic-detail] [data-testid=error]', { timeout: TIMEOUT });
+  const maxOffsets = await page.$$eval('#topic-queue-table tbody tr', trs => trs.map(tr => Number((tr.querySelector('td[data-col=maxOffset]') || {}).textContent)));
+  out.topic = {
+    queues: maxOffsets.length,
+    maxOffsetTotal: maxOffsets.reduce((a, b) => a + (b || 0), 0),
+    consumers: (await page.textContent('[data-testid=topic-consumers]')).trim(),
+  };
+  out.pages.topics = { screenshot: await shot(page, 'topics'), errors: await page.$$eval('[data-testid=error]', els => els.map(e => e.textContent)) };
+}
+
+async function producers(page) {
+  await page.click('[data-testid=nav-producers]');
+  await page.waitForFunction(() => document.body.dataset.loaded === 'producers', null, { timeout: TIMEOUT });
+  await page.fill('[data-testid=producer-topic]', env('TOPIC'));
+  await page.fill('[data-testid=producer-group]', env('PRODUCER_GROUP'));
+  await page.click('[data-testid=producer-submit]');
+  await page.waitForSelector('#producer-table, #producer-result [data-testid=error]', { timeout: TIMEOUT });
+  out.producers = await page.$$eval('#producer-table [data-testid=producer-row]', trs => trs.length);
+  out.pages.producers = { screenshot: await shot(page, 'producers'), errors: await page.$$eval('[data-testid=error]', els => els.map(e => e.textContent)) };
+}
+
+// Messages by time on the consumed topic, its detail (consume status), resend to the group.
+async function resendBoot(page) {
+  await page.click('[data-testid=nav-messages]');
+  await page.waitForFunction(() => document.body.dataset.loaded === 'messages', null, { timeout: TIMEOUT });
+  await page.fill('[data-testid=msg-time-topic]', env('TOPIC'));
+  await page.click('[data-testid=msg-time-submit]');
+  await page.waitForSelector('#message-table, [data-testid=msg-results] [data-testid=error]', { timeout: TIMEOUT });
+  out.byTime = await page.$$eval('#message-table [data-testid=message-row]', trs => trs.length);
+  if (!out.byTime) return;
+  await page.click('#message-table [data-testid=message-row]');
+  await page.waitForSelector('#msg-tracks, [data-testid=msg-detail] [data-testid=error]', { timeout: TIMEOUT });
+  out.tracks = await page.$$eval('#msg-tracks [data-testid=track-row]', trs => trs.map(tr => ({
+    group: tr.querySelector('td[data-col=consumerGroup]').textContent,
+    status: tr.querySelector('td[data-col=trackType]').textContent,
+  })));
+  out.detailBody = (await page.textContent('[data-testid=msg-body]')).trim();
+  await shot(page, 'message-detail');
+  const track = page.locator('#msg-tracks [data-testid=track-row]', { hasText: env('GROUP') });
+  if (await track.count() === 0) return;
+  await track.first().click();
+  // The resend changes state: the login dialog may open first.
+  await page.waitForSelector('[data-testid=resend-ok], #resend-result [data-testid=error], [data-testid=login-dialog]:not(.hidden)', { timeout: TIMEOUT });
+  if (await page.$('[data-testid=login-dialog]:not(.hidden)')) {
+    await page.fill('[data-testid=login-user]', env('USER'));
+    await page.fill('[data-testid=login-password]', env('PASSWORD'));
+    await page.click('[data-testid=login-submit]');
+    await page.waitForSelector('[data-testid=resend-ok], #resend-result [data-testid=error]', { timeout: TIMEOUT });
+  }
+  out.resend = (await page.textContent('#resend-result')).trim();
 }
 
 async function sendFromTopics(page) {
@@ -145,13 +213,23 @@ async function main() {
     out.cluster = { brokers: await page.$$eval('#cluster-table [data-testid=broker-row]', trs => trs.length) };
     out.pages.cluster = { screenshot: await shot(page, 'cluster'), errors: [] };
     await consumers(page);
-    await visit(page, 'topics');
-    await visit(page, 'producers');
+    await topics(page);
+    await producers(page);
     await visit(page, 'messages');
-    await visit(page, 'dlq');
+    await visit(page, 'dlq', async () => {
+      await page.fill('[data-testid=dlq-group]', env('GROUP'));
+      await page.click('[data-testid=dlq-submit]');
+      await page.waitForSelector('#dlq-table, [data-testid=dlq-results] [data-testid=error]', { timeout: TIMEOUT });
+    });
     await visit(page, 'cluster', () => page.waitForSelector('#cluster-table', { timeout: TIMEOUT }));
+    // Two polls of the live chart (every 3 s) draw a line.
+    await page.waitForSelector('#tps-in', { state: 'attached', timeout: TIMEOUT });
+    out.cluster.chart = true;
+    out.cluster.version = await page.textContent('#cluster-table td[data-col=version]');
+    out.pages.cluster.screenshot = await shot(page, 'cluster');
     const key = await sendFromTopics(page);
     if (out.sent && out.sent.msgId) await findByKey(page, key);
+    await resendBoot(page);
     await readOnly(browser);
   } catch (e) {
     out.errors.push('driver: ' + (e && e.stack ? e.stack : String(e)));

@@ -3,9 +3,11 @@
 
 mod cluster;
 mod consumers;
+mod dlq;
+mod messages;
+mod producers;
 mod session;
 mod topics;
-mod unavailable;
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -102,10 +104,6 @@ impl ApiError {
     pub fn not_found(m: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, m)
     }
-    /// 501: the admin call behind the route is not available.
-    pub fn not_implemented(m: impl Into<String>) -> Self {
-        Self::new(StatusCode::NOT_IMPLEMENTED, m)
-    }
 }
 
 impl From<ClientError> for ApiError {
@@ -135,12 +133,27 @@ pub fn router() -> Router<Arc<State>> {
         .route("/login", post(session::login))
         .route("/logout", post(session::logout))
         .route("/cluster", get(cluster::get))
-        .route("/topics", get(unavailable::topic_list).post(topics::create))
+        .route("/topics", get(topics::list).post(topics::create))
+        .route(
+            "/topics/{topic}",
+            get(topics::detail).delete(topics::delete),
+        )
         .route("/topics/{topic}/messages", post(topics::send))
-        .route("/consumers", get(unavailable::consumer_list))
+        .route("/consumers", get(consumers::list))
         .route("/consumers/{group}", get(consumers::detail))
-        .route("/producers", get(unavailable::producers))
-        .route("/messages", get(unavailable::messages))
-        .route("/dlq", get(unavailable::dlq))
+        .route(
+            "/consumers/{group}/running-info",
+            get(consumers::running_info),
+        )
+        .route(
+            "/consumers/{group}/reset-offset",
+            post(consumers::reset_offset),
+        )
+        .route("/producers", get(producers::get))
+        .route("/messages", get(messages::query))
+        .route("/messages/{id}", get(messages::detail))
+        .route("/messages/{id}/resend", post(messages::resend))
+        .route("/dlq", get(dlq::query))
+        .route("/dlq/resend", post(dlq::resend))
         .fallback(|| async { ApiError::not_found("no such API route (see docs/dashboard-api.md)") })
 }

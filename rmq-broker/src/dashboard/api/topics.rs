@@ -1,6 +1,7 @@
-//! Topic writes: create/update, and send a test message.
+//! The Topics page: search, route, per-queue min/max offset, consumer groups,
+//! create/update/delete, and send a test message.
 
-use axum::extract::Path;
+use axum::extract::{Path, Query};
 use axum::http::HeaderMap;
 use axum::Json;
 use rmq_core::protocol::message::Message;
@@ -8,6 +9,113 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::{ApiError, ApiResult, Shared};
+
+/// Topics the brokers keep for themselves.
+fn is_system_topic(t: &str) -> bool {
+    const NAMES: [&str; 8] = [
+        "TBW102",
+        "SCHEDULE_TOPIC_XXXX",
+        "BenchmarkTest",
+        "OFFSET_MOVED_EVENT",
+        "SELF_TEST_TOPIC",
+        "RMQ_SYS_TRANS_HALF_TOPIC",
+        "RMQ_SYS_TRANS_OP_HALF_TOPIC",
+        "TRANS_CHECK_MAX_TIME_TOPIC",
+    ];
+    NAMES.contains(&t)
+        || t.starts_with("rmq_sys_")
+        || t.starts_with("RMQ_SYS_")
+        || t.starts_with("%RETRY%")
+        || t.starts_with("%DLQ%")
+}
+
+/// `GET /api/topics` parameters.
+#[derive(Debug, Deserialize)]
+pub struct ListQuery {
+    /// Substring to match (case-insensitive).
+    #[serde(default)]
+    search: Option<String>,
+    /// `true`: include system, retry and DLQ topics.
+    #[serde(default)]
+    system: Option<String>,
+}
+
+/// `GET /api/topics?search=&system=`: the name servers' topic list.
+pub async fn list(state: Shared, Query(q): Query<ListQuery>) -> ApiResult<Value> {
+    let system = q.system.as_deref() == Some("true");
+    let info = state.admin.cluster_info().await?;
+    let needle = q.search.unwrap_or_default().to_lowercase();
+    let topics: Vec<String> = state
+        .admin
+        .topic_list()
+        .await?
+        .into_iter()
+        .filter(|t| {
+            system
+                || !(is_system_topic(t)
+                    || info.cluster_addr_table.contains_key(t)
+                    || info.broker_addr_table.contains_key(t))
+        })
+        .filter(|t| t.to_lowercase().contains(&needle))
+        .collect();
+    Ok(Json(json!({ "topics": topics })))
+}
+
+/// `GET /api/topics/{topic}`: route, per-queue offsets, consuming groups.
+pub async fn detail(state: Shared, Path(topic): Path<String>) -> ApiResult<Value> {
+    let route = state.admin.topic_route(&topic).await?;
+    let stats = state.admin.topic_stats(&topic).await?;
+    let queues: Vec<Value> = stats
+        .offset_table
+        .iter()
+        .map(|(mq, o)| {
+            json!({"brokerName": mq.broker_name, "queueId": mq.queue_id,
+                "minOffset": o.min_offset, "maxOffset": o.max_offset,
+                "lastUpdateTimestamp": o.last_update_timestamp})
+        })
+        .collect();
+    let brokers: Vec<Value> = route
+        .broker_datas
+        .iter()
+        .map(|b| {
+            let q = route.queue_datas.iter().find(|q| q.broker_name == b.broker_name);
+            json!({"brokerName": b.broker_name, "cluster": b.cluster, "brokerAddrs": b.broker_addrs,
+                "readQueueNums": q.map(|q| q.read_queue_nums), "writeQueueNums": q.map(|q| q.write_queue_nums),
+                "perm": q.map(|q| q.perm)})
+        })
+        .collect();
+    let mut out =
+        json!({"topic": topic, "queues": queues, "route": {"brokers": brokers, "raw": route}});
+    match state.admin.topic_consumed_by(&topic).await {
+        Ok(groups) => out["consumerGroups"] = json!(groups),
+        Err(e) => out["consumerGroupsError"] = json!(e.to_string()),
+    }
+    Ok(Json(out))
+}
+
+/// `DELETE /api/topics/{topic}`: from every cluster's masters and the name servers.
+pub async fn delete(
+    state: Shared,
+    headers: HeaderMap,
+    Path(topic): Path<String>,
+) -> ApiResult<Value> {
+    state.auth.check_write(&headers)?;
+    valid_topic(&topic)?;
+    let route = state.admin.topic_route(&topic).await?;
+    let mut clusters: Vec<String> = route
+        .broker_datas
+        .iter()
+        .map(|b| b.cluster.clone())
+        .collect();
+    clusters.sort();
+    clusters.dedup();
+    for c in &clusters {
+        state.admin.delete_topic(&topic, c).await?;
+    }
+    Ok(Json(
+        json!({"topic": topic, "deleted": true, "clusters": clusters}),
+    ))
+}
 
 /// `POST /api/topics` body.
 #[derive(Debug, Deserialize)]

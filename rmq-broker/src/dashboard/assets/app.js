@@ -135,6 +135,7 @@ function askLogin() {
 // ---- Cluster ----
 
 const tpsHistory = { in: [], out: [] };
+let lastTotals = null;
 
 function chart(points, w, h) {
   const all = points.in.concat(points.out);
@@ -157,21 +158,24 @@ function chart(points, w, h) {
 
 async function clusterPage() {
   const p = page();
-  p.innerHTML = '<h2>Cluster</h2><section id="cluster-body">loading…</section><section><h3>Live TPS</h3><div id="tps-chart-box"></div></section>';
+  p.innerHTML = '<h2>Cluster</h2><section id="cluster-body">loading…</section><section><h3>Live TPS (messages/s, all brokers, every 3 s)</h3><div id="tps-chart-box"></div></section>';
   const load = async () => {
     let data;
     try { data = await api('GET', '/cluster'); } catch (e) { $('#cluster-body').innerHTML = errorBox(e); return; }
-    const now = Date.now();
-    let tin = 0, tout = 0, any = false;
+    // Rates from the brokers' today totals between two samples (the live chart).
+    let tin = 0, tout = 0, have = true;
     data.brokers.forEach(b => {
-      if (b.tpsIn !== null && b.tpsIn !== undefined) { tin += Number(b.tpsIn) || 0; any = true; }
-      if (b.tpsOut !== null && b.tpsOut !== undefined) { tout += Number(b.tpsOut) || 0; }
+      if (b.todayIn === null || b.todayIn === undefined) have = false;
+      tin += Number(b.todayIn) || 0;
+      tout += Number(b.todayOut) || 0;
     });
-    if (any) {
-      tpsHistory.in.push({ t: now, v: tin });
-      tpsHistory.out.push({ t: now, v: tout });
+    if (have && lastTotals && data.timestamp > lastTotals.t && tin >= lastTotals.in) {
+      const secs = (data.timestamp - lastTotals.t) / 1000;
+      tpsHistory.in.push({ t: data.timestamp, v: (tin - lastTotals.in) / secs });
+      tpsHistory.out.push({ t: data.timestamp, v: Math.max(0, tout - lastTotals.out) / secs });
       if (tpsHistory.in.length > 60) { tpsHistory.in.shift(); tpsHistory.out.shift(); }
     }
+    if (have) lastTotals = { t: data.timestamp, in: tin, out: tout };
     const body = $('#cluster-body');
     if (!body) return;
     body.innerHTML = table('cluster-table', [
@@ -185,7 +189,8 @@ async function clusterPage() {
       { key: 'todayIn', title: 'Msgs in today', num: true, render: r => fmtNum(r.todayIn) },
       { key: 'todayOut', title: 'Msgs out today', num: true, render: r => fmtNum(r.todayOut) },
       { key: 'diskUse', title: 'Disk use', render: r => esc(r.diskUse || '-') },
-    ], data.brokers, { rowTestId: 'broker-row' }) + (data.runtimeError ? `<div class="muted">${esc(data.runtimeError)}</div>` : '');
+      { key: 'error', title: '', render: r => (r.error ? `<span class="error">${esc(r.error)}</span>` : '') },
+    ], data.brokers, { rowTestId: 'broker-row' });
     const box = $('#tps-chart-box');
     if (box) box.innerHTML = chart(tpsHistory, 640, 180);
   };
@@ -335,18 +340,19 @@ async function groupDetail(group, topic) {
   box.classList.remove('hidden');
   box.innerHTML = 'loading…';
   let html = `<h3>Group <span data-testid="group-name">${esc(group)}</span></h3>`;
+  let conns = [];
   try {
     const d = await api('GET', '/consumers/' + encodeURIComponent(group) + qs({ topic }));
     html += table('consumer-detail', [
       { key: 'topic', title: 'Topic' },
       { key: 'brokerName', title: 'Broker' },
       { key: 'queueId', title: 'Queue', num: true },
-      { key: 'clientId', title: 'Client' },
       { key: 'brokerOffset', title: 'Broker Offset', num: true },
       { key: 'consumerOffset', title: 'Consumer Offset', num: true },
       { key: 'diff', title: 'Diff', num: true },
       { key: 'lastTimestamp', title: 'Last consumed', render: r => fmtTime(r.lastTimestamp) },
     ], d.queues, { rowTestId: 'queue-row' });
+    if (d.consumeTps !== null && d.consumeTps !== undefined) html += `<div class="muted">Consume TPS: ${fmtNum(d.consumeTps, 2)}</div>`;
     html += `<div class="total">Diff Total: <span id="diff-total" data-testid="diff-total">${esc(d.diffTotal)}</span></div>`;
     if (d.connections) {
       html += '<h3>Members</h3>' + table('consumer-connections', [
@@ -355,8 +361,8 @@ async function groupDetail(group, topic) {
         { key: 'language', title: 'Language' },
         { key: 'version', title: 'Version' },
         { key: 'info', title: 'Running info', render: () => '<button class="secondary">Running info</button>' },
-      ], d.connections, { onRow: true });
-      bindRows('consumer-connections', d.connections, c => runningInfo(group, c.clientId));
+      ], d.connections, { onRow: true, rowTestId: 'member-row' });
+      conns = d.connections;
     }
     if (d.connectionsError) html += `<div class="muted">${esc(d.connectionsError)}</div>`;
     html += `<h3>Reset offset by time</h3><form class="inline" id="group-reset-form">
@@ -365,9 +371,7 @@ async function groupDetail(group, topic) {
       <button type="submit">Reset</button></form><div id="group-reset-result"></div><div id="running-info"></div>`;
   } catch (e) { html += errorBox(e); }
   box.innerHTML = html;
-  if (box.querySelector('#consumer-connections')) {
-    bindRows('consumer-connections', [], () => {});
-  }
+  bindRows('consumer-connections', conns, c => runningInfo(group, c.clientId));
   const rf = $('#group-reset-form');
   if (rf) rf.onsubmit = async ev => {
     ev.preventDefault();
@@ -479,14 +483,14 @@ async function messageDetail(m) {
       { key: 'trackType', title: 'Status' },
       { key: 'exceptionDesc', title: 'Note' },
       { key: 'resend', title: '', render: () => '<button class="secondary">Resend</button>' },
-    ], d.tracks || [], { onRow: true });
+    ], d.tracks || [], { onRow: true, rowTestId: 'track-row' });
     if (d.tracksError) html += `<div class="muted">${esc(d.tracksError)}</div>`;
     html += '<div id="resend-result"></div>';
     box.innerHTML = html;
     bindRows('msg-tracks', d.tracks || [], async t => {
       try {
         const r = await write('POST', '/messages/' + encodeURIComponent(m.msgId) + '/resend', { topic: m.topic, group: t.consumerGroup });
-        $('#resend-result').innerHTML = `<div class="ok">${esc(JSON.stringify(r))}</div>`;
+        $('#resend-result').innerHTML = `<div class="ok" data-testid="resend-ok">${esc(JSON.stringify(r))}</div>`;
       } catch (e) { $('#resend-result').innerHTML = errorBox(e); }
     });
   } catch (e) { box.innerHTML = html + errorBox(e); }
@@ -508,7 +512,7 @@ async function dlqPage() {
     const box = $('#dlq-results');
     try {
       const d = await api('GET', '/dlq' + qs({ group: v.group, begin: new Date(v.begin).getTime(), end: new Date(v.end).getTime() }));
-      box.innerHTML = `<div class="muted">${d.messages.length} message(s); click one to resend it to ${esc(v.group)}</div>` + messageTable('dlq-table', d.messages);
+      box.innerHTML = (d.note ? `<div class="muted" data-testid="dlq-note">${esc(d.note)}</div>` : '') + `<div class="muted">${d.messages.length} message(s); click one to resend it to ${esc(v.group)}</div>` + messageTable('dlq-table', d.messages);
       bindRows('dlq-table', d.messages, async m => {
         try {
           const r = await write('POST', '/dlq/resend', { group: v.group, msgId: m.msgId, offsetMsgId: m.offsetMsgId });
