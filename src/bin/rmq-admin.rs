@@ -14,10 +14,16 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
+#[path = "rmq_admin/broker.rs"]
+mod broker;
 #[path = "rmq_admin/cluster.rs"]
 mod cluster;
 #[path = "rmq_admin/output.rs"]
 mod output;
+#[path = "rmq_admin/producer.rs"]
+mod producer;
+#[path = "rmq_admin/topic.rs"]
+mod topic;
 
 use output::Report;
 
@@ -51,6 +57,24 @@ struct Cli {
 enum Command {
     /// List the clusters, their brokers and the brokers' load.
     ClusterList(cluster::ClusterListArgs),
+    /// Fetch broker runtime status data.
+    BrokerStatus(broker::BrokerStatusArgs),
+    /// Get broker config by cluster or special broker.
+    GetBrokerConfig(broker::GetBrokerConfigArgs),
+    /// Update broker's config.
+    UpdateBrokerConfig(broker::UpdateBrokerConfigArgs),
+    /// Fetch all topic list from name server.
+    TopicList(topic::TopicListArgs),
+    /// Examine topic route info.
+    TopicRoute(topic::TopicRouteArgs),
+    /// Examine topic Status info.
+    TopicStatus(topic::TopicStatusArgs),
+    /// Update or create topic.
+    UpdateTopic(topic::UpdateTopicArgs),
+    /// Delete topic from broker and NameServer.
+    DeleteTopic(topic::DeleteTopicArgs),
+    /// Query producer's socket connection and client version.
+    ProducerConnection(producer::ProducerConnectionArgs),
 }
 
 /// Why a sub-command failed: printed on one line.
@@ -94,6 +118,15 @@ async fn run(cli: Cli) -> Result<Report, AdminCliError> {
     let common = &cli.common;
     match &cli.command {
         Command::ClusterList(a) => cluster::cluster_list(common, a).await,
+        Command::BrokerStatus(a) => broker::broker_status(common, a).await,
+        Command::GetBrokerConfig(a) => broker::get_broker_config(common, a).await,
+        Command::UpdateBrokerConfig(a) => broker::update_broker_config(common, a).await,
+        Command::TopicList(a) => topic::topic_list(common, a).await,
+        Command::TopicRoute(a) => topic::topic_route(common, a).await,
+        Command::TopicStatus(a) => topic::topic_status(common, a).await,
+        Command::UpdateTopic(a) => topic::update_topic(common, a).await,
+        Command::DeleteTopic(a) => topic::delete_topic(common, a).await,
+        Command::ProducerConnection(a) => producer::producer_connection(common, a).await,
     }
 }
 

@@ -255,6 +255,24 @@ impl ProducerManager {
             );
     }
 
+    /// The connections of a producer group (GET_PRODUCER_CONNECTION_LIST); `None` when no
+    /// producer of the group is connected.
+    pub fn connections(&self, group: &str) -> Option<Vec<Connection>> {
+        let groups = self.groups.lock().unwrap_or_else(|e| e.into_inner());
+        let chans = groups.get(group).filter(|c| !c.is_empty())?;
+        Some(
+            chans
+                .values()
+                .map(|c| Connection {
+                    client_id: c.client_id.clone(),
+                    client_addr: c.channel.remote_addr().to_string(),
+                    language: c.language.name().to_owned(),
+                    version: c.version,
+                })
+                .collect(),
+        )
+    }
+
     /// Removes a channel from one group or all.
     pub fn unregister(&self, channel_id: u64, group: Option<&str>) {
         let mut groups = self.groups.lock().unwrap_or_else(|e| e.into_inner());

@@ -206,10 +206,10 @@ pub fn hold(
     subscription: SubscriptionData,
     selector: Option<Arc<Selector>>,
 ) {
-    let hold = if b.config.long_polling_enable {
+    let hold = if b.live.long_polling_enable() {
         Duration::from_millis(h.suspend_timeout_millis.clamp(0, MAX_SUSPEND_MS) as u64)
     } else {
-        Duration::from_millis(b.config.short_polling_time_mills)
+        Duration::from_millis(b.live.short_polling_time_mills())
     };
     b.holds.suspend(
         &h.topic,

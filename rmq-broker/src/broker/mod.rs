@@ -4,6 +4,7 @@
 //! the request processors in [`processor`] only read and update them.
 
 mod consumer_manager;
+mod live_config;
 mod lock_manager;
 mod long_polling;
 mod offset_manager;
@@ -14,6 +15,7 @@ mod registration;
 pub mod schedule;
 mod sql_filter;
 mod stats;
+pub mod stats_items;
 mod subscription_group;
 mod topic_config;
 pub mod transaction;
@@ -33,6 +35,7 @@ use tokio::task::JoinHandle;
 pub use consumer_manager::{
     ClientChannel, ConsumerGroupInfo, ConsumerManager, ProducerManager, RegisterOutcome,
 };
+pub use live_config::{rewrite_properties, LiveConfig, LIVE_KEYS};
 pub use lock_manager::{RebalanceLockManager, LOCK_MAX_LIVE_TIME};
 pub use long_polling::{ArrivalForwarder, HeldPull, PullRequestHoldService};
 pub use offset_manager::ConsumerOffsetManager;
@@ -63,6 +66,8 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 #[derive(Debug)]
 pub struct BrokerInner {
     pub config: BrokerConfig,
+    /// The keys UPDATE_BROKER_CONFIG may change while running, with their current values.
+    pub live: LiveConfig,
     pub broker_addr: String,
     pub store_host: SocketAddr,
     pub store: Arc<MessageStore>,
@@ -97,7 +102,7 @@ impl BrokerInner {
 
     /// Tells every consumer of a group that membership changed (oneway).
     pub fn notify_consumer_ids_changed(&self, group: &str) {
-        if !self.config.notify_consumer_ids_changed_enable {
+        if !self.live.notify_consumer_ids_changed_enable() {
             return;
         }
         let header = NotifyConsumerIdsChangedRequestHeader {
@@ -208,6 +213,7 @@ impl Broker {
                 store_for_timer,
             )?),
             stats: BrokerStats::default(),
+            live: LiveConfig::new(&config),
             transactions: TransactionState::default(),
             started: Instant::now(),
             namesrv: Registration::new(config.namesrv_addrs()),
@@ -315,6 +321,7 @@ async fn maintenance_loop(inner: Arc<BrokerInner>) {
         tokio::select! {
             _ = persist.tick() => {
                 inner.stats.roll_day(now_ms());
+                inner.stats.items.sample(now_ms());
                 if let Err(e) = inner.offsets.persist() {
                     tracing::warn!(error = %e, "cannot persist consumer offsets");
                 }

@@ -163,7 +163,7 @@ pub fn read(
     req: &RemotingCommand,
     h: &PullMessageRequestHeader,
 ) -> Result<PullRead, RemotingCommand> {
-    if b.config.broker_permission & PERM_READ == 0 {
+    if b.live.broker_permission() & PERM_READ == 0 {
         return Err(req.error_to(
             ResponseCode::NoPermission,
             format!("the broker[{}] pulling message is forbidden", b.broker_addr),
@@ -263,6 +263,17 @@ pub fn read(
         next_begin_offset = 0;
     }
 
+    if code == ResponseCode::Success {
+        let cluster = &b.config.broker_cluster_name;
+        let items = &b.stats.items;
+        items.record_get(
+            cluster,
+            &h.consumer_group,
+            &h.topic,
+            count as u64,
+            body.len() as u64,
+        );
+    }
     if code == ResponseCode::Success {
         b.stats.get_total.fetch_add(count as u64, Ordering::Relaxed);
     }

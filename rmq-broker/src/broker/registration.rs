@@ -80,7 +80,7 @@ impl BrokerInner {
     /// Registers with every name server (the full topic table).
     pub(crate) async fn register_all(&self) {
         let mut wrapper = self.topics.wrapper();
-        let broker_perm = self.config.broker_permission;
+        let broker_perm = self.live.broker_permission();
         if broker_perm & (PERM_READ | PERM_WRITE) != PERM_READ | PERM_WRITE {
             // As Java: a read-only or write-only broker announces its topics that way.
             for t in wrapper.topic_config_table.values_mut() {

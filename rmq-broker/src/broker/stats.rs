@@ -14,6 +14,8 @@ pub struct BrokerStats {
     pub put_total: AtomicU64,
     /// Messages handed to consumers since start.
     pub get_total: AtomicU64,
+    /// Windowed per-topic / per-group counters (VIEW_BROKER_STATS_DATA).
+    pub items: super::stats_items::StatsItems,
     daily: Mutex<Daily>,
 }
 

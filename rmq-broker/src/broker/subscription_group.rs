@@ -24,7 +24,7 @@ struct Wrapper {
 #[derive(Debug)]
 pub struct SubscriptionGroupManager {
     path: PathBuf,
-    auto_create: bool,
+    auto_create: std::sync::atomic::AtomicBool,
     table: RwLock<BTreeMap<String, SubscriptionGroupConfig>>,
 }
 
@@ -36,9 +36,20 @@ impl SubscriptionGroupManager {
         let w: Wrapper = persist::load(&path)?.unwrap_or_default();
         Ok(SubscriptionGroupManager {
             path,
-            auto_create: cfg.auto_create_subscription_group,
+            auto_create: std::sync::atomic::AtomicBool::new(cfg.auto_create_subscription_group),
             table: RwLock::new(w.subscription_group_table),
         })
+    }
+
+    /// `autoCreateSubscriptionGroup` now.
+    pub fn auto_create(&self) -> bool {
+        self.auto_create.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Turns auto-creation on or off (UPDATE_BROKER_CONFIG).
+    pub fn set_auto_create(&self, on: bool) {
+        self.auto_create
+            .store(on, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// The group's config, created with defaults when auto-creation is on.
@@ -51,7 +62,7 @@ impl SubscriptionGroupManager {
         {
             return Some(c.clone());
         }
-        if !self.auto_create {
+        if !self.auto_create() {
             return None;
         }
         let cfg = SubscriptionGroupConfig {

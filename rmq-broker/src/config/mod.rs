@@ -108,6 +108,9 @@ pub struct BrokerConfig {
     pub dashboard_password: Option<String>,
     /// `dashboardReadOnly` (false): refuse every state-changing dashboard call.
     pub dashboard_read_only: bool,
+    /// The file the broker was started with (`-c`): UPDATE_BROKER_CONFIG writes the keys it
+    /// changes back into it, as Java does.
+    pub config_file: Option<PathBuf>,
 }
 
 impl Default for BrokerConfig {
@@ -146,6 +149,7 @@ impl Default for BrokerConfig {
             transaction_check_max: 15,
             transaction_check_interval: 30_000,
             enable_property_filter: true,
+            config_file: None,
         }
     }
 }
@@ -179,6 +183,7 @@ impl BrokerConfig {
         })?;
         let mut cfg = BrokerConfig::default();
         cfg.apply_properties(&text, path)?;
+        cfg.config_file = Some(path.to_owned());
         Ok(cfg)
     }
 

@@ -298,30 +298,3 @@ pub fn update_subscription_group(
         Err(e) => Some(req.error_to(ResponseCode::SystemError, e.to_string())),
     }
 }
-
-/// GET_BROKER_CONFIG (26): the effective configuration as properties text.
-pub fn broker_config(b: &BrokerInner, req: &RemotingCommand) -> Option<RemotingCommand> {
-    let c = &b.config;
-    let s = &c.store;
-    let text = format!(
-        "brokerClusterName={}\nbrokerName={}\nbrokerId={}\nlistenPort={}\nbrokerIP1={}\nstorePathRootDir={}\n\
-deleteWhen={}\nfileReservedTime={}\nflushDiskType={}\nautoCreateTopicEnable={}\nautoCreateSubscriptionGroup={}\n\
-messageDelayLevel={}\nmaxMessageSize={}\nmappedFileSizeCommitLog={}\ndiskMaxUsedSpaceRatio={}\n",
-        c.broker_cluster_name,
-        c.broker_name,
-        c.broker_id,
-        b.store_host.port(),
-        c.broker_ip1,
-        s.store_path_root_dir.display(),
-        s.delete_when,
-        s.file_reserved_time_hours,
-        s.flush_disk_type,
-        c.auto_create_topic_enable,
-        c.auto_create_subscription_group,
-        s.message_delay_level,
-        s.max_message_size,
-        s.mapped_file_size_commit_log,
-        s.disk_max_used_space_ratio,
-    );
-    Some(req.success_to().with_body(text.into_bytes()))
-}

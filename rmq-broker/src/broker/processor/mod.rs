@@ -1,6 +1,8 @@
 //! The table from request code to processor; each request family has its own file.
 
 pub mod admin;
+pub mod broker_config;
+pub mod broker_stats;
 pub mod client_manage;
 pub mod consumer_admin;
 pub mod consumer_offset;
@@ -104,7 +106,10 @@ pub async fn dispatch(
         C::GetAllDelayOffset => admin::all_delay_offsets(b, &req),
         C::GetAllSubscriptiongroupConfig => admin::all_subscription_groups(b, &req),
         C::UpdateAndCreateSubscriptiongroup => admin::update_subscription_group(b, &req),
-        C::GetBrokerConfig => admin::broker_config(b, &req),
+        C::GetBrokerConfig => broker_config::get_broker_config(b, &req),
+        C::UpdateBrokerConfig => broker_config::update_broker_config(b, &req).await,
+        C::ViewBrokerStatsData => broker_stats::view_broker_stats(b, &req),
+        C::GetProducerConnectionList => broker_stats::producer_connections(b, &req),
         C::GetTopicStatsInfo => topic_info::topic_stats(b, &req),
         C::GetTopicConfig => topic_info::topic_config(b, &req),
         C::QueryTopicConsumeByWho => topic_info::consume_by_who(b, &req),

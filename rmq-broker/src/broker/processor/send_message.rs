@@ -36,7 +36,7 @@ pub(crate) fn check_and_prepare(
             "broker is shutting down".into(),
         ));
     }
-    if b.config.broker_permission & PERM_WRITE == 0 {
+    if b.live.broker_permission() & PERM_WRITE == 0 {
         return Err((
             ResponseCode::NoPermission,
             format!("the broker[{}] sending message is forbidden", b.broker_addr),
@@ -344,6 +344,7 @@ pub async fn send(
         apply_delay_level(b, &mut msg);
     }
     let result = b.store.put_message(msg).await;
+    count_put(b, &h.topic, &result);
     if parked {
         b.timer.wake();
     }
@@ -442,10 +443,25 @@ async fn batch_with_header(
         });
     }
     let result = b.store.put_messages(msgs).await;
+    count_put(b, &h.topic, &result);
     let wrapper_id = h
         .properties
         .as_deref()
         .and_then(|p| find_property(p, keys::UNIQ_CLIENT_MESSAGE_ID_KEYIDX))
         .map(str::to_owned);
     Some(send_response(b, req, result, wrapper_id, queue_id))
+}
+
+/// Counts a stored put in the windowed stats (VIEW_BROKER_STATS_DATA).
+fn count_put(b: &BrokerInner, topic: &str, result: &PutMessageResult) {
+    if result.messages.is_empty() {
+        return;
+    }
+    let bytes: u64 = result.messages.iter().map(|m| m.size.max(0) as u64).sum();
+    b.stats.items.record_put(
+        &b.config.broker_cluster_name,
+        topic,
+        result.messages.len() as u64,
+        bytes,
+    );
 }

@@ -2,15 +2,14 @@
 //! stats (broker offset, consumer offset and lag per queue).
 
 mod broker;
+mod consumer;
+mod message;
 mod producer;
+mod reset;
+mod subscription;
 mod topic;
 
 pub use broker::BrokerAddr;
-mod consumer;
-mod message;
-mod reset;
-mod subscription;
-
 pub use message::{MessageTrack, TrackType};
 pub use reset::ResetOutcome;
 

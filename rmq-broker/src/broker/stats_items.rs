@@ -1,0 +1,238 @@
+//! Windowed per-key counters behind VIEW_BROKER_STATS_DATA (315), named as Java's
+//! BrokerStatsManager names them: `TOPIC_PUT_NUMS` / `TOPIC_PUT_SIZE` keyed by topic,
+//! `GROUP_GET_NUMS` / `GROUP_GET_SIZE` keyed by `topic@group`, `BROKER_PUT_NUMS` /
+//! `BROKER_GET_NUMS` keyed by the cluster name.
+//!
+//! Each item counts a value (messages or bytes) and the number of calls that added to it. The
+//! broker samples every item every few seconds; a window's figures run from the oldest sample
+//! it keeps (one minute, hour or day back, or the item's creation) to the live counters now —
+//! so unlike Java, whose figures move only at its 10 s sampling, a send is visible at once.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+
+/// The stats names this broker keeps (Java has more; others answer "not exist" as Java does
+/// for an unknown name).
+pub const STATS_NAMES: [&str; 6] = [
+    TOPIC_PUT_NUMS,
+    TOPIC_PUT_SIZE,
+    GROUP_GET_NUMS,
+    GROUP_GET_SIZE,
+    BROKER_PUT_NUMS,
+    BROKER_GET_NUMS,
+];
+/// Messages put, by topic.
+pub const TOPIC_PUT_NUMS: &str = "TOPIC_PUT_NUMS";
+/// Bytes put, by topic.
+pub const TOPIC_PUT_SIZE: &str = "TOPIC_PUT_SIZE";
+/// Messages pulled, by `topic@group`.
+pub const GROUP_GET_NUMS: &str = "GROUP_GET_NUMS";
+/// Bytes pulled, by `topic@group`.
+pub const GROUP_GET_SIZE: &str = "GROUP_GET_SIZE";
+/// Messages put, by cluster name.
+pub const BROKER_PUT_NUMS: &str = "BROKER_PUT_NUMS";
+/// Messages pulled, by cluster name.
+pub const BROKER_GET_NUMS: &str = "BROKER_GET_NUMS";
+
+const MINUTE_MS: i64 = 60_000;
+const HOUR_MS: i64 = 60 * MINUTE_MS;
+const DAY_MS: i64 = 24 * HOUR_MS;
+
+/// A window's figures: the sum over it, per second, and per call.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct WindowStats {
+    /// Value added within the window.
+    pub sum: u64,
+    /// `sum` per second of the window's span.
+    pub tps: f64,
+    /// `sum` per call (average messages or bytes per put/pull).
+    pub avgpt: f64,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Sample {
+    at_ms: i64,
+    value: u64,
+    times: u64,
+}
+
+/// One counter with its samples.
+#[derive(Debug)]
+pub struct StatsItem {
+    value: AtomicU64,
+    times: AtomicU64,
+    /// Samples per window: minute (every ~10 s), hour (every minute), day (every hour).
+    samples: Mutex<[VecDeque<Sample>; 3]>,
+}
+
+const WINDOWS: [(i64, i64); 3] = [(MINUTE_MS, 10_000), (HOUR_MS, MINUTE_MS), (DAY_MS, HOUR_MS)];
+
+impl StatsItem {
+    fn new(now_ms: i64) -> Self {
+        let first = Sample {
+            at_ms: now_ms,
+            value: 0,
+            times: 0,
+        };
+        StatsItem {
+            value: AtomicU64::new(0),
+            times: AtomicU64::new(0),
+            samples: Mutex::new(std::array::from_fn(|_| VecDeque::from([first]))),
+        }
+    }
+
+    fn add(&self, value: u64, times: u64) {
+        self.value.fetch_add(value, Ordering::Relaxed);
+        self.times.fetch_add(times, Ordering::Relaxed);
+    }
+
+    fn now(&self, now_ms: i64) -> Sample {
+        Sample {
+            at_ms: now_ms,
+            value: self.value.load(Ordering::Relaxed),
+            times: self.times.load(Ordering::Relaxed),
+        }
+    }
+
+    fn sample(&self, now_ms: i64) {
+        let s = self.now(now_ms);
+        let mut all = self.samples.lock().unwrap_or_else(|e| e.into_inner());
+        for (q, (span, every)) in all.iter_mut().zip(WINDOWS) {
+            if q.back().is_none_or(|last| now_ms - last.at_ms >= every) {
+                q.push_back(s);
+            }
+            // Keep one sample at or beyond the window's start.
+            while q.len() > 1 && q.get(1).is_some_and(|next| now_ms - next.at_ms >= span) {
+                q.pop_front();
+            }
+        }
+    }
+
+    /// The figures of the last minute, hour and day.
+    pub fn windows(&self, now_ms: i64) -> [WindowStats; 3] {
+        let last = self.now(now_ms);
+        let all = self.samples.lock().unwrap_or_else(|e| e.into_inner());
+        std::array::from_fn(|i| {
+            let span = WINDOWS[i].0;
+            // The newest sample at least a window old, else the oldest kept.
+            let q = &all[i];
+            let first = q
+                .iter()
+                .rev()
+                .find(|s| now_ms - s.at_ms >= span)
+                .or(q.front())
+                .copied()
+                .unwrap_or(last);
+            let sum = last.value.saturating_sub(first.value);
+            let calls = last.times.saturating_sub(first.times);
+            let ms = (last.at_ms - first.at_ms).max(1);
+            WindowStats {
+                sum,
+                tps: sum as f64 * 1000.0 / ms as f64,
+                avgpt: if calls > 0 {
+                    sum as f64 / calls as f64
+                } else {
+                    0.0
+                },
+            }
+        })
+    }
+}
+
+/// Every stats item by name and key.
+#[derive(Debug, Default)]
+pub struct StatsItems {
+    table: RwLock<HashMap<&'static str, HashMap<String, Arc<StatsItem>>>>,
+}
+
+impl StatsItems {
+    /// Adds `value` (and `times` calls) to the item `name`/`key`, creating it.
+    pub fn add(&self, name: &'static str, key: &str, value: u64, times: u64) {
+        if let Some(item) = self.get(name, key) {
+            item.add(value, times);
+            return;
+        }
+        let now = rmq_core::clock::now_ms();
+        let mut t = self.table.write().unwrap_or_else(|e| e.into_inner());
+        t.entry(name)
+            .or_default()
+            .entry(key.to_owned())
+            .or_insert_with(|| Arc::new(StatsItem::new(now)))
+            .add(value, times);
+    }
+
+    /// The item `name`/`key`, if anything was counted under it.
+    pub fn get(&self, name: &str, key: &str) -> Option<Arc<StatsItem>> {
+        let t = self.table.read().unwrap_or_else(|e| e.into_inner());
+        t.get(name).and_then(|m| m.get(key)).cloned()
+    }
+
+    /// Takes the due samples of every item (the broker calls this every few seconds).
+    pub fn sample(&self, now_ms: i64) {
+        let items: Vec<Arc<StatsItem>> = {
+            let t = self.table.read().unwrap_or_else(|e| e.into_inner());
+            t.values().flat_map(|m| m.values().cloned()).collect()
+        };
+        for item in items {
+            item.sample(now_ms);
+        }
+    }
+
+    /// Counts a put of `messages` messages of `bytes` bytes to `topic`.
+    pub fn record_put(&self, cluster: &str, topic: &str, messages: u64, bytes: u64) {
+        self.add(TOPIC_PUT_NUMS, topic, messages, 1);
+        self.add(TOPIC_PUT_SIZE, topic, bytes, 1);
+        self.add(BROKER_PUT_NUMS, cluster, messages, 1);
+    }
+
+    /// Counts a pull of `messages` messages of `bytes` bytes by `group` from `topic`.
+    pub fn record_get(&self, cluster: &str, group: &str, topic: &str, messages: u64, bytes: u64) {
+        let key = format!("{topic}@{group}");
+        self.add(GROUP_GET_NUMS, &key, messages, 1);
+        self.add(GROUP_GET_SIZE, &key, bytes, 1);
+        self.add(BROKER_GET_NUMS, cluster, messages, 1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn windows_sum_from_the_oldest_sample_in_range() {
+        let t0 = 1_000_000;
+        let item = StatsItem::new(t0);
+        item.add(10, 2);
+        item.sample(t0 + 10_000);
+        item.add(5, 1);
+        let [m, h, d] = item.windows(t0 + 20_000);
+        assert_eq!((m.sum, h.sum, d.sum), (15, 15, 15));
+        assert!((m.tps - 0.75).abs() < 1e-9);
+        assert!((m.avgpt - 5.0).abs() < 1e-9);
+        // Two minutes on, sampled every 10 s: the minute window holds only the last minute.
+        for s in 3..=14 {
+            item.sample(t0 + s * 10_000);
+        }
+        item.add(7, 1);
+        let [m, h, _] = item.windows(t0 + 140_000);
+        assert_eq!((m.sum, h.sum), (7, 22));
+    }
+
+    #[test]
+    fn items_by_name_and_key() {
+        let s = StatsItems::default();
+        s.record_put("c", "T", 3, 300);
+        s.record_get("c", "G", "T", 2, 200);
+        assert_eq!(
+            s.get(TOPIC_PUT_NUMS, "T")
+                .unwrap()
+                .windows(rmq_core::clock::now_ms())[2]
+                .sum,
+            3
+        );
+        assert!(s.get(GROUP_GET_NUMS, "T@G").is_some());
+        assert!(s.get(GROUP_GET_NUMS, "T").is_none());
+        assert!(s.get("NOPE", "T").is_none());
+    }
+}
