@@ -18,10 +18,20 @@ use clap::{Args, Parser, Subcommand};
 mod broker;
 #[path = "rmq_admin/cluster.rs"]
 mod cluster;
+#[path = "rmq_admin/consumer.rs"]
+mod consumer;
+#[path = "rmq_admin/message.rs"]
+mod message;
 #[path = "rmq_admin/output.rs"]
 mod output;
 #[path = "rmq_admin/producer.rs"]
 mod producer;
+#[path = "rmq_admin/send.rs"]
+mod send;
+#[path = "rmq_admin/subscription.rs"]
+mod subscription;
+#[path = "rmq_admin/time.rs"]
+mod time;
 #[path = "rmq_admin/topic.rs"]
 mod topic;
 
@@ -75,6 +85,26 @@ enum Command {
     DeleteTopic(topic::DeleteTopicArgs),
     /// Query producer's socket connection and client version.
     ProducerConnection(producer::ProducerConnectionArgs),
+    /// A consumer group's progress per queue (broker offset, consumer offset, diff).
+    ConsumerProgress(consumer::ConsumerProgressArgs),
+    /// A consumer group's online clients and subscriptions.
+    ConsumerConnection(consumer::ConsumerConnectionArgs),
+    /// Reset a group's offsets on a topic to a point in time.
+    ResetOffsetByTime(consumer::ResetOffsetByTimeArgs),
+    /// Create or update a subscription group.
+    UpdateSubGroup(subscription::UpdateSubGroupArgs),
+    /// Delete a subscription group.
+    DeleteSubGroup(subscription::DeleteSubGroupArgs),
+    /// Show a message by id (and which groups consumed it), or have a client consume it.
+    QueryMsgById(message::QueryMsgByIdArgs),
+    /// Find messages by key.
+    QueryMsgByKey(message::QueryMsgByKeyArgs),
+    /// Show the message at a queue offset.
+    QueryMsgByOffset(message::QueryMsgByOffsetArgs),
+    /// Send one message.
+    SendMessage(send::SendMessageArgs),
+    /// Pull and print messages of a topic (commits nothing).
+    ConsumeMessage(send::ConsumeMessageArgs),
 }
 
 /// Why a sub-command failed: printed on one line.
@@ -127,6 +157,16 @@ async fn run(cli: Cli) -> Result<Report, AdminCliError> {
         Command::UpdateTopic(a) => topic::update_topic(common, a).await,
         Command::DeleteTopic(a) => topic::delete_topic(common, a).await,
         Command::ProducerConnection(a) => producer::producer_connection(common, a).await,
+        Command::ConsumerProgress(a) => consumer::consumer_progress(common, a).await,
+        Command::ConsumerConnection(a) => consumer::consumer_connection(common, a).await,
+        Command::ResetOffsetByTime(a) => consumer::reset_offset_by_time(common, a).await,
+        Command::UpdateSubGroup(a) => subscription::update_sub_group(common, a).await,
+        Command::DeleteSubGroup(a) => subscription::delete_sub_group(common, a).await,
+        Command::QueryMsgById(a) => message::query_msg_by_id(common, a).await,
+        Command::QueryMsgByKey(a) => message::query_msg_by_key(common, a).await,
+        Command::QueryMsgByOffset(a) => message::query_msg_by_offset(common, a).await,
+        Command::SendMessage(a) => send::send_message(common, a).await,
+        Command::ConsumeMessage(a) => send::consume_message(common, a).await,
     }
 }
 

@@ -5,6 +5,7 @@ use super::{check, MqAdmin};
 use crate::client::ClientError;
 use crate::protocol::body::{
     from_fastjson_slice, ConsumeStats, ConsumerConnection, ConsumerRunningInfo, GroupList,
+    TopicRouteData,
 };
 use crate::protocol::header::{
     GetConsumeStatsRequestHeader, GetConsumerConnectionListRequestHeader,
@@ -88,6 +89,11 @@ impl MqAdmin {
             }
         }
         self.master_addrs_of(None).await
+    }
+
+    /// A topic's route, fresh from the name servers.
+    pub async fn topic_route_data(&self, topic: &str) -> Result<TopicRouteData, ClientError> {
+        self.instance.fetch_route(topic).await
     }
 
     /// The masters of a topic's route.

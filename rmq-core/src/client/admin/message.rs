@@ -12,14 +12,27 @@ use super::{check, MqAdmin};
 use crate::client::ClientError;
 use crate::protocol::body::{ConsumeMessageDirectlyResult, ConsumeType, MessageModel};
 use crate::protocol::header::{
-    ConsumeMessageDirectlyResultRequestHeader, PullMessageRequestHeader, QueryMessageRequestHeader,
-    ViewMessageRequestHeader,
+    ConsumeMessageDirectlyResultRequestHeader, PullMessageRequestHeader, PullMessageResponseHeader,
+    QueryMessageRequestHeader, ViewMessageRequestHeader,
 };
 use crate::protocol::message::{decode_offset_msg_id, MessageExt};
 use crate::protocol::{RemotingCommand, RequestCode, ResponseCode};
 
 /// Java's `MixAll.TOOLS_CONSUMER_GROUP`: the group admin pulls use.
 const TOOLS_CONSUMER_GROUP: &str = "TOOLS_CONSUMER";
+
+/// One pull of a queue by an admin.
+#[derive(Debug, Clone, Default)]
+pub struct PullBatch {
+    /// The messages found (none when there were none at the offset).
+    pub messages: Vec<MessageExt>,
+    /// Where the next pull starts.
+    pub next_offset: i64,
+    /// The queue's min offset.
+    pub min_offset: i64,
+    /// The queue's max offset.
+    pub max_offset: i64,
+}
 
 /// Where a message stands for one consumer group (Java's `TrackType`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -195,6 +208,26 @@ impl MqAdmin {
         queue_id: i32,
         offset: i64,
     ) -> Result<Option<MessageExt>, ClientError> {
+        let batch = self
+            .pull_from(topic, broker_name, queue_id, offset, 1)
+            .await?;
+        Ok(batch
+            .messages
+            .into_iter()
+            .find(|m| m.queue_offset == offset))
+    }
+
+    /// Pulls up to `max` messages of one queue from `offset` (group `TOOLS_CONSUMER`, nothing
+    /// committed). Found nothing, or an offset out of range, is an empty batch whose
+    /// `next_offset` says where to go on.
+    pub async fn pull_from(
+        &self,
+        topic: &str,
+        broker_name: &str,
+        queue_id: i32,
+        offset: i64,
+        max: i32,
+    ) -> Result<PullBatch, ClientError> {
         let route = self.instance.fetch_route(topic).await?;
         let addr = route
             .broker_datas
@@ -212,7 +245,7 @@ impl MqAdmin {
                 topic: topic.to_owned(),
                 queue_id,
                 queue_offset: offset,
-                max_msg_nums: 1,
+                max_msg_nums: max,
                 sys_flag: 0,
                 commit_offset: 0,
                 suspend_timeout_millis: 0,
@@ -223,21 +256,33 @@ impl MqAdmin {
             },
         );
         let resp = self.call(&addr, req).await?;
-        if resp.code != ResponseCode::Success.code() {
-            if matches!(
+        let found = resp.code == ResponseCode::Success.code();
+        if !found
+            && !matches!(
                 ResponseCode::from_code(resp.code),
                 Some(
                     ResponseCode::PullNotFound
                         | ResponseCode::PullOffsetMoved
                         | ResponseCode::PullRetryImmediately
                 )
-            ) {
-                return Ok(None);
-            }
+            )
+        {
             check(&addr, &resp)?;
         }
-        let msgs = MessageExt::decode_all(&resp.body).map_err(|e| decode_err("message", e))?;
-        Ok(msgs.into_iter().find(|m| m.queue_offset == offset))
+        let h = resp
+            .decode_header::<PullMessageResponseHeader>()
+            .map_err(|e| decode_err("PullMessageResponseHeader", e))?;
+        let messages = if found {
+            MessageExt::decode_all(&resp.body).map_err(|e| decode_err("message", e))?
+        } else {
+            Vec::new()
+        };
+        Ok(PullBatch {
+            messages,
+            next_offset: h.next_begin_offset,
+            min_offset: h.min_offset,
+            max_offset: h.max_offset,
+        })
     }
 
     /// Java's `messageTrackDetail`: for every group consuming the message's topic, whether it

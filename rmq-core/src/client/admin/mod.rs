@@ -10,7 +10,7 @@ mod subscription;
 mod topic;
 
 pub use broker::BrokerAddr;
-pub use message::{MessageTrack, TrackType};
+pub use message::{MessageTrack, PullBatch, TrackType};
 pub use reset::ResetOutcome;
 
 use std::collections::BTreeMap;
