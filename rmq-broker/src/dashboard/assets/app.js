@@ -151,7 +151,7 @@ function chart(points, w, h) {
     <line x1="40" y1="${h - 20}" x2="${w - 10}" y2="${h - 20}" stroke="#999"/>
     <line x1="40" y1="10" x2="40" y2="${h - 20}" stroke="#999"/>
     <text x="4" y="14">${fmtNum(max, 1)}</text><text x="4" y="${h - 20}">0</text>
-    <text x="${w - 140}" y="14" fill="#2a6fbd">&#9632; TPS in</text><text x="${w - 70}" y="14" fill="#e07b00">&#9632; TPS out</text>
+    <text x="${w - 140}" y="14" style="fill:#2a6fbd">&#9632; TPS in</text><text x="${w - 70}" y="14" style="fill:#e07b00">&#9632; TPS out</text>
     ${line(points.in, '#2a6fbd', 'tps-in')}${line(points.out, '#e07b00', 'tps-out')}
   </svg>`;
 }
