@@ -7,10 +7,13 @@ mod common;
 
 #[path = "../consumer_support/mod.rs"]
 mod consumer_support;
+#[path = "../dashboard_support/mod.rs"]
+mod dashboard_support;
 mod support;
 
 mod admin;
 mod consumers;
+mod dashboard;
 mod framework;
 mod lite_pull;
 mod mqadmin;
