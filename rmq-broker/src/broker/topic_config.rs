@@ -188,6 +188,14 @@ impl TopicConfigManager {
         self.persist()
     }
 
+    /// Bumps the table's data version without a change of topics, so the name servers take
+    /// the next registration in full (a new `brokerPermission` changes every topic's perm).
+    pub fn bump_version(&self) {
+        let mut t = self.write();
+        t.version.counter += 1;
+        t.version.timestamp = now_ms();
+    }
+
     /// Deletes a topic; persists. Returns whether it existed.
     pub fn delete(&self, topic: &str) -> Result<bool, BrokerError> {
         let existed = {

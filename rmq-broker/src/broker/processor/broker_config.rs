@@ -171,6 +171,7 @@ pub async fn update_broker_config(
     tracing::info!(?updates, "broker config updated");
     if perm_changed {
         // As Java: the name servers learn the new permission at once.
+        b.topics.bump_version();
         b.register_all().await;
     }
     Some(req.success_to())
