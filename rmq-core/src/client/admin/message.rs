@@ -246,7 +246,9 @@ impl MqAdmin {
                 queue_id,
                 queue_offset: offset,
                 max_msg_nums: max,
-                sys_flag: 0,
+                // With the subscription flag: a Java broker refuses a pull of a group that has
+                // no registered subscription (TOOLS_CONSUMER) otherwise (SUBSCRIPTION_NOT_EXIST).
+                sys_flag: crate::protocol::header::PULL_FLAG_SUBSCRIPTION,
                 commit_offset: 0,
                 suspend_timeout_millis: 0,
                 subscription: Some("*".into()),
