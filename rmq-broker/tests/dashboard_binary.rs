@@ -66,7 +66,10 @@ fn broker_conf_dashboard_port_serves_the_pages_and_guards_writes_with_the_login(
 
     let (status, head, page) = http(&addr, "GET", "/", None, None);
     assert_eq!(status, 200, "{head}");
-    assert!(page.contains("rmq dashboard") && page.contains("/app.js"), "{page}");
+    assert!(
+        page.contains("rmq dashboard") && page.contains("/app.js"),
+        "{page}"
+    );
     let (status, _, js) = http(&addr, "GET", "/app.js", None, None);
     assert_eq!(status, 200);
     assert!(js.contains("#/consumers") || js.contains("consumers:"));
@@ -74,8 +77,16 @@ fn broker_conf_dashboard_port_serves_the_pages_and_guards_writes_with_the_login(
     let (status, _, body) = http(&addr, "GET", "/api/cluster", None, None);
     assert_eq!(status, 200, "{body}");
     let cluster = json(&body);
-    assert_eq!(cluster["brokers"].as_array().map(Vec::len), Some(1), "{body}");
-    assert_eq!(cluster["brokers"][0]["addr"], broker.broker_addr(), "{body}");
+    assert_eq!(
+        cluster["brokers"].as_array().map(Vec::len),
+        Some(1),
+        "{body}"
+    );
+    assert_eq!(
+        cluster["brokers"][0]["addr"],
+        broker.broker_addr(),
+        "{body}"
+    );
     assert_eq!(cluster["brokers"][0]["version"], "V4_9_4", "{body}");
 
     let create = r#"{"topic":"dash-bin-topic","queues":2}"#;
@@ -111,7 +122,11 @@ fn broker_conf_dashboard_port_serves_the_pages_and_guards_writes_with_the_login(
     assert_eq!(json(&body)["topics"], serde_json::json!(["dash-bin-topic"]));
     let (status, _, body) = http(&addr, "GET", "/api/topics/dash-bin-topic", None, None);
     assert_eq!(status, 200, "{body}");
-    assert_eq!(json(&body)["queues"].as_array().map(Vec::len), Some(2), "{body}");
+    assert_eq!(
+        json(&body)["queues"].as_array().map(Vec::len),
+        Some(2),
+        "{body}"
+    );
     let (status, _, body) = http(&addr, "GET", "/api/nowhere", None, None);
     assert_eq!(status, 404, "{body}");
 }
@@ -126,17 +141,25 @@ fn dashboard_sub_command_in_read_only_mode_refuses_writes() {
         .stderr(Stdio::null())
         .spawn()
         .expect("spawn rmq-broker dashboard");
-    let mut first = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut first)
-        .unwrap();
-    let addr = first
-        .trim()
-        .strip_prefix("dashboard listening on http://")
-        .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
-        .to_owned();
-    let (status, _, body) = http(&addr, "GET", "/api/session", None, None);
-    let _ = (status, &body);
+    // Logs go to stdout too: the announcement is the line without a timestamp.
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut addr = None;
+    for _ in 0..50 {
+        let mut line = String::new();
+        if out.read_line(&mut line).unwrap_or(0) == 0 {
+            break;
+        }
+        if let Some(a) = line.trim().strip_prefix("dashboard listening on http://") {
+            addr = Some(a.to_owned());
+            break;
+        }
+    }
+    let Some(addr) = addr else {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("rmq-broker dashboard did not announce its address");
+    };
+    let (_, _, body) = http(&addr, "GET", "/api/session", None, None);
     let session = json(&body);
     let (status, _, cluster) = http(&addr, "GET", "/api/cluster", None, None);
     let (w_status, _, w_body) = http(
