@@ -127,6 +127,22 @@ fn broker_conf_dashboard_port_serves_the_pages_and_guards_writes_with_the_login(
         Some(2),
         "{body}"
     );
+    let (status, _, body) = http(&addr, "DELETE", "/api/topics/dash-bin-topic", None, None);
+    assert_eq!(status, 401, "a delete without login: {body}");
+    let (status, _, body) = http(
+        &addr,
+        "DELETE",
+        "/api/topics/dash-bin-topic",
+        Some(&cookie),
+        None,
+    );
+    assert_eq!(status, 200, "{body}");
+    let (_, _, body) = http(&addr, "GET", "/api/topics?search=dash-bin", None, None);
+    assert_eq!(
+        json(&body)["topics"],
+        serde_json::json!([]),
+        "deleted: {body}"
+    );
     let (status, _, body) = http(&addr, "GET", "/api/nowhere", None, None);
     assert_eq!(status, 404, "{body}");
 }

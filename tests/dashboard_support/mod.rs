@@ -234,8 +234,9 @@ pub fn check(report: &serde_json::Value, resent: bool, e: Expect) {
     let p = &report["producers"];
     assert!(
         p["rows"].as_u64().unwrap_or(0) >= 1
-            || p["answer"].as_str().is_some_and(|a| a
-                .contains(&format!("producer group[{}] not exist", e.producer_group))),
+            || p["answer"].as_str().is_some_and(
+                |a| a.contains(&format!("producer group[{}] not exist", e.producer_group))
+            ),
         "{report:#}"
     );
     // Messages: the test message is found by key; the consumed one by time, CONSUMED by the
