@@ -112,6 +112,18 @@ async fn progress_connection_running_info_and_reset_by_time() {
         "{all}"
     );
 
+    // Without -g: one line per group (clients, lowest version, type, model, TPS, diff).
+    let text = ok(&ns, &["consumerProgress"]);
+    assert!(text.starts_with("#Group"), "{text}");
+    let row: Vec<&str> = text
+        .lines()
+        .find(|l| l.starts_with(group))
+        .unwrap_or_else(|| panic!("no {group} in {text}"))
+        .split_whitespace()
+        .collect();
+    assert_eq!(&row[1..5], ["1", "V4_9_4", "PUSH", "CLUSTERING"], "{text}");
+    assert_eq!(row.last(), Some(&"0"), "{text}");
+
     // consumerConnection: the client, its subscription, the consume type.
     let text = ok(&ns, &["consumerConnection", "-g", group]);
     assert!(text.contains(consumer.client_id()), "{text}");

@@ -12,6 +12,8 @@ mod dashboard_support;
 mod support;
 
 mod admin;
+mod cli_cluster;
+mod cli_consumers;
 mod consumers;
 mod dashboard;
 mod framework;

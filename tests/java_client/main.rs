@@ -10,6 +10,7 @@ mod common;
 #[path = "../consumer_support/mod.rs"]
 mod consumer_support;
 
+mod cli_consumers;
 mod consume;
 mod produce;
 mod request_reply;

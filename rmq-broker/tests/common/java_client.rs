@@ -111,7 +111,13 @@ pub fn mqadmin(version: ApacheVersion, commands: &[Vec<String>]) -> Vec<String> 
     let text = String::from_utf8_lossy(&out.stdout);
     let mut outputs: Vec<String> = Vec::new();
     for line in text.lines() {
-        if line.starts_with("===RMQ_MQADMIN=== ") {
+        // A command whose output ends without a newline (queryMsgById -d) glues the next
+        // marker to its last line.
+        if let Some(pos) = line.find("===RMQ_MQADMIN=== ") {
+            if let Some(o) = outputs.last_mut().filter(|_| pos > 0) {
+                o.push_str(&line[..pos]);
+                o.push('\n');
+            }
             outputs.push(String::new());
         } else if line.contains(" |-INFO in ") || line.contains(" |-WARN in ") {
             continue;

@@ -30,9 +30,9 @@ pub fn version_desc(ordinal: i32) -> String {
 /// `consumerProgress` flags.
 #[derive(Debug, Clone, Args)]
 pub struct ConsumerProgressArgs {
-    /// Consumer group.
+    /// Consumer group (else: every group, one line each).
     #[arg(short = 'g', long = "groupName")]
-    pub group: String,
+    pub group: Option<String>,
     /// Only this topic (else every topic the group consumes).
     #[arg(short = 't', long = "topicName")]
     pub topic: Option<String>,
@@ -44,8 +44,13 @@ pub async fn consumer_progress(
     args: &ConsumerProgressArgs,
 ) -> Result<Report, AdminCliError> {
     let admin = common.admin()?;
+    let Some(group) = args.group.as_deref() else {
+        let report = groups_overview(&admin).await;
+        admin.close().await;
+        return report;
+    };
     let stats = admin
-        .examine_consume_stats(&args.group, args.topic.as_deref())
+        .examine_consume_stats(group, args.topic.as_deref())
         .await;
     admin.close().await;
     let stats = stats?;
@@ -95,10 +100,69 @@ pub async fn consumer_progress(
     Ok(Report {
         text,
         json: json!({
-            "group": args.group, "queues": rows, "consumeTps": stats.consume_tps,
+            "group": group, "queues": rows, "consumeTps": stats.consume_tps,
             "diffTotal": diff_total, "inflightTotal": inflight_total,
         }),
     })
+}
+
+/// mqadmin's `consumerProgress` without `-g`: every group with a retry topic, its clients
+/// (count, lowest version, type, model), consume TPS and diff total.
+async fn groups_overview(admin: &rmq_core::client::MqAdmin) -> Result<Report, AdminCliError> {
+    use rmq_core::protocol::body::ConsumeType;
+    let mut table = Table::new([
+        "#Group",
+        "#Count",
+        "#Version",
+        "#Type",
+        "#Model",
+        "#TPS",
+        "#Diff Total",
+    ]);
+    let mut rows = Vec::new();
+    for group in admin.groups_with_retry_topic().await? {
+        let stats = admin.consume_stats_all(&group).await.ok();
+        let cc = admin.consumer_connection(&group).await.ok();
+        let count = cc.as_ref().map_or(0, |c| c.connection_set.len());
+        let (version, kind, model) = match cc.as_ref().filter(|_| count > 0) {
+            Some(c) => {
+                let min = c
+                    .connection_set
+                    .iter()
+                    .map(|x| x.version)
+                    .min()
+                    .unwrap_or(0);
+                let kind = if c.consume_type == ConsumeType::ConsumeActively {
+                    "PULL"
+                } else {
+                    "PUSH"
+                };
+                let model = if c.consume_type == ConsumeType::ConsumePassively {
+                    c.message_model.as_str()
+                } else {
+                    ""
+                };
+                (version_desc(min), kind, model)
+            }
+            None => ("OFFLINE".to_owned(), "", ""),
+        };
+        let tps = stats.as_ref().map_or(0, |s| s.consume_tps as i64);
+        let diff = stats.as_ref().map_or(0, |s| s.diff_total());
+        table.row([
+            group.clone(),
+            count.to_string(),
+            version.clone(),
+            kind.to_owned(),
+            model.to_owned(),
+            tps.to_string(),
+            diff.to_string(),
+        ]);
+        rows.push(json!({
+            "group": group, "count": count, "version": version, "type": kind, "model": model,
+            "tps": tps, "diffTotal": diff,
+        }));
+    }
+    Ok(Report::table(&table, json!({ "groups": rows })))
 }
 
 /// `consumerConnection` flags.

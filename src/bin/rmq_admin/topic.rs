@@ -207,10 +207,12 @@ pub async fn topic_status(
                     "lastUpdateTimestamp": o.last_update_timestamp,
                 }));
             }
-            Ok(Report::table(
-                &table,
-                json!({ "topic": topic, "queues": rows }),
-            ))
+            let mut text = table.render();
+            text.push_str(&format!("\nTopic Put TPS: {}\n", stats.topic_put_tps));
+            Ok(Report {
+                text,
+                json: json!({ "topic": topic, "queues": rows, "topicPutTps": stats.topic_put_tps }),
+            })
         }
         .await;
         (admin, r)

@@ -13,9 +13,7 @@ use rmq_core::protocol::message::MessageExt;
 use rmq_core::protocol::{RemotingCommand, ResponseCode};
 
 use super::{body_or_reply, header_or_reply, json_response};
-use crate::broker::{
-    validate_topic, BrokerInner, NOT_ALLOWED_SEND_TOPICS, RETRY_GROUP_TOPIC_PREFIX,
-};
+use crate::broker::{validate_topic, BrokerInner, NOT_ALLOWED_SEND_TOPICS};
 
 /// UPDATE_AND_CREATE_TOPIC (17).
 pub async fn create_topic(b: &BrokerInner, req: &RemotingCommand) -> Option<RemotingCommand> {
@@ -139,6 +137,11 @@ pub fn runtime_info(b: &BrokerInner, req: &RemotingCommand) -> Option<RemotingCo
         );
     }
     put("pageCacheLockTimeMills", "0".into());
+    put("EndTransactionQueueSize", "0".into());
+    // As Java: messages stored since start (`putMessageTimesTotal`), and 0 = sends accepted
+    // from the start (`startAcceptSendRequestTimeStamp`).
+    put("putMessageTimesTotal", puts.to_string());
+    put("startAcceptSendRequestTimeStamp", "0".into());
     for k in ["timerReadBehind", "timerOffsetBehind", "timerCongestNum"] {
         put(k, "0".into());
     }
@@ -197,7 +200,15 @@ pub fn consume_stats(b: &BrokerInner, req: &RemotingCommand) -> Option<RemotingC
             t
         }
     };
-    topics.retain(|t| !t.starts_with(RETRY_GROUP_TOPIC_PREFIX) || h.topic.is_some());
+    // As Java: without a topic, an online group's topics it no longer subscribes to are left
+    // out (its retry topic, which it subscribes to, stays).
+    if h.topic.as_deref().is_none_or(str::is_empty) {
+        if let Some(g) = b.consumers.group(&h.consumer_group) {
+            if !g.subscriptions.is_empty() {
+                topics.retain(|t| g.subscriptions.contains_key(t));
+            }
+        }
+    }
     topics.sort();
     topics.dedup();
     let mut out = String::from("{\"consumeTps\":0.0,\"offsetTable\":{");

@@ -41,7 +41,13 @@ pub fn topic_stats(b: &BrokerInner, req: &RemotingCommand) -> Option<RemotingCom
             "{key}:{{\"lastUpdateTimestamp\":{last},\"maxOffset\":{max},\"minOffset\":{min}}}"
         );
     }
-    out.push_str("},\"topicPutTps\":0.0}");
+    // As Java: the topic's put rate over the last minute.
+    let tps = b
+        .stats
+        .items
+        .get(crate::broker::stats_items::TOPIC_PUT_NUMS, &h.topic)
+        .map_or(0.0, |i| i.windows(rmq_core::clock::now_ms())[0].tps);
+    let _ = write!(out, "}},\"topicPutTps\":{tps:?}}}");
     Some(req.success_to().with_body(out.into_bytes()))
 }
 

@@ -5,7 +5,7 @@ use super::{check, MqAdmin};
 use crate::client::ClientError;
 use crate::protocol::body::{
     from_fastjson_slice, ConsumeStats, ConsumerConnection, ConsumerRunningInfo, GroupList,
-    TopicRouteData,
+    TopicList, TopicRouteData,
 };
 use crate::protocol::header::{
     GetConsumeStatsRequestHeader, GetConsumerConnectionListRequestHeader,
@@ -89,6 +89,27 @@ impl MqAdmin {
             }
         }
         self.master_addrs_of(None).await
+    }
+
+    /// The consumer groups that have a retry topic (`%RETRY%<group>`) on the name servers
+    /// (GET_ALL_TOPIC_LIST_FROM_NAMESERVER), sorted: the groups mqadmin's `consumerProgress`
+    /// lists.
+    pub async fn groups_with_retry_topic(&self) -> Result<Vec<String>, ClientError> {
+        let (addr, resp) = self
+            .instance
+            .invoke_namesrv(|| RemotingCommand::request(RequestCode::GetAllTopicListFromNameserver))
+            .await?;
+        check(&addr, &resp)?;
+        let list: TopicList =
+            from_fastjson_slice(&resp.body).map_err(|e| decode_err("TopicList", e))?;
+        let mut groups: Vec<String> = list
+            .topic_list
+            .iter()
+            .filter_map(|t| t.strip_prefix("%RETRY%").map(str::to_owned))
+            .collect();
+        groups.sort();
+        groups.dedup();
+        Ok(groups)
     }
 
     /// A topic's route, fresh from the name servers.

@@ -13,7 +13,7 @@ use crate::client::ClientError;
 use crate::protocol::body::{ConsumeMessageDirectlyResult, ConsumeType, MessageModel};
 use crate::protocol::header::{
     ConsumeMessageDirectlyResultRequestHeader, PullMessageRequestHeader, PullMessageResponseHeader,
-    QueryMessageRequestHeader, ViewMessageRequestHeader,
+    QueryMessageRequestHeader, ViewMessageRequestHeader, PULL_FLAG_SUBSCRIPTION,
 };
 use crate::protocol::message::{decode_offset_msg_id, MessageExt};
 use crate::protocol::{RemotingCommand, RequestCode, ResponseCode};
@@ -246,9 +246,8 @@ impl MqAdmin {
                 queue_id,
                 queue_offset: offset,
                 max_msg_nums: max,
-                // With the subscription flag: a Java broker refuses a pull of a group that has
-                // no registered subscription (TOOLS_CONSUMER) otherwise (SUBSCRIPTION_NOT_EXIST).
-                sys_flag: crate::protocol::header::PULL_FLAG_SUBSCRIPTION,
+                // The subscription travels with the pull: no registered consumer needed.
+                sys_flag: PULL_FLAG_SUBSCRIPTION,
                 commit_offset: 0,
                 suspend_timeout_millis: 0,
                 subscription: Some("*".into()),

@@ -76,6 +76,7 @@ impl MqAdmin {
                 detail: e.to_string(),
             })?;
             out.offset_table.extend(t.offset_table);
+            out.topic_put_tps += t.topic_put_tps;
         }
         Ok(out)
     }

@@ -26,10 +26,12 @@ pub struct TopicOffset {
 }
 
 /// GET_TOPIC_STATS_INFO's body (`TopicStatsTable`): per queue offsets.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct TopicStatsTable {
     /// Offsets by queue.
     pub offset_table: BTreeMap<MessageQueue, TopicOffset>,
+    /// Messages put per second (the broker's last minute; summed over brokers).
+    pub topic_put_tps: f64,
 }
 
 impl TopicStatsTable {
@@ -40,6 +42,8 @@ impl TopicStatsTable {
         struct Raw {
             #[serde(default, deserialize_with = "null_default")]
             offset_table: BTreeMap<String, TopicOffset>,
+            #[serde(default)]
+            topic_put_tps: f64,
         }
         let text = String::from_utf8_lossy(body);
         let raw: Raw = serde_json::from_str(&fastjson_to_json(&text))?;
@@ -48,7 +52,10 @@ impl TopicStatsTable {
             let mq: MessageQueue = serde_json::from_str(&key)?;
             offset_table.insert(mq, offset);
         }
-        Ok(TopicStatsTable { offset_table })
+        Ok(TopicStatsTable {
+            offset_table,
+            topic_put_tps: raw.topic_put_tps,
+        })
     }
 }
 
