@@ -1,6 +1,7 @@
-//! Server-initiated requests and selectors, through a proxy standing in for the broker (our
-//! broker does not relay GET_CONSUMER_RUNNING_INFO / CONSUME_MESSAGE_DIRECTLY from admins, so
-//! the test sends them over the connection the consumer opened, as a broker would):
+//! Server-initiated requests and selectors, through a proxy standing in for the broker (the
+//! test sends GET_CONSUMER_RUNNING_INFO / CONSUME_MESSAGE_DIRECTLY over the connection the
+//! consumer opened, as a broker relaying an admin's request would; tests/admin_cli has the
+//! broker relay them):
 //! running info, direct consumption, REQUEST_CODE_NOT_SUPPORTED, SQL92 subscriptions through
 //! the push and lite pull consumers (the expression and its type in every pull), and SQL92
 //! expressions our broker cannot compile (refused, logged once per queue, backed off, the

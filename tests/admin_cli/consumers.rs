@@ -101,6 +101,9 @@ async fn progress_connection_running_info_and_reset_by_time() {
     let doc = json(&ns, &["consumerProgress", "-g", group, "-t", topic]);
     assert_eq!(consumer_offsets(&doc).iter().sum::<i64>(), 10, "{doc}");
     assert_eq!(doc["diffTotal"], 0);
+    // 10 messages pulled within the last minute.
+    let tps = doc["consumeTps"].as_f64().unwrap();
+    assert!(tps > 0.1 && tps < 1.0, "{doc}");
     // Without -t: every topic of the group (here the one).
     let all = json(&ns, &["consumerProgress", "-g", group]);
     assert!(

@@ -193,3 +193,67 @@ async fn messages_are_sent_found_tracked_and_consumed_directly() {
     direct.shutdown().await;
     tracked.shutdown().await;
 }
+
+/// A dead-letter message is found by its client id in the group's DLQ topic and resent to a
+/// client of the group (`queryMsgById -t %DLQ%G -i ID -g G -d CLIENT`: 309 through the broker).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dead_letter_message_is_resent_to_the_group() {
+    let broker = BrokerProcess::start();
+    let ns = broker.namesrv_addr();
+    let (topic, group) = ("AdminCliDlq", "admin_cli_dlq");
+    broker.create_topic(topic, 1);
+    let sent = json(&ns, &["sendMessage", "-t", topic, "-p", "doomed"]);
+    let uniq = sent["msgId"].as_str().unwrap().to_owned();
+    let (consumer, seen) = recorder(
+        &ns,
+        ConsumerConfig {
+            consumer_group: group.into(),
+            consume_from_where: ConsumeFromWhere::ConsumeFromFirstOffset,
+            delay_level_when_next_consume: -1,
+            ..Default::default()
+        },
+        true,
+    );
+    consumer.subscribe(topic, "*");
+    consumer.start().await.unwrap();
+    wait_until("the failed delivery", 30, || {
+        !seen.lock().unwrap().is_empty()
+    })
+    .await;
+    let dlq = format!("%DLQ%{group}");
+    let admin = rmq::client::MqAdmin::new(crate::consumer_support::client(&ns)).unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let found = loop {
+        match admin.view_message(Some(&dlq), &uniq).await {
+            Ok(m) => break m,
+            Err(e) => assert!(std::time::Instant::now() < deadline, "not in {dlq}: {e}"),
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
+    assert_eq!(&found.body[..], b"doomed");
+    admin.close().await;
+    let text = ok(
+        &ns,
+        &[
+            "queryMsgById",
+            "-t",
+            &dlq,
+            "-i",
+            &uniq,
+            "-g",
+            group,
+            "-d",
+            consumer.client_id(),
+        ],
+    );
+    // The listener (which fails everything) got it again and said so.
+    assert!(text.contains("consumeResult=CR_LATER"), "{text}");
+    let bodies: Vec<Vec<u8>> = seen
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|m| m.body.to_vec())
+        .collect();
+    assert_eq!(bodies, vec![b"doomed".to_vec(), b"doomed".to_vec()]);
+    consumer.shutdown().await;
+}

@@ -276,6 +276,12 @@ pub fn read(
     }
     if code == ResponseCode::Success {
         b.stats.get_total.fetch_add(count as u64, Ordering::Relaxed);
+        b.stats.record_group_get(
+            &h.consumer_group,
+            &h.topic,
+            count as u64,
+            rmq_core::clock::now_ms(),
+        );
     }
     let resp = req
         .response_to(code)

@@ -48,11 +48,11 @@ impl Default for ClientConfig {
 }
 
 /// Serves the requests brokers send to clients: NOTIFY_CONSUMER_IDS_CHANGED triggers a
-/// rebalance; GET_CONSUMER_RUNNING_INFO and CONSUME_MESSAGE_DIRECTLY go to the registered
-/// consumer of the group; PUSH_REPLY_MESSAGE_TO_CLIENT completes a waiting request; anything
-/// not built yet gets REQUEST_CODE_NOT_SUPPORTED.
-/// consumer of the group; CHECK_TRANSACTION_STATE goes to the transaction producer of the
-/// message's group; anything not built yet gets REQUEST_CODE_NOT_SUPPORTED.
+/// rebalance; GET_CONSUMER_RUNNING_INFO, CONSUME_MESSAGE_DIRECTLY and
+/// RESET_CONSUMER_CLIENT_OFFSET go to the registered consumer of the group;
+/// PUSH_REPLY_MESSAGE_TO_CLIENT completes a waiting request; CHECK_TRANSACTION_STATE goes to
+/// the transaction producer of the message's group; anything not built yet gets
+/// REQUEST_CODE_NOT_SUPPORTED.
 #[derive(Debug, Default)]
 pub struct ClientHandler {
     /// Woken when a consumer group's membership changed.

@@ -300,3 +300,17 @@ pub async fn reset_offset_by_time(
         json: json!({"group": args.group, "topic": args.topic, "timestamp": ts, "force": force, "offsets": rows}),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::version_desc;
+
+    #[test]
+    fn version_ordinals_name_mqversion_entries() {
+        assert_eq!(version_desc(212), "V4_0_0_SNAPSHOT");
+        assert_eq!(version_desc(401), "V4_9_4");
+        assert_eq!(version_desc(413), "V5_0_0");
+        assert_eq!(version_desc(479), "V5_3_3");
+        assert_eq!(version_desc(612), "HIGHER_VERSION");
+    }
+}

@@ -211,7 +211,12 @@ pub fn consume_stats(b: &BrokerInner, req: &RemotingCommand) -> Option<RemotingC
     }
     topics.sort();
     topics.dedup();
-    let mut out = String::from("{\"consumeTps\":0.0,\"offsetTable\":{");
+    let now = rmq_core::clock::now_ms();
+    let tps: f64 = topics
+        .iter()
+        .map(|t| b.stats.group_get_tps(&h.consumer_group, t, now))
+        .sum();
+    let mut out = format!("{{\"consumeTps\":{tps:?},\"offsetTable\":{{");
     let mut first = true;
     for topic in &topics {
         let Some(cfg) = b.topics.get(topic) else {
