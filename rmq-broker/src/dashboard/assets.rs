@@ -5,6 +5,7 @@ use axum::response::{IntoResponse, Response};
 
 const INDEX_HTML: &str = include_str!("assets/index.html");
 const APP_JS: &str = include_str!("assets/app.js");
+const PAGES_JS: &str = include_str!("assets/pages.js");
 const STYLE_CSS: &str = include_str!("assets/style.css");
 
 fn asset(content_type: &'static str, body: &'static str) -> Response {
@@ -26,6 +27,11 @@ pub async fn index() -> Response {
 /// `GET /app.js`.
 pub async fn app_js() -> Response {
     asset("application/javascript; charset=utf-8", APP_JS)
+}
+
+/// `GET /pages.js`.
+pub async fn pages_js() -> Response {
+    asset("application/javascript; charset=utf-8", PAGES_JS)
 }
 
 /// `GET /style.css`.

@@ -75,6 +75,7 @@ pub async fn serve(config: DashboardConfig) -> Result<DashboardHandle, Dashboard
         .route("/", get(assets::index))
         .route("/index.html", get(assets::index))
         .route("/app.js", get(assets::app_js))
+        .route("/pages.js", get(assets::pages_js))
         .route("/style.css", get(assets::style_css))
         .nest("/api", api::router())
         .with_state(state.clone());
