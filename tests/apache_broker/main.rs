@@ -14,6 +14,7 @@ mod support;
 mod admin;
 mod cli_cluster;
 mod cli_consumers;
+mod cli_java_mqadmin;
 mod consumers;
 mod dashboard;
 mod framework;

@@ -15,7 +15,7 @@ mod transaction;
 
 pub use admin::BrokerAddr;
 pub use admin::{parse_offset_table, MqAdmin, QueueStats};
-pub use admin::{MessageTrack, PullBatch, ResetOutcome, TrackType};
+pub use admin::{MessageTrack, PullBatch, ResetOutcome, RollbackStats, TrackType};
 pub use consumer::{
     ConsumeConcurrentlyStatus, ConsumeFromWhere, ConsumeOrderlyStatus, ConsumerConfig,
     DefaultLitePullConsumer, DefaultMqPushConsumer, ExpressionType, ListenerFn,

@@ -274,23 +274,29 @@ pub async fn reset_offset_by_time(
             text.push_str(&t.render());
         }
         ResetOutcome::Committed(table) => {
+            // mqadmin's ResetOffsetByTimeOldCommand table.
+            text = format!(
+                "reset consumer offset by specified consumerGroup[{}], topic[{}], force[{force}], timestamp(string)[{}], timestamp(long)[{ts}]\n",
+                args.group, args.topic, args.timestamp
+            );
             let mut t = Table::new([
                 "#brokerName",
                 "#queueId",
+                "#brokerOffset",
                 "#consumerOffset",
                 "#timestampOffset",
-                "#rollbackOffset",
+                "#resetOffset",
             ]);
-            for (mq, (before, target, committed)) in &table {
-                let now = if *committed { *target } else { *before };
+            for (mq, r) in &table {
                 t.row([
                     mq.broker_name.clone(),
                     mq.queue_id.to_string(),
-                    before.to_string(),
-                    target.to_string(),
-                    now.to_string(),
+                    r.broker_offset.to_string(),
+                    r.consumer_offset.to_string(),
+                    r.timestamp_offset.to_string(),
+                    r.rollback_offset.to_string(),
                 ]);
-                rows.push(json!({"brokerName": mq.broker_name, "queueId": mq.queue_id, "offset": now, "previousOffset": before}));
+                rows.push(json!({"brokerName": mq.broker_name, "queueId": mq.queue_id, "offset": r.rollback_offset, "previousOffset": r.consumer_offset}));
             }
             text.push_str(&t.render());
         }

@@ -11,7 +11,7 @@ mod topic;
 
 pub use broker::BrokerAddr;
 pub use message::{MessageTrack, PullBatch, TrackType};
-pub use reset::ResetOutcome;
+pub use reset::{ResetOutcome, RollbackStats};
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

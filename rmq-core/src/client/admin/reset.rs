@@ -22,8 +22,21 @@ pub enum ResetOutcome {
     /// The brokers reset the offsets (and told the online clients): the new offset per queue.
     Reset(BTreeMap<MessageQueue, i64>),
     /// The group was offline on a broker that refuses that: offsets were committed queue by
-    /// queue. Per queue: (offset before, offset searched for the time, committed).
-    Committed(BTreeMap<MessageQueue, (i64, i64, bool)>),
+    /// queue.
+    Committed(BTreeMap<MessageQueue, RollbackStats>),
+}
+
+/// One queue of an offline reset (Java's `RollbackStats`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RollbackStats {
+    /// The queue's max offset.
+    pub broker_offset: i64,
+    /// The group's offset before.
+    pub consumer_offset: i64,
+    /// The offset found for the time.
+    pub timestamp_offset: i64,
+    /// The offset the group has now.
+    pub rollback_offset: i64,
 }
 
 impl MqAdmin {
@@ -74,7 +87,7 @@ impl MqAdmin {
         group: &str,
         timestamp_ms: i64,
         force: bool,
-    ) -> Result<BTreeMap<MessageQueue, (i64, i64, bool)>, ClientError> {
+    ) -> Result<BTreeMap<MessageQueue, RollbackStats>, ClientError> {
         let stats = self.examine_consume_stats(group, Some(topic)).await?;
         let mut out = BTreeMap::new();
         for (mq, w) in stats.offset_table {
@@ -113,7 +126,15 @@ impl MqAdmin {
                 let resp = self.call(&addr, req).await?;
                 check(&addr, &resp)?;
             }
-            out.insert(mq, (w.consumer_offset, target, commit));
+            out.insert(
+                mq,
+                RollbackStats {
+                    broker_offset: w.broker_offset,
+                    consumer_offset: w.consumer_offset,
+                    timestamp_offset: target,
+                    rollback_offset: if commit { target } else { w.consumer_offset },
+                },
+            );
         }
         Ok(out)
     }
