@@ -255,9 +255,10 @@ pub async fn reset_offset(
         ResetOutcome::Committed(t) => (
             "committed",
             t.into_iter()
-                .map(|(mq, (before, searched, done))| {
+                .map(|(mq, r)| {
                     json!({"brokerName": mq.broker_name, "queueId": mq.queue_id,
-                        "before": before, "offset": searched, "committed": done})
+                        "brokerOffset": r.broker_offset, "before": r.consumer_offset,
+                        "timestampOffset": r.timestamp_offset, "offset": r.rollback_offset})
                 })
                 .collect(),
         ),
