@@ -12,6 +12,13 @@ for tool in java mvn; do
     exit 1
   fi
 done
+# The dashboard's browser tests (tests/dashboard.rs, tests/apache_broker/dashboard.rs) drive
+# Debian's chromium with playwright-core (pinned in tests/dashboard/package-lock.json).
+if [ ! -x /usr/bin/chromium ]; then
+  apt-get update
+  DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
+fi
+(cd tests/dashboard && npm ci --no-audit --no-fund)
 python="$(bash tests/interop/install.sh | tail -n 1)"
 export RMQ_INTEROP_PYTHON="$python"
 log="$(mktemp)"

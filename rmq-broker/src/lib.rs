@@ -13,6 +13,7 @@
 
 pub mod broker;
 pub mod config;
+pub mod dashboard;
 mod embedded;
 mod error;
 mod listen;

@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+use rmq_broker::dashboard::{serve, DashboardConfig, DashboardHandle};
 use rmq_broker::{Broker, BrokerConfig, NameServer};
 
 #[derive(Parser)]
@@ -50,6 +51,38 @@ enum Command {
         #[arg(long, default_value_t = 9876)]
         namesrv_port: u16,
     },
+    /// Run the web dashboard against any name server (ours or Apache's).
+    Dashboard {
+        /// Name server addresses, `host:port;host:port`.
+        #[arg(short = 'n', long, default_value = "127.0.0.1:9876")]
+        namesrv: String,
+        /// Listen port (0 = ephemeral).
+        #[arg(short = 'p', long, default_value_t = rmq_broker::dashboard::DEFAULT_PORT)]
+        port: u16,
+        /// Listen address.
+        #[arg(short = 'b', long, default_value = "0.0.0.0")]
+        bind: IpAddr,
+        /// Login user for state-changing calls (with --password).
+        #[arg(long)]
+        user: Option<String>,
+        /// Login password.
+        #[arg(long)]
+        password: Option<String>,
+        /// Refuse every state-changing call.
+        #[arg(long)]
+        read_only: bool,
+    },
+}
+
+/// Serves broker.conf's `dashboardPort`, if set, pointed at `namesrv`.
+async fn broker_dashboard(
+    cfg: &BrokerConfig,
+    namesrv: &str,
+) -> Result<Option<DashboardHandle>, Box<dyn std::error::Error>> {
+    match DashboardConfig::from_broker(cfg, namesrv) {
+        Some(d) => Ok(Some(serve(d).await?)),
+        None => Ok(None),
+    }
 }
 
 fn load_config(path: Option<&PathBuf>) -> Result<BrokerConfig, rmq_broker::ConfigError> {
@@ -115,8 +148,14 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             if cfg.namesrv_addrs().is_empty() {
                 tracing::warn!("no name server configured (namesrvAddr or -n): the broker will not be routable");
             }
+            let namesrv = cfg.namesrv_addr.clone().unwrap_or_default();
+            let dashboard_cfg = cfg.clone();
             let broker = Broker::start(cfg).await?;
+            let dashboard = broker_dashboard(&dashboard_cfg, &namesrv).await?;
             stop.await;
+            if let Some(d) = dashboard {
+                d.shutdown().await;
+            }
             broker.shutdown().await;
         }
         Command::Standalone {
@@ -133,8 +172,9 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             let local_ns = SocketAddr::new(cfg.broker_ip1, ns.addr().port()).to_string();
             cfg.namesrv_addr = Some(match cfg.namesrv_addr.take() {
                 Some(other) if !other.is_empty() => format!("{local_ns};{other}"),
-                _ => local_ns,
+                _ => local_ns.clone(),
             });
+            let dashboard_cfg = cfg.clone();
             let broker = match Broker::start(cfg).await {
                 Ok(b) => b,
                 Err(e) => {
@@ -142,9 +182,32 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                     return Err(e.into());
                 }
             };
+            let dashboard = broker_dashboard(&dashboard_cfg, &local_ns).await?;
             stop.await;
+            if let Some(d) = dashboard {
+                d.shutdown().await;
+            }
             broker.shutdown().await;
             ns.shutdown().await;
+        }
+        Command::Dashboard {
+            namesrv,
+            port,
+            bind,
+            user,
+            password,
+            read_only,
+        } => {
+            let d = serve(DashboardConfig {
+                user,
+                password,
+                read_only,
+                ..DashboardConfig::new(SocketAddr::new(bind, port), namesrv)
+            })
+            .await?;
+            println!("dashboard listening on http://{}", d.addr());
+            stop.await;
+            d.shutdown().await;
         }
     }
     Ok(())
@@ -170,7 +233,7 @@ fn main() -> ExitCode {
             );
             builder.worker_threads(workers);
         }
-        Command::Namesrv { .. } => {}
+        Command::Namesrv { .. } | Command::Dashboard { .. } => {}
     }
     let runtime = match builder.build() {
         Ok(rt) => rt,

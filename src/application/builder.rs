@@ -185,6 +185,7 @@ impl ApplicationBuilder {
             name_server,
             embedded,
             consumers: Vec::new(),
+            dashboard: None,
         };
         if let Err(e) = app
             .start_listeners(listeners, self.offset_store_dir.as_deref())
@@ -192,6 +193,13 @@ impl ApplicationBuilder {
         {
             app.shutdown().await;
             return Err(e);
+        }
+        match super::start_dashboard(&app.config, &app.name_server).await {
+            Ok(d) => app.dashboard = d,
+            Err(e) => {
+                app.shutdown().await;
+                return Err(e);
+            }
         }
         Ok(app)
     }

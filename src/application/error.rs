@@ -51,6 +51,9 @@ pub enum AppError {
     /// A setting rmq does not support yet.
     #[error("not supported: {0}")]
     Unsupported(String),
+    /// The web dashboard (`rocketmq.dashboard.*`) did not start.
+    #[error(transparent)]
+    Dashboard(#[from] rmq_broker::dashboard::DashboardError),
     /// Waiting for the shutdown signal failed.
     #[error("cannot wait for the shutdown signal: {0}")]
     Signal(std::io::Error),

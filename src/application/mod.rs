@@ -42,6 +42,7 @@ pub struct Application {
     embedded: Option<EmbeddedBroker>,
     template: RocketMqTemplate,
     consumers: Vec<(ResolvedListener, DefaultMqPushConsumer)>,
+    dashboard: Option<rmq_broker::dashboard::DashboardHandle>,
 }
 
 impl Application {
@@ -75,6 +76,11 @@ impl Application {
         self.embedded.as_ref()
     }
 
+    /// The web dashboard's address, when `rocketmq.dashboard.enabled` is true.
+    pub fn dashboard_addr(&self) -> Option<std::net::SocketAddr> {
+        self.dashboard.as_ref().map(|d| d.addr())
+    }
+
     /// The listeners that run, with their resolved names.
     pub fn listeners(&self) -> impl Iterator<Item = &ResolvedListener> {
         self.consumers.iter().map(|(l, _)| l)
@@ -98,7 +104,10 @@ impl Application {
 
     /// Stops the listeners (offsets committed), the template's clients and the embedded
     /// broker, in that order.
-    pub async fn shutdown(self) {
+    pub async fn shutdown(mut self) {
+        if let Some(dashboard) = self.dashboard.take() {
+            dashboard.shutdown().await;
+        }
         for (listener, consumer) in &self.consumers {
             consumer.shutdown().await;
             tracing::info!(listener = %listener.name(), "listener stopped");
@@ -128,6 +137,31 @@ async fn wait_for_signal() -> Result<(), AppError> {
 #[cfg(not(unix))]
 async fn wait_for_signal() -> Result<(), AppError> {
     tokio::signal::ctrl_c().await.map_err(AppError::Signal)
+}
+
+/// Serves the dashboard of `rocketmq.dashboard.*` pointed at `name_server`, when enabled.
+async fn start_dashboard(
+    config: &Config,
+    name_server: &str,
+) -> Result<Option<rmq_broker::dashboard::DashboardHandle>, AppError> {
+    use rmq_broker::dashboard::{serve, DashboardConfig};
+    let d = &config.rocketmq().dashboard;
+    if !d.enabled {
+        return Ok(None);
+    }
+    let ip: std::net::IpAddr = d
+        .address
+        .parse()
+        .map_err(|_| rmq_broker::dashboard::DashboardError::Address(d.address.clone()))?;
+    let handle = serve(DashboardConfig {
+        user: d.username.clone(),
+        password: d.password.clone(),
+        read_only: d.read_only,
+        ..DashboardConfig::new(std::net::SocketAddr::new(ip, d.port), name_server)
+    })
+    .await?;
+    tracing::info!(addr = %handle.addr(), "dashboard started");
+    Ok(Some(handle))
 }
 
 /// Checks that at least one of `addrs` (`a:9876;b:9876`) answers a name server request.

@@ -1,6 +1,8 @@
 //! The `rmq-admin` binary against the `rmq-broker` binary: each command's table and `--json`,
 //! its effect on the broker (topics created and deleted, config updated, stats after sends),
-//! and the error cases (one line on stderr, non-zero exit).
+//! and the error cases (one line on stderr, non-zero exit); with real rmq-core consumers and
+//! producers, offsets reset and re-consumed, groups created and deleted, messages found and
+//! consumed directly.
 //!
 //! Needs `cargo build -p rmq-broker --bin rmq-broker` first.
 

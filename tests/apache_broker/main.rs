@@ -7,6 +7,8 @@ mod common;
 
 #[path = "../consumer_support/mod.rs"]
 mod consumer_support;
+#[path = "../dashboard_support/mod.rs"]
+mod dashboard_support;
 mod support;
 
 mod admin;
@@ -14,6 +16,7 @@ mod cli_cluster;
 mod cli_consumers;
 mod cli_java_mqadmin;
 mod consumers;
+mod dashboard;
 mod framework;
 mod lite_pull;
 mod metrics;

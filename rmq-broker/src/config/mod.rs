@@ -98,6 +98,16 @@ pub struct BrokerConfig {
     /// subscribe with SQL92 expressions. When false, a SQL92 pull is refused with
     /// SYSTEM_ERROR as in Java.
     pub enable_property_filter: bool,
+    /// `dashboardPort` (unset: no dashboard): serve the web dashboard on this port beside the
+    /// broker, pointed at the broker's name servers (0 = ephemeral).
+    pub dashboard_port: Option<u16>,
+    /// `dashboardUser` / `dashboardPassword`: the login for state-changing dashboard calls
+    /// (unset: none required).
+    pub dashboard_user: Option<String>,
+    /// `dashboardPassword`.
+    pub dashboard_password: Option<String>,
+    /// `dashboardReadOnly` (false): refuse every state-changing dashboard call.
+    pub dashboard_read_only: bool,
     /// The file the broker was started with (`-c`): UPDATE_BROKER_CONFIG writes the keys it
     /// changes back into it, as Java does.
     pub config_file: Option<PathBuf>,
@@ -135,6 +145,10 @@ impl Default for BrokerConfig {
             server_max_connections: 10_000,
             timer: TimerConfig::default(),
             store_reply_message_enable: true,
+            dashboard_port: None,
+            dashboard_user: None,
+            dashboard_password: None,
+            dashboard_read_only: false,
             transaction_time_out: 6_000,
             transaction_check_max: 15,
             transaction_check_interval: 30_000,
@@ -295,6 +309,10 @@ impl BrokerConfig {
                 self.register_name_server_period =
                     parse_num::<u64>(v).map_err(e)?.clamp(10_000, 60_000)
             }
+            "dashboardPort" => self.dashboard_port = Some(parse_num(v).map_err(e)?),
+            "dashboardUser" => self.dashboard_user = Some(v.to_owned()).filter(|s| !s.is_empty()),
+            "dashboardPassword" => self.dashboard_password = Some(v.to_owned()),
+            "dashboardReadOnly" => self.dashboard_read_only = parse_bool(v).map_err(e)?,
             "enablePropertyFilter" => self.enable_property_filter = parse_bool(v).map_err(e)?,
             "longPollingEnable" => self.long_polling_enable = parse_bool(v).map_err(e)?,
             "shortPollingTimeMills" => self.short_polling_time_mills = parse_num(v).map_err(e)?,

@@ -32,9 +32,9 @@ use serde::Deserialize;
 pub use env::{env_name_of, key_of_env};
 pub use error::{ConfigError, Origin};
 pub use properties::{
-    ConsumerKeys, ConsumerProperties, ListenerSwitches, ListenersField, MessageModelName,
-    NoListeners, ProducerProperties, PullConsumerProperties, RocketMqProperties, SelectorTypeName,
-    KNOWN_KEYS,
+    ConsumerKeys, ConsumerProperties, DashboardProperties, ListenerSwitches, ListenersField,
+    MessageModelName, NoListeners, ProducerProperties, PullConsumerProperties, RocketMqProperties,
+    SelectorTypeName, KNOWN_KEYS,
 };
 use report::Located;
 

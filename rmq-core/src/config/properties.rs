@@ -43,6 +43,39 @@ pub struct RocketMqProperties {
     pub consumer: ConsumerProperties,
     /// The pull consumer of `template.receive` (falls back to `rocketmq.consumer`).
     pub pull_consumer: PullConsumerProperties,
+    /// The web dashboard (`rocketmq.dashboard.*`).
+    pub dashboard: DashboardProperties,
+}
+
+/// `rocketmq.dashboard.*`: the web dashboard served by `Application`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields, default)]
+pub struct DashboardProperties {
+    /// Serve the dashboard (false).
+    pub enabled: bool,
+    /// Listen port (8080, RocketMQ Dashboard's; 0 = ephemeral).
+    pub port: u16,
+    /// Listen address (`0.0.0.0`).
+    pub address: String,
+    /// Login user for state-changing calls (unset: no login).
+    pub username: Option<String>,
+    /// Login password (required with `username`).
+    pub password: Option<String>,
+    /// Refuse every state-changing call with 403 (false).
+    pub read_only: bool,
+}
+
+impl Default for DashboardProperties {
+    fn default() -> Self {
+        DashboardProperties {
+            enabled: false,
+            port: 8080,
+            address: "0.0.0.0".into(),
+            username: None,
+            password: None,
+            read_only: false,
+        }
+    }
 }
 
 /// `rocketmq.producer.*`.
@@ -288,7 +321,7 @@ mod tests {
 
     #[test]
     fn known_keys_list_both_consumer_layouts() {
-        assert_eq!(KNOWN_KEYS.len(), 42, "{:?}", *KNOWN_KEYS);
+        assert_eq!(KNOWN_KEYS.len(), 48, "{:?}", *KNOWN_KEYS);
         for section in ["consumer", "pull-consumer"] {
             let keys: Vec<&str> = KNOWN_KEYS
                 .iter()
