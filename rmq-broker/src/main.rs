@@ -74,13 +74,18 @@ enum Command {
     },
 }
 
-/// Serves broker.conf's `dashboardPort`, if set, pointed at `namesrv`.
+/// Serves broker.conf's `dashboardPort`, if set, pointed at `namesrv`, with the broker's
+/// `/metrics` beside its pages.
 async fn broker_dashboard(
     cfg: &BrokerConfig,
     namesrv: &str,
+    broker: &Broker,
 ) -> Result<Option<DashboardHandle>, Box<dyn std::error::Error>> {
     match DashboardConfig::from_broker(cfg, namesrv) {
-        Some(d) => Ok(Some(serve(d).await?)),
+        Some(mut d) => {
+            d.extra_routes = Some(broker.metrics_handle().router());
+            Ok(Some(serve(d).await?))
+        }
         None => Ok(None),
     }
 }
@@ -151,7 +156,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             let namesrv = cfg.namesrv_addr.clone().unwrap_or_default();
             let dashboard_cfg = cfg.clone();
             let broker = Broker::start(cfg).await?;
-            let dashboard = broker_dashboard(&dashboard_cfg, &namesrv).await?;
+            let dashboard = broker_dashboard(&dashboard_cfg, &namesrv, &broker).await?;
             stop.await;
             if let Some(d) = dashboard {
                 d.shutdown().await;
@@ -182,7 +187,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                     return Err(e.into());
                 }
             };
-            let dashboard = broker_dashboard(&dashboard_cfg, &local_ns).await?;
+            let dashboard = broker_dashboard(&dashboard_cfg, &local_ns, &broker).await?;
             stop.await;
             if let Some(d) = dashboard {
                 d.shutdown().await;

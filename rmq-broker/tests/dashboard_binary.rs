@@ -145,6 +145,14 @@ fn broker_conf_dashboard_port_serves_the_pages_and_guards_writes_with_the_login(
     );
     let (status, _, body) = http(&addr, "GET", "/api/nowhere", None, None);
     assert_eq!(status, 404, "{body}");
+    // Beside a broker, the dashboard also serves that broker's Prometheus metrics.
+    let (status, head, body) = http(&addr, "GET", "/metrics", None, None);
+    assert_eq!(status, 200, "{head}");
+    assert!(head.contains("text/plain; version=0.0.4"), "{head}");
+    assert!(
+        body.contains("# TYPE rocketmq_topic_number gauge"),
+        "{body}"
+    );
 }
 
 #[test]
@@ -178,6 +186,8 @@ fn dashboard_sub_command_in_read_only_mode_refuses_writes() {
     let (_, _, body) = http(&addr, "GET", "/api/session", None, None);
     let session = json(&body);
     let (status, _, cluster) = http(&addr, "GET", "/api/cluster", None, None);
+    // Pointed at a name server only, there is no broker of its own to export.
+    let (m_status, _, _) = http(&addr, "GET", "/metrics", None, None);
     let (w_status, _, w_body) = http(
         &addr,
         "POST",
@@ -189,6 +199,7 @@ fn dashboard_sub_command_in_read_only_mode_refuses_writes() {
     let _ = child.wait();
     assert_eq!(session["readOnly"], true, "{session}");
     assert_eq!(status, 200, "{cluster}");
+    assert_eq!(m_status, 404);
     assert_eq!(w_status, 403, "{w_body}");
     assert!(
         json(&w_body)["error"]

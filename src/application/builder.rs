@@ -194,7 +194,7 @@ impl ApplicationBuilder {
             app.shutdown().await;
             return Err(e);
         }
-        match super::start_dashboard(&app.config, &app.name_server).await {
+        match super::start_dashboard(&app.config, &app.name_server, app.embedded.as_ref()).await {
             Ok(d) => app.dashboard = d,
             Err(e) => {
                 app.shutdown().await;

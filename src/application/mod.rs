@@ -139,10 +139,12 @@ async fn wait_for_signal() -> Result<(), AppError> {
     tokio::signal::ctrl_c().await.map_err(AppError::Signal)
 }
 
-/// Serves the dashboard of `rocketmq.dashboard.*` pointed at `name_server`, when enabled.
+/// Serves the dashboard of `rocketmq.dashboard.*` pointed at `name_server`, when enabled
+/// (with the embedded broker's `/metrics`, when it runs).
 async fn start_dashboard(
     config: &Config,
     name_server: &str,
+    embedded: Option<&EmbeddedBroker>,
 ) -> Result<Option<rmq_broker::dashboard::DashboardHandle>, AppError> {
     use rmq_broker::dashboard::{serve, DashboardConfig};
     let d = &config.rocketmq().dashboard;
@@ -157,6 +159,10 @@ async fn start_dashboard(
         user: d.username.clone(),
         password: d.password.clone(),
         read_only: d.read_only,
+        // Beside the embedded broker, the dashboard also serves its `/metrics`.
+        extra_routes: embedded
+            .and_then(|e| e.broker())
+            .map(|b| b.metrics_handle().router()),
         ..DashboardConfig::new(std::net::SocketAddr::new(ip, d.port), name_server)
     })
     .await?;

@@ -42,6 +42,12 @@ impl MetricsHandle {
     pub fn render(&self) -> String {
         render(&self.0)
     }
+
+    /// A router answering `GET /metrics` for this broker, for the dashboard to mount.
+    pub fn router(&self) -> axum::Router {
+        let handle = self.clone();
+        http::router(std::sync::Arc::new(move || handle.render()))
+    }
 }
 
 /// The content type of the exposition text.
