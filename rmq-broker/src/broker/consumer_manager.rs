@@ -31,6 +31,16 @@ impl ClientChannel {
             last_update: Instant::now(),
         }
     }
+
+    /// The connection as admin tools show it.
+    pub fn connection(&self) -> Connection {
+        Connection {
+            client_id: self.client_id.clone(),
+            client_addr: self.channel.remote_addr().to_string(),
+            language: self.language.name().to_owned(),
+            version: self.version,
+        }
+    }
 }
 
 /// A consumer group's members and subscriptions.
@@ -199,17 +209,7 @@ impl ConsumerManager {
     pub fn connections(&self, group: &str) -> Vec<Connection> {
         self.lock()
             .get(group)
-            .map(|g| {
-                g.channels
-                    .values()
-                    .map(|c| Connection {
-                        client_id: c.client_id.clone(),
-                        client_addr: c.channel.remote_addr().to_string(),
-                        language: c.language.name().to_owned(),
-                        version: c.version,
-                    })
-                    .collect()
-            })
+            .map(|g| g.channels.values().map(ClientChannel::connection).collect())
             .unwrap_or_default()
     }
 
@@ -260,17 +260,7 @@ impl ProducerManager {
     pub fn connections(&self, group: &str) -> Option<Vec<Connection>> {
         let groups = self.groups.lock().unwrap_or_else(|e| e.into_inner());
         let chans = groups.get(group).filter(|c| !c.is_empty())?;
-        Some(
-            chans
-                .values()
-                .map(|c| Connection {
-                    client_id: c.client_id.clone(),
-                    client_addr: c.channel.remote_addr().to_string(),
-                    language: c.language.name().to_owned(),
-                    version: c.version,
-                })
-                .collect(),
-        )
+        Some(chans.values().map(ClientChannel::connection).collect())
     }
 
     /// Removes a channel from one group or all.

@@ -109,12 +109,7 @@ impl MqAdmin {
         }
         for addr in masters {
             let req = RemotingCommand::request_with_header(RequestCode::UpdateAndCreateTopic, &h);
-            let resp = self
-                .instance
-                .remoting()
-                .invoke(&addr, req, self.instance.api_timeout())
-                .await?;
-            check(&addr, &resp)?;
+            self.call_ok(&addr, req).await?;
         }
         Ok(())
     }
@@ -138,12 +133,7 @@ impl MqAdmin {
                     topic: Some(topic.to_owned()),
                 },
             );
-            let resp = self
-                .instance
-                .remoting()
-                .invoke(addr, req, self.instance.api_timeout())
-                .await?;
-            check(addr, &resp)?;
+            let resp = self.call_ok(addr, req).await?;
             for (mq, w) in parse_offset_table(&resp.body)? {
                 out.insert(
                     mq,
