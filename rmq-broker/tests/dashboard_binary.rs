@@ -127,6 +127,52 @@ fn broker_conf_dashboard_port_serves_the_pages_and_guards_writes_with_the_login(
         Some(2),
         "{body}"
     );
+    // Messages by time range: one sent before `split`, one after; each window finds its own.
+    let send = |body: &str| {
+        let (status, _, answer) = http(
+            &addr,
+            "POST",
+            "/api/topics/dash-bin-topic/messages",
+            Some(&cookie),
+            Some(&format!(r#"{{"body":"{body}"}}"#)),
+        );
+        assert_eq!(status, 200, "{answer}");
+    };
+    let now_ms = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0)
+    };
+    send("before-split");
+    let split = now_ms() + 5;
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while now_ms() <= split {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the clock did not move"
+        );
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    send("after-split");
+    let window = |begin: i64, end: i64| -> Vec<i64> {
+        let path = format!("/api/messages?topic=dash-bin-topic&begin={begin}&end={end}");
+        let (status, _, body) = http(&addr, "GET", &path, None, None);
+        assert_eq!(status, 200, "{body}");
+        json(&body)["messages"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{body}"))
+            .iter()
+            .map(|m| m["storeTimestamp"].as_i64().unwrap_or(0))
+            .collect()
+    };
+    let early = window(split - 60_000, split);
+    let late = window(split + 1, now_ms() + 60_000);
+    assert_eq!(early.len(), 1, "{early:?}");
+    assert_eq!(late.len(), 1, "{late:?}");
+    assert!(early[0] <= split && late[0] > split, "{early:?} {late:?}");
+    assert_eq!(window(split - 60_000, now_ms() + 60_000).len(), 2);
+
     let (status, _, body) = http(&addr, "DELETE", "/api/topics/dash-bin-topic", None, None);
     assert_eq!(status, 401, "a delete without login: {body}");
     let (status, _, body) = http(

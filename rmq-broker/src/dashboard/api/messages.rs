@@ -12,8 +12,8 @@ use super::{ApiError, ApiResult, Shared};
 
 /// Most messages one query returns.
 const MAX_RESULTS: usize = 200;
-/// How far back from each queue's end a time-range scan reads.
-const SCAN_PER_QUEUE: i64 = 64;
+/// How many messages a time-range scan reads at most (over all queues) before it sorts.
+const SCAN_LIMIT: usize = 2000;
 /// Largest body shown in a detail.
 const MAX_BODY_SHOWN: usize = 64 * 1024;
 
@@ -36,32 +36,53 @@ pub fn row(m: &MessageExt) -> Value {
     })
 }
 
-/// The messages of `topic` stored in `[begin, end]` (ms), newest first: the last
-/// [`SCAN_PER_QUEUE`] of each queue are read by offset.
+/// The messages of `topic` stored in `[begin, end]` (ms), newest first, at most
+/// [`MAX_RESULTS`]: each queue is read from the offset its broker finds for `begin`
+/// (SEARCH_OFFSET_BY_TIMESTAMP) up to the one it finds for `end`, as RocketMQ Dashboard does.
 pub async fn scan_by_time(
     state: &super::State,
     topic: &str,
     begin: i64,
     end: i64,
 ) -> Result<Vec<MessageExt>, ApiError> {
+    let route = state.admin.topic_route(topic).await?;
     let stats = state.admin.topic_stats(topic).await?;
     let mut found = Vec::new();
     for (mq, o) in &stats.offset_table {
-        let from = o.min_offset.max(o.max_offset - SCAN_PER_QUEUE);
-        for offset in (from..o.max_offset).rev() {
-            let Some(m) = state
+        let Some(addr) = route
+            .broker_datas
+            .iter()
+            .find(|b| b.broker_name == mq.broker_name)
+            .and_then(|b| b.master_addr())
+        else {
+            continue;
+        };
+        let from = state
+            .admin
+            .search_offset(addr, topic, mq.queue_id, begin)
+            .await?
+            .max(o.min_offset);
+        let to = state
+            .admin
+            .search_offset(addr, topic, mq.queue_id, end.saturating_add(1))
+            .await?
+            .min(o.max_offset);
+        let mut offset = from;
+        while offset < to && found.len() < SCAN_LIMIT {
+            let batch = state
                 .admin
-                .query_message_by_offset(topic, &mq.broker_name, mq.queue_id, offset)
-                .await?
-            else {
-                continue;
-            };
-            if m.store_timestamp < begin {
+                .pull_from(topic, &mq.broker_name, mq.queue_id, offset, 32)
+                .await?;
+            if batch.messages.is_empty() || batch.next_offset <= offset {
                 break;
             }
-            if m.store_timestamp <= end {
-                found.push(m);
-            }
+            found.extend(
+                batch
+                    .messages
+                    .into_iter()
+                    .filter(|m| (begin..=end).contains(&m.store_timestamp)),
+            );
+            offset = batch.next_offset;
         }
     }
     found.sort_by_key(|m| std::cmp::Reverse(m.store_timestamp));

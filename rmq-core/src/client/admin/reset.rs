@@ -40,6 +40,32 @@ pub struct RollbackStats {
 }
 
 impl MqAdmin {
+    /// SEARCH_OFFSET_BY_TIMESTAMP (29) on the broker at `addr`: the offset of the first
+    /// message of the queue stored at or after `timestamp_ms` (the max offset when none is).
+    pub async fn search_offset(
+        &self,
+        addr: &str,
+        topic: &str,
+        queue_id: i32,
+        timestamp_ms: i64,
+    ) -> Result<i64, ClientError> {
+        let req = RemotingCommand::request_with_header(
+            RequestCode::SearchOffsetByTimestamp,
+            &SearchOffsetRequestHeader {
+                topic: topic.to_owned(),
+                queue_id,
+                timestamp: timestamp_ms,
+                boundary_type: None,
+            },
+        );
+        let resp = self.call(addr, req).await?;
+        check(addr, &resp)?;
+        Ok(resp
+            .decode_header::<OffsetResponseHeader>()
+            .map_err(|e| decode_err("SearchOffsetResponseHeader", e))?
+            .offset)
+    }
+
     /// Resets `group` on `topic` to the first message stored at or after `timestamp_ms`
     /// (-1: to the end). Without `force` a queue only moves backwards.
     pub async fn reset_offset_by_time(
@@ -97,20 +123,8 @@ impl MqAdmin {
             let target = if timestamp_ms < 0 {
                 w.broker_offset
             } else {
-                let req = RemotingCommand::request_with_header(
-                    RequestCode::SearchOffsetByTimestamp,
-                    &SearchOffsetRequestHeader {
-                        topic: mq.topic.clone(),
-                        queue_id: mq.queue_id,
-                        timestamp: timestamp_ms,
-                        boundary_type: None,
-                    },
-                );
-                let resp = self.call(&addr, req).await?;
-                check(&addr, &resp)?;
-                resp.decode_header::<OffsetResponseHeader>()
-                    .map_err(|e| decode_err("SearchOffsetResponseHeader", e))?
-                    .offset
+                self.search_offset(&addr, &mq.topic, mq.queue_id, timestamp_ms)
+                    .await?
             };
             let commit = force || target < w.consumer_offset;
             if commit {
