@@ -7,8 +7,53 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use rmq::client::MqAdmin;
+
 use crate::common::{java_client_spawn, CppChild};
+use crate::consumer_support::client;
 use crate::{argv, broker, java};
+
+/// Waits until the group's two members hold disjoint, non-empty shares of `topic`'s
+/// `queues` queues (their ConsumerRunningInfo, 307 through rmq-broker): messages sent from
+/// then on are not handed from one member to the other by a rebalance still under way.
+async fn wait_until_split(ns: &str, group: &str, topic: &str, queues: usize) {
+    let admin = MqAdmin::new(client(ns)).unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let mut held: Vec<BTreeSet<i32>> = Vec::new();
+        if let Ok(conn) = admin.consumer_connection(group).await {
+            for c in &conn.connection_set {
+                if let Ok(info) = admin
+                    .consumer_running_info(group, &c.client_id, false)
+                    .await
+                {
+                    held.push(
+                        info.mq_table
+                            .keys()
+                            .filter(|mq| mq.topic == topic)
+                            .map(|mq| mq.queue_id)
+                            .collect(),
+                    );
+                }
+            }
+        }
+        let total: usize = held.iter().map(BTreeSet::len).sum();
+        let union: BTreeSet<i32> = held.iter().flatten().copied().collect();
+        if held.len() == 2
+            && held.iter().all(|h| !h.is_empty())
+            && total == queues
+            && union.len() == queues
+        {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the two members did not split {topic}'s queues: {held:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    admin.close().await;
+}
 
 fn spawn(args: Vec<String>) -> CppChild {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -87,6 +132,7 @@ async fn clustering_members_split_and_one_leaves_without_loss() {
     };
     let c1 = spawn(member("m1"));
     let c2 = spawn(member("m2"));
+    wait_until_split(&ns, "jc-split-c", "jc-split", 4).await;
     produce(&ns, "jc-split", "a", 100).await;
     wait_for("100 deliveries over both members", 60, || {
         indices(&c1, "a").len() + indices(&c2, "a").len() >= 100
