@@ -327,12 +327,19 @@ async fn mqadmin_on_rmq_broker_agrees_with_rmq_admin() {
     admin.close().await;
     let java_ns = crate::support::ns().await;
     let admin = rmq::client::MqAdmin::new(client(&java_ns)).unwrap();
-    let java: BTreeSet<String> = admin
-        .broker_runtime_info(&shared().broker.addr())
-        .await
-        .unwrap()
-        .into_keys()
-        .collect();
+    // The Java broker now and then answers SYSTEM_ERROR "NoSuchElementException ...
+    // LinkedList.getLast" while its StoreStatsService samples are being rotated: ask again.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let java: BTreeSet<String> = loop {
+        match admin.broker_runtime_info(&shared().broker.addr()).await {
+            Ok(info) => break info.into_keys().collect(),
+            Err(e) if std::time::Instant::now() < deadline => {
+                eprintln!("the Java broker's runtime info, again: {e}");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            Err(e) => panic!("the Java broker's runtime info: {e}"),
+        }
+    };
     admin.close().await;
     for key in [
         "brokerActive",
