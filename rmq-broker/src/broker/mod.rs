@@ -234,7 +234,7 @@ impl Broker {
                 config.timer.clone(),
                 store_for_timer,
             )?),
-            stats: BrokerStats::default(),
+            stats: BrokerStats::new(&config.broker_cluster_name),
             live: LiveConfig::new(&config),
             metrics: crate::metrics::BrokerMetrics::new(&config.metrics),
             transactions: TransactionState::default(),

@@ -264,24 +264,10 @@ pub fn read(
     }
 
     if code == ResponseCode::Success {
-        let cluster = &b.config.broker_cluster_name;
-        let items = &b.stats.items;
-        items.record_get(
-            cluster,
-            &h.consumer_group,
-            &h.topic,
-            count as u64,
-            body.len() as u64,
-        );
-    }
-    if code == ResponseCode::Success {
         b.stats.get_total.fetch_add(count as u64, Ordering::Relaxed);
-        b.stats.record_group_get(
-            &h.consumer_group,
-            &h.topic,
-            count as u64,
-            rmq_core::clock::now_ms(),
-        );
+        b.stats
+            .items
+            .record_get(&h.consumer_group, &h.topic, count as u64, body.len() as u64);
         b.metrics.record_out(
             &h.consumer_group,
             &h.topic,

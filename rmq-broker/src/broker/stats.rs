@@ -2,32 +2,23 @@
 //! values at this and the previous local midnight (`msgPutTotalTodayMorning`, ...), as
 //! `mqadmin clusterList -m` reads them.
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 use crate::store::local_day;
 
 /// Message counters of the broker.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct BrokerStats {
     /// Messages stored since start.
     pub put_total: AtomicU64,
     /// Messages handed to consumers since start.
     pub get_total: AtomicU64,
-    /// Windowed per-topic / per-group counters (VIEW_BROKER_STATS_DATA).
+    /// Windowed per-topic / per-group counters (VIEW_BROKER_STATS_DATA, the topic's put TPS
+    /// and the group's consume TPS).
     pub items: super::stats_items::StatsItems,
     daily: Mutex<Daily>,
-    /// Messages pulled per (group, topic) in the last minute, by second: the consume TPS
-    /// GET_CONSUME_STATS reports (Java's `tpsGroupGetNums`).
-    group_gets: Mutex<HashMap<(String, String), Buckets>>,
 }
-
-/// (second, messages) pairs, oldest first.
-type Buckets = Vec<(i64, u64)>;
-
-/// The window of the consume TPS.
-const TPS_WINDOW_SECS: i64 = 60;
 
 /// The counters at the start of today and of yesterday (0 before the broker ran).
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -46,32 +37,26 @@ struct Daily {
 }
 
 impl BrokerStats {
-    /// Counts `count` messages pulled by `group` from `topic` at `now_ms`.
-    pub fn record_group_get(&self, group: &str, topic: &str, count: u64, now_ms: i64) {
-        let sec = now_ms / 1000;
-        let mut t = self.group_gets.lock().unwrap_or_else(|e| e.into_inner());
-        let buckets = t.entry((group.to_owned(), topic.to_owned())).or_default();
-        buckets.retain(|(s, _)| sec - s < TPS_WINDOW_SECS);
-        match buckets.last_mut() {
-            Some((s, n)) if *s == sec => *n += count,
-            _ => buckets.push((sec, count)),
+    /// Counters of a broker of `cluster`.
+    pub fn new(cluster: &str) -> BrokerStats {
+        BrokerStats {
+            put_total: AtomicU64::new(0),
+            get_total: AtomicU64::new(0),
+            items: super::stats_items::StatsItems::new(cluster),
+            daily: Mutex::default(),
         }
     }
 
-    /// Messages per second `group` pulled from `topic` over the last minute.
+    /// Messages per second `group` pulled from `topic` over the last minute (Java's
+    /// `tpsGroupGetNums`: the minute window of `GROUP_GET_NUMS`).
     pub fn group_get_tps(&self, group: &str, topic: &str, now_ms: i64) -> f64 {
-        let sec = now_ms / 1000;
-        let t = self.group_gets.lock().unwrap_or_else(|e| e.into_inner());
-        let total: u64 = t
-            .get(&(group.to_owned(), topic.to_owned()))
-            .map(|b| {
-                b.iter()
-                    .filter(|(s, _)| sec - s < TPS_WINDOW_SECS)
-                    .map(|(_, n)| n)
-                    .sum()
-            })
-            .unwrap_or(0);
-        total as f64 / TPS_WINDOW_SECS as f64
+        self.items
+            .windows(
+                super::stats_items::GROUP_GET_NUMS,
+                &format!("{topic}@{group}"),
+                now_ms,
+            )
+            .map_or(0.0, |w| w[0].tps)
     }
 
     /// Takes the midnight snapshots when the local day changed since the last call (the
@@ -112,20 +97,24 @@ mod tests {
     const DAY: i64 = 86_400_000;
 
     #[test]
-    fn consume_tps_counts_the_last_minute() {
-        let s = BrokerStats::default();
-        let t0 = 1_800_000_000_000;
-        s.record_group_get("g", "t", 30, t0);
-        s.record_group_get("g", "t", 30, t0 + 500);
-        s.record_group_get("g", "t", 60, t0 + 30_000);
-        assert_eq!(s.group_get_tps("g", "t", t0 + 30_000), 2.0);
-        assert_eq!(s.group_get_tps("g", "t", t0 + 61_000), 1.0);
-        assert_eq!(s.group_get_tps("g", "other", t0), 0.0);
+    fn consume_tps_is_the_minute_window_of_group_gets() {
+        let s = BrokerStats::new("c");
+        s.items.record_get("g", "t", 30, 300);
+        s.items.record_get("g", "t", 30, 300);
+        let now = rmq_core::clock::now_ms();
+        let tps = s.group_get_tps("g", "t", now);
+        let minute = s
+            .items
+            .windows(super::super::stats_items::GROUP_GET_NUMS, "t@g", now)
+            .map(|w| w[0]);
+        assert_eq!(minute.map(|w| (w.sum, w.tps)), Some((60, tps)));
+        assert!(tps > 0.0);
+        assert_eq!(s.group_get_tps("g", "other", now), 0.0);
     }
 
     #[test]
     fn midnight_snapshots_roll() {
-        let s = BrokerStats::default();
+        let s = BrokerStats::new("c");
         let t0 = 1_800_000_000_000;
         assert_eq!(s.roll_day(t0), DailyTotals::default());
         s.put_total.store(10, Ordering::Relaxed);

@@ -8,9 +8,11 @@
 //! it keeps (one minute, hour or day back, or the item's creation) to the live counters now —
 //! so unlike Java, whose figures move only at its 10 s sampling, a send is visible at once.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
+
+use crate::metrics::fast_hash::FxHashMap;
 
 /// The stats names this broker keeps (Java has more; others answer "not exist" as Java does
 /// for an unknown name).
@@ -140,59 +142,156 @@ impl StatsItem {
     }
 }
 
-/// Every stats item by name and key.
-#[derive(Debug, Default)]
+/// A topic's put counters.
+#[derive(Debug)]
+struct PutItems {
+    nums: StatsItem,
+    size: StatsItem,
+}
+
+/// A group's get counters on one topic.
+#[derive(Debug)]
+struct GetItems {
+    nums: StatsItem,
+    size: StatsItem,
+}
+
+/// Topic → its put counters.
+type PutTable = FxHashMap<String, Arc<PutItems>>;
+/// Topic → group → its get counters.
+type GetTable = FxHashMap<String, FxHashMap<String, Arc<GetItems>>>;
+
+/// Every stats item: per topic, per topic and group, and the broker's two.
+///
+/// A put or a pull takes one read lock and one lookup by `&str` with a fast hash (no
+/// allocation) and adds with relaxed atomics; only a topic's (or group's) first message takes
+/// the write lock to insert its items.
+#[derive(Debug)]
 pub struct StatsItems {
-    table: RwLock<HashMap<&'static str, HashMap<String, Arc<StatsItem>>>>,
+    cluster: String,
+    puts: RwLock<PutTable>,
+    gets: RwLock<GetTable>,
+    broker_put: StatsItem,
+    broker_get: StatsItem,
 }
 
 impl StatsItems {
-    /// Adds `value` (and `times` calls) to the item `name`/`key`, creating it.
-    pub fn add(&self, name: &'static str, key: &str, value: u64, times: u64) {
-        if let Some(item) = self.get(name, key) {
-            item.add(value, times);
-            return;
-        }
+    /// Items of a broker of `cluster` (the key of `BROKER_PUT_NUMS` / `BROKER_GET_NUMS`).
+    pub fn new(cluster: &str) -> StatsItems {
         let now = rmq_core::clock::now_ms();
-        let mut t = self.table.write().unwrap_or_else(|e| e.into_inner());
-        t.entry(name)
-            .or_default()
-            .entry(key.to_owned())
-            .or_insert_with(|| Arc::new(StatsItem::new(now)))
-            .add(value, times);
-    }
-
-    /// The item `name`/`key`, if anything was counted under it.
-    pub fn get(&self, name: &str, key: &str) -> Option<Arc<StatsItem>> {
-        let t = self.table.read().unwrap_or_else(|e| e.into_inner());
-        t.get(name).and_then(|m| m.get(key)).cloned()
-    }
-
-    /// Takes the due samples of every item (the broker calls this every few seconds).
-    pub fn sample(&self, now_ms: i64) {
-        let items: Vec<Arc<StatsItem>> = {
-            let t = self.table.read().unwrap_or_else(|e| e.into_inner());
-            t.values().flat_map(|m| m.values().cloned()).collect()
-        };
-        for item in items {
-            item.sample(now_ms);
+        StatsItems {
+            cluster: cluster.to_owned(),
+            puts: RwLock::default(),
+            gets: RwLock::default(),
+            broker_put: StatsItem::new(now),
+            broker_get: StatsItem::new(now),
         }
     }
 
     /// Counts a put of `messages` messages of `bytes` bytes to `topic`.
-    pub fn record_put(&self, cluster: &str, topic: &str, messages: u64, bytes: u64) {
-        self.add(TOPIC_PUT_NUMS, topic, messages, 1);
-        self.add(TOPIC_PUT_SIZE, topic, bytes, 1);
-        self.add(BROKER_PUT_NUMS, cluster, messages, 1);
+    pub fn record_put(&self, topic: &str, messages: u64, bytes: u64) {
+        self.broker_put.add(messages, 1);
+        let add = |p: &PutItems| {
+            p.nums.add(messages, 1);
+            p.size.add(bytes, 1);
+        };
+        if let Some(p) = read(&self.puts).get(topic) {
+            add(p);
+            return;
+        }
+        let now = rmq_core::clock::now_ms();
+        let mut t = write(&self.puts);
+        add(t.entry(topic.to_owned()).or_insert_with(|| {
+            Arc::new(PutItems {
+                nums: StatsItem::new(now),
+                size: StatsItem::new(now),
+            })
+        }));
     }
 
     /// Counts a pull of `messages` messages of `bytes` bytes by `group` from `topic`.
-    pub fn record_get(&self, cluster: &str, group: &str, topic: &str, messages: u64, bytes: u64) {
-        let key = format!("{topic}@{group}");
-        self.add(GROUP_GET_NUMS, &key, messages, 1);
-        self.add(GROUP_GET_SIZE, &key, bytes, 1);
-        self.add(BROKER_GET_NUMS, cluster, messages, 1);
+    pub fn record_get(&self, group: &str, topic: &str, messages: u64, bytes: u64) {
+        self.broker_get.add(messages, 1);
+        let add = |g: &GetItems| {
+            g.nums.add(messages, 1);
+            g.size.add(bytes, 1);
+        };
+        if let Some(g) = read(&self.gets).get(topic).and_then(|m| m.get(group)) {
+            add(g);
+            return;
+        }
+        let now = rmq_core::clock::now_ms();
+        let mut t = write(&self.gets);
+        add(t
+            .entry(topic.to_owned())
+            .or_default()
+            .entry(group.to_owned())
+            .or_insert_with(|| {
+                Arc::new(GetItems {
+                    nums: StatsItem::new(now),
+                    size: StatsItem::new(now),
+                })
+            }));
     }
+
+    /// The last minute, hour and day of the item `name`/`key` (`topic@group` for the GROUP_
+    /// names, the cluster for the BROKER_ names), if anything was counted under it.
+    pub fn windows(&self, name: &str, key: &str, now_ms: i64) -> Option<[WindowStats; 3]> {
+        match name {
+            TOPIC_PUT_NUMS | TOPIC_PUT_SIZE => {
+                let t = read(&self.puts);
+                let p = t.get(key)?;
+                let item = if name == TOPIC_PUT_NUMS {
+                    &p.nums
+                } else {
+                    &p.size
+                };
+                Some(item.windows(now_ms))
+            }
+            GROUP_GET_NUMS | GROUP_GET_SIZE => {
+                // Topic and group names cannot hold '@'.
+                let (topic, group) = key.split_once('@')?;
+                let t = read(&self.gets);
+                let g = t.get(topic)?.get(group)?;
+                let item = if name == GROUP_GET_NUMS {
+                    &g.nums
+                } else {
+                    &g.size
+                };
+                Some(item.windows(now_ms))
+            }
+            BROKER_PUT_NUMS if key == self.cluster => Some(self.broker_put.windows(now_ms)),
+            BROKER_GET_NUMS if key == self.cluster => Some(self.broker_get.windows(now_ms)),
+            _ => None,
+        }
+    }
+
+    /// Takes the due samples of every item (the broker calls this every few seconds).
+    pub fn sample(&self, now_ms: i64) {
+        self.broker_put.sample(now_ms);
+        self.broker_get.sample(now_ms);
+        let puts: Vec<Arc<PutItems>> = read(&self.puts).values().cloned().collect();
+        for p in puts {
+            p.nums.sample(now_ms);
+            p.size.sample(now_ms);
+        }
+        let gets: Vec<Arc<GetItems>> = read(&self.gets)
+            .values()
+            .flat_map(|m| m.values().cloned())
+            .collect();
+        for g in gets {
+            g.nums.sample(now_ms);
+            g.size.sample(now_ms);
+        }
+    }
+}
+
+fn read<T>(l: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+    l.read().unwrap_or_else(|e| e.into_inner())
+}
+
+fn write<T>(l: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
+    l.write().unwrap_or_else(|e| e.into_inner())
 }
 
 #[cfg(test)]
@@ -221,18 +320,22 @@ mod tests {
 
     #[test]
     fn items_by_name_and_key() {
-        let s = StatsItems::default();
-        s.record_put("c", "T", 3, 300);
-        s.record_get("c", "G", "T", 2, 200);
-        assert_eq!(
-            s.get(TOPIC_PUT_NUMS, "T")
-                .unwrap()
-                .windows(rmq_core::clock::now_ms())[2]
-                .sum,
-            3
-        );
-        assert!(s.get(GROUP_GET_NUMS, "T@G").is_some());
-        assert!(s.get(GROUP_GET_NUMS, "T").is_none());
-        assert!(s.get("NOPE", "T").is_none());
+        let s = StatsItems::new("c");
+        s.record_put("T", 3, 300);
+        s.record_put("T", 1, 100);
+        s.record_get("G", "T", 2, 200);
+        let now = rmq_core::clock::now_ms();
+        let sum = |name, key| s.windows(name, key, now).map(|w| (w[2].sum, w[2].avgpt));
+        assert_eq!(sum(TOPIC_PUT_NUMS, "T"), Some((4, 2.0)));
+        assert_eq!(sum(TOPIC_PUT_SIZE, "T"), Some((400, 200.0)));
+        assert_eq!(sum(GROUP_GET_NUMS, "T@G"), Some((2, 2.0)));
+        assert_eq!(sum(GROUP_GET_SIZE, "T@G"), Some((200, 200.0)));
+        assert_eq!(sum(BROKER_PUT_NUMS, "c"), Some((4, 2.0)));
+        assert_eq!(sum(BROKER_GET_NUMS, "c"), Some((2, 2.0)));
+        assert_eq!(sum(BROKER_PUT_NUMS, "other"), None);
+        assert_eq!(sum(GROUP_GET_NUMS, "T"), None);
+        assert_eq!(sum(GROUP_GET_NUMS, "T@H"), None);
+        assert_eq!(sum(TOPIC_PUT_NUMS, "U"), None);
+        assert_eq!(sum("NOPE", "T"), None);
     }
 }

@@ -10,7 +10,7 @@
 
 pub mod admin_ops;
 pub mod config;
-mod fast_hash;
+pub(crate) mod fast_hash;
 mod gauges;
 pub mod histogram;
 pub mod http;

@@ -22,13 +22,13 @@ fn item(w: WindowStats) -> BrokerStatsItem {
 /// nothing was counted under answers SYSTEM_ERROR `The stats <name> <key> not exist` as Java.
 pub fn view_broker_stats(b: &BrokerInner, req: &RemotingCommand) -> Option<RemotingCommand> {
     let h = header_or_reply!(req, ViewBrokerStatsDataRequestHeader);
-    let Some(stats) = b.stats.items.get(&h.stats_name, &h.stats_key) else {
+    let now = rmq_core::clock::now_ms();
+    let Some([minute, hour, day]) = b.stats.items.windows(&h.stats_name, &h.stats_key, now) else {
         return Some(req.error_to(
             ResponseCode::SystemError,
             format!("The stats <{}> <{}> not exist", h.stats_name, h.stats_key),
         ));
     };
-    let [minute, hour, day] = stats.windows(rmq_core::clock::now_ms());
     Some(json_response(
         req,
         &BrokerStatsData {

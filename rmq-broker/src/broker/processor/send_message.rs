@@ -486,10 +486,7 @@ fn count_put(b: &BrokerInner, topic: &str, result: &PutMessageResult) {
         return;
     }
     let bytes: u64 = result.messages.iter().map(|m| m.size.max(0) as u64).sum();
-    b.stats.items.record_put(
-        &b.config.broker_cluster_name,
-        topic,
-        result.messages.len() as u64,
-        bytes,
-    );
+    b.stats
+        .items
+        .record_put(topic, result.messages.len() as u64, bytes);
 }

@@ -45,8 +45,12 @@ pub fn topic_stats(b: &BrokerInner, req: &RemotingCommand) -> Option<RemotingCom
     let tps = b
         .stats
         .items
-        .get(crate::broker::stats_items::TOPIC_PUT_NUMS, &h.topic)
-        .map_or(0.0, |i| i.windows(rmq_core::clock::now_ms())[0].tps);
+        .windows(
+            crate::broker::stats_items::TOPIC_PUT_NUMS,
+            &h.topic,
+            rmq_core::clock::now_ms(),
+        )
+        .map_or(0.0, |w| w[0].tps);
     let _ = write!(out, "}},\"topicPutTps\":{tps:?}}}");
     Some(req.success_to().with_body(out.into_bytes()))
 }
