@@ -1,7 +1,8 @@
 //! Transactional messages through the `rmq-broker` binary: commit delivered exactly once,
 //! rollback never, Unknown settled by the broker's check, a producer process killed after its
 //! half message (a second producer of the group answers the check), and the broker killed
-//! with SIGKILL between the half message and its commit.
+//! with SIGKILL between the half message and its commit; on the embedded broker, one
+//! stream of heartbeats per transaction producer.
 //!
 //! The brokers run with `transactionCheckInterval=500` and `transactionTimeOut=1000` so
 //! checks come within seconds.
@@ -20,6 +21,7 @@ use std::time::{Duration, Instant};
 use common::BrokerProcess;
 use consumer_support::transaction::{self, bodies, ByBody};
 use consumer_support::{client, counts, recorder, wait_until, Seen};
+use rmq::broker::EmbeddedBroker;
 use rmq::client::consumer::ConsumeFromWhere;
 use rmq::client::{
     ConsumerConfig, DefaultMqPushConsumer, LocalTransactionState, Message, MessageExt, MqAdmin,
@@ -421,4 +423,69 @@ async fn end_transaction_refusals_name_the_problem() {
     assert_eq!(stored(&ns, "tx-refused-consumer", "TxRefused").await, 1);
     p.shutdown().await;
     c.shutdown().await;
+}
+
+/// HEART_BEAT requests `b` answered (its `rocketmq_rpc_latency` count for request code 34).
+fn heartbeats(b: &EmbeddedBroker) -> u64 {
+    let text = b.broker().expect("a running broker").render_metrics();
+    text.lines()
+        .filter(|l| {
+            l.starts_with("rocketmq_rpc_latency_milliseconds_count{")
+                && l.contains("request_code=\"heart_beat\"")
+        })
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum::<f64>() as u64
+}
+
+/// The connections the broker lists for `group` (none when it does not know the group).
+async fn producer_connections(ns: &str, group: &str) -> usize {
+    let admin = MqAdmin::new(client(ns)).unwrap();
+    let n = admin
+        .producer_connection(group, "TBW102")
+        .await
+        .map_or(0, |c| c.len());
+    admin.close().await;
+    n
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_heartbeat_stream_per_transaction_producer() {
+    // The embedded broker: its only client is the producer (the admin calls are not
+    // heartbeats), so every HEART_BEAT it counts carries the producer's group.
+    let b = EmbeddedBroker::start().await.unwrap();
+    let ns = b.namesrv_addr().to_string();
+    assert_eq!(heartbeats(&b), 0);
+    let group = "tx-beat-producer";
+    let p = tx_producer(&ns, group, ByBody::new(LocalTransactionState::Commit)).await;
+    // The broker knows the group as soon as start returns.
+    assert!(heartbeats(&b) >= 1);
+    assert_eq!(producer_connections(&ns, group).await, 1);
+    // A transaction on a topic new to the producer (its route learnt, its broker known).
+    let r = p
+        .send_message_in_transaction(&Message::new("TxBeat", "commit-1"), &())
+        .await
+        .unwrap();
+    assert_eq!(r.local_transaction_state, LocalTransactionState::Commit);
+    // Heartbeats every 500 ms: one stream sends one per period, two would send two.
+    let (from, at) = (heartbeats(&b), Instant::now());
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let (sent, periods) = (
+        heartbeats(&b) - from,
+        (at.elapsed().as_millis() / 500) as u64,
+    );
+    assert!(
+        sent + 2 >= periods && sent <= periods + 1,
+        "{sent} heartbeats in {periods} periods of 500 ms"
+    );
+    // Shutdown stops them: the broker drops the connection and counts no more.
+    p.shutdown().await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while producer_connections(&ns, group).await != 0 {
+        assert!(Instant::now() < deadline, "the broker still lists {group}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let after = heartbeats(&b);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(heartbeats(&b), after, "heartbeats after shutdown");
+    b.shutdown().await;
 }

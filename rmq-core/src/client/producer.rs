@@ -107,12 +107,8 @@ struct Inner {
     instance: Arc<ClientInstance>,
     publish: Arc<PublishTable>,
     fault: LatencyFaultTolerance,
-    /// Where this producer announced itself for replies (request-reply).
-    registered: heartbeat::Registered,
-    /// The periodic heartbeat runs (started by the first route learnt).
-    heartbeat_started: std::sync::atomic::AtomicBool,
-    /// `shutdown` was called: no more heartbeats.
-    closed: std::sync::atomic::AtomicBool,
+    /// Where and how often this producer announces its group (HEART_BEAT).
+    heartbeat: heartbeat::Heartbeat,
 }
 
 /// A message ready for the wire: everything but the queue.
@@ -179,9 +175,7 @@ impl DefaultMqProducer {
                 config,
                 instance,
                 publish,
-                registered: heartbeat::Registered::default(),
-                heartbeat_started: Default::default(),
-                closed: Default::default(),
+                heartbeat: heartbeat::Heartbeat::default(),
             }),
         })
     }

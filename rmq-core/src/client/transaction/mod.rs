@@ -6,18 +6,14 @@
 mod check;
 
 use std::any::Any;
-use std::collections::HashSet;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Duration;
-
-use tokio::task::JoinHandle;
 
 pub use check::TransactionCheckers;
 
 use super::publish::AUTO_CREATE_TOPIC_KEY_TOPIC;
 use super::{ClientConfig, ClientError, DefaultMqProducer, ProducerConfig, SendResult, SendStatus};
-use crate::protocol::body::{HeartbeatData, ProducerData};
 use crate::protocol::header::EndTransactionRequestHeader;
 use crate::protocol::message::{
     decode_offset_msg_id, keys, Message, MessageExt, TRANSACTION_COMMIT_TYPE, TRANSACTION_NOT_TYPE,
@@ -82,7 +78,8 @@ pub struct TransactionSendResult {
 #[derive(Debug, Clone)]
 pub struct TransactionProducerConfig {
     /// How often the producer group is announced to the brokers so they know whom to check
-    /// (Java's `heartbeatBrokerInterval`, 30 s).
+    /// (Java's `heartbeatBrokerInterval`, 30 s): the period of the underlying producer's
+    /// heartbeat, which each round also refreshes the `TBW102` route.
     pub heartbeat_broker_interval: Duration,
 }
 
@@ -95,8 +92,8 @@ impl Default for TransactionProducerConfig {
 }
 
 /// A producer of transactional messages (Java's `TransactionMQProducer`). Cheap to clone;
-/// the heartbeat task stops when [`shutdown`](Self::shutdown) is called or the last clone is
-/// dropped.
+/// the heartbeat (the underlying producer's) stops when [`shutdown`](Self::shutdown) is
+/// called or the last clone is dropped.
 #[derive(Clone)]
 pub struct TransactionMqProducer {
     inner: Arc<Inner>,
@@ -106,9 +103,6 @@ pub(crate) struct Inner {
     producer: DefaultMqProducer,
     listener: Arc<dyn TransactionListener>,
     config: TransactionProducerConfig,
-    heartbeat: std::sync::Mutex<Option<JoinHandle<()>>>,
-    /// Brokers that got a heartbeat with the producer group.
-    announced: std::sync::Mutex<HashSet<String>>,
 }
 
 impl std::fmt::Debug for TransactionMqProducer {
@@ -116,19 +110,6 @@ impl std::fmt::Debug for TransactionMqProducer {
         f.debug_struct("TransactionMqProducer")
             .field("group", &self.inner.producer.wire_group())
             .finish()
-    }
-}
-
-impl Drop for Inner {
-    fn drop(&mut self) {
-        if let Some(t) = self
-            .heartbeat
-            .get_mut()
-            .unwrap_or_else(|e| e.into_inner())
-            .take()
-        {
-            t.abort();
-        }
     }
 }
 
@@ -161,8 +142,6 @@ impl TransactionMqProducer {
                 producer,
                 listener,
                 config: tx,
-                heartbeat: std::sync::Mutex::new(None),
-                announced: std::sync::Mutex::new(HashSet::new()),
             }),
         })
     }
@@ -173,59 +152,25 @@ impl TransactionMqProducer {
     }
 
     /// Registers the check handler, announces the producer group to the brokers (found
-    /// through the `TBW102` route and the routes already cached) and keeps announcing it.
+    /// through the `TBW102` route and the routes already cached) and keeps announcing it
+    /// every `heartbeat_broker_interval` (through the underlying producer's heartbeat: one
+    /// stream of HEART_BEATs per producer).
     pub async fn start(&self) -> Result<(), ClientError> {
-        let instance = self.inner.producer.instance();
-        instance.transaction_checkers().register(
-            self.inner.producer.wire_group(),
-            Arc::downgrade(&self.inner),
-        );
+        let producer = &self.inner.producer;
+        let instance = producer.instance();
+        instance
+            .transaction_checkers()
+            .register(producer.wire_group(), Arc::downgrade(&self.inner));
         if let Err(e) = instance.route(AUTO_CREATE_TOPIC_KEY_TOPIC).await {
             tracing::debug!(error = %e, "no TBW102 route: heartbeats go to brokers as they are found");
         }
-        heartbeat(&self.inner).await;
-        let weak = Arc::downgrade(&self.inner);
-        let every = self.inner.config.heartbeat_broker_interval;
-        let task = tokio::spawn(async move {
-            let mut tick = tokio::time::interval(every);
-            tick.tick().await;
-            loop {
-                tick.tick().await;
-                let Some(inner) = weak.upgrade() else { break };
-                if let Err(e) = inner
-                    .producer
-                    .instance()
-                    .route(AUTO_CREATE_TOPIC_KEY_TOPIC)
-                    .await
-                {
-                    tracing::debug!(error = %e, "TBW102 route refresh failed");
-                }
-                heartbeat(&inner).await;
-            }
-        });
-        if let Some(old) = self
-            .inner
-            .heartbeat
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .replace(task)
-        {
-            old.abort();
-        }
+        producer.set_heartbeat(self.inner.config.heartbeat_broker_interval, true);
+        producer.announce_now().await;
         Ok(())
     }
 
     /// Stops answering checks and heartbeats, unregisters and closes the connections.
     pub async fn shutdown(&self) {
-        if let Some(t) = self
-            .inner
-            .heartbeat
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take()
-        {
-            t.abort();
-        }
         let instance = self.inner.producer.instance();
         instance
             .transaction_checkers()
@@ -279,20 +224,8 @@ impl TransactionMqProducer {
         if let Err(e) = self.end_transaction(&send_result, state).await {
             tracing::warn!(%transaction_id, ?state, error = %e, "local transaction ended but END_TRANSACTION failed: the broker will check");
         }
-        if let Some(addr) = inner
-            .producer
-            .instance()
-            .master_addr(&send_result.message_queue.broker_name)
-        {
-            let new = !inner
-                .announced
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .contains(&addr);
-            if new {
-                heartbeat_to(inner, &[addr]).await;
-            }
-        }
+        // A broker seen for the first time learns the group before it may check.
+        inner.producer.announce().await;
         Ok(TransactionSendResult {
             send_result,
             local_transaction_state: state,
@@ -336,45 +269,5 @@ impl TransactionMqProducer {
             .invoke_oneway(&addr, req)
             .await?;
         Ok(())
-    }
-}
-
-/// HEART_BEAT with the producer group to every master of the cached routes.
-async fn heartbeat(inner: &Inner) {
-    heartbeat_to(inner, &inner.producer.instance().all_master_addrs()).await;
-}
-
-/// HEART_BEAT with the producer group to `addrs`.
-async fn heartbeat_to(inner: &Inner, addrs: &[String]) {
-    let instance = inner.producer.instance();
-    let data = HeartbeatData {
-        client_id: instance.client_id().to_owned(),
-        producer_data_set: vec![ProducerData {
-            group_name: inner.producer.wire_group().to_owned(),
-        }],
-        consumer_data_set: Vec::new(),
-    };
-    let Ok(body) = serde_json::to_vec(&data) else {
-        return;
-    };
-    for addr in addrs {
-        let req = RemotingCommand::request(RequestCode::HeartBeat).with_body(body.clone());
-        match instance
-            .remoting()
-            .invoke(addr, req, instance.api_timeout())
-            .await
-        {
-            Ok(r) if r.code == 0 => {
-                inner
-                    .announced
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .insert(addr.clone());
-            }
-            Ok(r) => {
-                tracing::warn!(%addr, code = r.code, remark = r.remark_str(), "producer heartbeat refused")
-            }
-            Err(e) => tracing::warn!(%addr, error = %e, "producer heartbeat failed"),
-        }
     }
 }
