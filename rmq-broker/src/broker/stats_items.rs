@@ -6,7 +6,9 @@
 //! Each item counts a value (messages or bytes) and the number of calls that added to it. The
 //! broker samples every item every few seconds; a window's figures run from the oldest sample
 //! it keeps (one minute, hour or day back, or the item's creation) to the live counters now —
-//! so unlike Java, whose figures move only at its 10 s sampling, a send is visible at once.
+//! so unlike Java, whose figures move only at its 10 s sampling, a send is visible at once. A
+//! window's TPS is its sum per second of the window (a young item's burst is not taken for
+//! a rate).
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -46,7 +48,8 @@ const DAY_MS: i64 = 24 * HOUR_MS;
 pub struct WindowStats {
     /// Value added within the window.
     pub sum: u64,
-    /// `sum` per second of the window's span.
+    /// `sum` per second over the window (its span, or the time since the oldest sample kept
+    /// when that is longer: at most one sampling interval more).
     pub tps: f64,
     /// `sum` per call (average messages or bytes per put/pull).
     pub avgpt: f64,
@@ -128,7 +131,9 @@ impl StatsItem {
                 .unwrap_or(last);
             let sum = last.value.saturating_sub(first.value);
             let calls = last.times.saturating_sub(first.times);
-            let ms = (last.at_ms - first.at_ms).max(1);
+            // Per second over the whole window: an item younger than the window (or a
+            // broker just started) does not turn a burst into a rate it never kept up.
+            let ms = (last.at_ms - first.at_ms).max(span);
             WindowStats {
                 sum,
                 tps: sum as f64 * 1000.0 / ms as f64,
@@ -307,7 +312,8 @@ mod tests {
         item.add(5, 1);
         let [m, h, d] = item.windows(t0 + 20_000);
         assert_eq!((m.sum, h.sum, d.sum), (15, 15, 15));
-        assert!((m.tps - 0.75).abs() < 1e-9);
+        // 15 within the minute, per second of the minute.
+        assert!((m.tps - 0.25).abs() < 1e-9);
         assert!((m.avgpt - 5.0).abs() < 1e-9);
         // Two minutes on, sampled every 10 s: the minute window holds only the last minute.
         for s in 3..=14 {
