@@ -58,6 +58,7 @@ async function consumers(page) {
   };
   out.pages.consumers = { screenshot: await shot(page, 'consumers'), errors: [] };
   out.consumers.members = await page.$$eval('[data-testid=member-row]', trs => trs.length);
+  out.consumers.memberVersions = await page.$$eval('[data-testid=member-row] td[data-col=versionDesc]', tds => tds.map(td => td.textContent.trim()));
   if (out.consumers.members > 0) {
     await page.click('[data-testid=member-row]');
     await page.waitForSelector('[data-testid=running-info], #running-info [data-testid=error]', { timeout: TIMEOUT });
@@ -94,6 +95,7 @@ async function producers(page) {
   await page.waitForSelector('#producer-table, #producer-result [data-testid=error]', { timeout: TIMEOUT });
   out.producers = {
     rows: await page.$$eval('#producer-table [data-testid=producer-row]', trs => trs.length),
+    versions: await page.$$eval('#producer-table [data-testid=producer-row] td[data-col=versionDesc]', tds => tds.map(td => td.textContent.trim())),
     answer: (await page.textContent('#producer-result')).trim(),
   };
   // The broker's answer is what the page is for; an unknown group is its answer too.

@@ -194,6 +194,8 @@ pub fn check(report: &serde_json::Value, resent: bool, e: Expect) {
     assert!(c["rows"].as_u64().unwrap_or(0) >= 1, "{report:#}");
     assert_eq!(report["groupListed"], true, "{report:#}");
     assert!(c["members"].as_u64().unwrap_or(0) >= 1, "{report:#}");
+    // rmq's clients announce V4_9_4 (ordinal 401); the page names it as mqadmin does.
+    assert_eq!(c["memberVersions"][0], "V4_9_4", "{report:#}");
     assert!(
         c["runningInfo"]["properties"].is_object(),
         "running info of the member: {report:#}"
@@ -232,6 +234,7 @@ pub fn check(report: &serde_json::Value, resent: bool, e: Expect) {
     // The template's producer announced its group (HEART_BEAT) once it had sent.
     let p = &report["producers"];
     assert!(p["rows"].as_u64().unwrap_or(0) >= 1, "{report:#}");
+    assert_eq!(p["versions"][0], "V4_9_4", "{report:#}");
     // Messages: the test message is found by key; the consumed one by time, CONSUMED by the
     // group, and resent to it.
     assert_eq!(report["foundByKey"]["found"], true, "{report:#}");

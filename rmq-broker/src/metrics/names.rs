@@ -184,23 +184,9 @@ pub fn response_code_desc(code: i32) -> String {
     ResponseCode::from_code(code).map_or_else(|| code.to_string(), |c| snake(c.name()))
 }
 
-/// Java's `MQVersion.getVersionDesc(v).toLowerCase()`: from 4.0.0 the version ordinals run
-/// `V{a}_{b}_{c}_SNAPSHOT`, `V{a}_{b}_{c}` for every a.b.c up to 5.9.9 (612 and above:
-/// `higher_version`); older ordinals are printed as numbers.
+/// Java's `MQVersion.getVersionDesc(v).toLowerCase()` (the `version` label).
 pub fn version_desc(version: i32) -> String {
-    const V4_0_0_SNAPSHOT: i32 = 212;
-    const HIGHER_VERSION: i32 = 612;
-    if version >= HIGHER_VERSION {
-        return "higher_version".into();
-    }
-    if version < V4_0_0_SNAPSHOT {
-        return version.to_string();
-    }
-    let n = version - V4_0_0_SNAPSHOT;
-    let (release, snapshot) = (n / 2, n % 2 == 0);
-    let (major, minor, patch) = (4 + release / 100, release / 10 % 10, release % 10);
-    let suffix = if snapshot { "_snapshot" } else { "" };
-    format!("v{major}_{minor}_{patch}{suffix}")
+    rmq_core::protocol::version_desc(version).to_ascii_lowercase()
 }
 
 #[cfg(test)]

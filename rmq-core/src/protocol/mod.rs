@@ -12,6 +12,7 @@ mod language;
 pub mod message;
 mod request_code;
 mod response_code;
+mod version;
 
 pub use codec::{decode_frame, encode_command, RemotingCodec, MAX_FRAME_LENGTH};
 pub use command::{RemotingCommand, FLAG_ONEWAY, FLAG_RESPONSE, RMQ_VERSION};
@@ -22,6 +23,7 @@ pub use header_codec::{decode_binary, decode_json, encode_binary, encode_json};
 pub use language::{LanguageCode, SerializeType};
 pub use request_code::RequestCode;
 pub use response_code::ResponseCode;
+pub use version::version_desc;
 
 #[cfg(test)]
 mod tests;

@@ -2,30 +2,12 @@
 
 use clap::Args;
 use rmq_core::client::ResetOutcome;
+use rmq_core::protocol::version_desc;
 use serde_json::json;
 
 use crate::output::{Report, Table};
 use crate::time::{format_seconds, parse_timestamp};
 use crate::{AdminCliError, Common};
-
-/// Java's `MQVersion.getVersionDesc` for an ordinal (4.0.0 onwards; older ones by number).
-pub fn version_desc(ordinal: i32) -> String {
-    if ordinal >= 612 {
-        return "HIGHER_VERSION".into();
-    }
-    if ordinal < 212 {
-        return format!("V3 ({ordinal})");
-    }
-    let k = ordinal - 212;
-    let idx = k / 2;
-    let snapshot = if k % 2 == 0 { "_SNAPSHOT" } else { "" };
-    format!(
-        "V{}_{}_{}{snapshot}",
-        4 + idx / 100,
-        idx % 100 / 10,
-        idx % 10
-    )
-}
 
 /// `consumerProgress` flags.
 #[derive(Debug, Clone, Args)]
@@ -305,18 +287,4 @@ pub async fn reset_offset_by_time(
         text,
         json: json!({"group": args.group, "topic": args.topic, "timestamp": ts, "force": force, "offsets": rows}),
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::version_desc;
-
-    #[test]
-    fn version_ordinals_name_mqversion_entries() {
-        assert_eq!(version_desc(212), "V4_0_0_SNAPSHOT");
-        assert_eq!(version_desc(401), "V4_9_4");
-        assert_eq!(version_desc(413), "V5_0_0");
-        assert_eq!(version_desc(479), "V5_3_3");
-        assert_eq!(version_desc(612), "HIGHER_VERSION");
-    }
 }

@@ -1,6 +1,7 @@
 //! `producerConnection`: the connections of a producer group (GET_PRODUCER_CONNECTION_LIST).
 
 use clap::Args;
+use rmq_core::protocol::version_desc;
 use serde_json::json;
 
 use crate::output::Report;
@@ -15,28 +16,6 @@ pub struct ProducerConnectionArgs {
     /// A topic the group sends to (its brokers are asked).
     #[arg(short = 't', long = "topic")]
     pub topic: String,
-}
-
-/// Java's `MQVersion.getVersionDesc` for an ordinal (4.0.0 onwards; older ones by number).
-fn version_desc(ordinal: i32) -> String {
-    if ordinal >= 612 {
-        return "HIGHER_VERSION".into();
-    }
-    if ordinal < 212 {
-        return format!("V3 ({ordinal})");
-    }
-    let idx = (ordinal - 212) / 2;
-    let snapshot = if (ordinal - 212) % 2 == 0 {
-        "_SNAPSHOT"
-    } else {
-        ""
-    };
-    format!(
-        "V{}_{}_{}{snapshot}",
-        4 + idx / 100,
-        idx % 100 / 10,
-        idx % 10
-    )
 }
 
 /// One line per connection: `NNNN  clientId  addr  language  version`, as mqadmin.

@@ -171,7 +171,7 @@ pub async fn detail(
     });
     match state.admin.consumer_connection(&group).await {
         Ok(c) => {
-            out["connections"] = serde_json::to_value(&c.connection_set).unwrap_or_default();
+            out["connections"] = super::connections_json(&c.connection_set);
             out["subscriptions"] = serde_json::to_value(&c.subscription_table).unwrap_or_default();
             out["consumeType"] = serde_json::to_value(c.consume_type).unwrap_or_default();
             out["messageModel"] = serde_json::to_value(c.message_model).unwrap_or_default();

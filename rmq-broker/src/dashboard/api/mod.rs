@@ -157,3 +157,20 @@ pub fn router() -> Router<Arc<State>> {
         .route("/dlq/resend", post(dlq::resend))
         .fallback(|| async { ApiError::not_found("no such API route (see docs/dashboard-api.md)") })
 }
+
+/// Client connections as the API gives them: the protocol's fields (`version` the ordinal)
+/// plus `versionDesc`, the version's name as mqadmin prints it (`V4_9_4`).
+fn connections_json(connections: &[rmq_core::protocol::body::Connection]) -> serde_json::Value {
+    connections
+        .iter()
+        .map(|c| {
+            json!({
+                "clientId": c.client_id,
+                "clientAddr": c.client_addr,
+                "language": c.language,
+                "version": c.version,
+                "versionDesc": rmq_core::protocol::version_desc(c.version),
+            })
+        })
+        .collect()
+}

@@ -26,6 +26,6 @@ pub async fn get(state: Shared, Query(q): Query<ProducerQuery>) -> ApiResult<Val
     };
     let connections = state.admin.producer_connection(&group, &topic).await?;
     Ok(Json(
-        json!({"topic": topic, "group": group, "connections": connections}),
+        json!({"topic": topic, "group": group, "connections": super::connections_json(&connections)}),
     ))
 }

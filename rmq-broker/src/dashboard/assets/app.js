@@ -359,7 +359,7 @@ async function groupDetail(group, topic) {
         { key: 'clientId', title: 'Client id' },
         { key: 'clientAddr', title: 'Address' },
         { key: 'language', title: 'Language' },
-        { key: 'version', title: 'Version' },
+        { key: 'versionDesc', title: 'Version' },
         { key: 'info', title: 'Running info', render: () => '<button class="secondary">Running info</button>' },
       ], d.connections, { onRow: true, rowTestId: 'member-row' });
       conns = d.connections;

@@ -18,7 +18,7 @@ async function producersPage() {
         { key: 'clientId', title: 'Client id' },
         { key: 'clientAddr', title: 'Address' },
         { key: 'language', title: 'Language' },
-        { key: 'version', title: 'Version' },
+        { key: 'versionDesc', title: 'Version' },
       ], d.connections, { rowTestId: 'producer-row' });
     } catch (e) { $('#producer-result').innerHTML = errorBox(e); }
   };
