@@ -12,25 +12,14 @@
 set -u
 runs=$1; broker=$2; bench=$3; before=${4:-}
 port=29877; mport=29878
-sides="off on"; [ -n "$before" ] && sides="$sides before"
+. "$(dirname "$0")/bench_metrics_sides.sh"
 for r in $(seq 1 "$runs"); do
-  for side in $sides; do
-    tmp=$(mktemp -d)
-    bin=$broker
-    printf 'storePathRootDir=%s/store\nlistenPort=0\nbrokerIP1=127.0.0.1\nautoCreateTopicEnable=true\n' "$tmp" > "$tmp/b.conf"
-    case $side in
-      off) printf 'enableRequestMetrics=false\nenableRemotingMetrics=false\n' >> "$tmp/b.conf" ;;
-      on) printf 'metricsPort=%s\nmetricsHost=127.0.0.1\n' $mport >> "$tmp/b.conf" ;;
-      before) bin=$before ;;
-    esac
+  for side in $(bench_sides); do
+    side_setup "$side"
     "$bin" standalone -c "$tmp/b.conf" --namesrv-port $port > "$tmp/broker.log" 2>&1 &
     bpid=$!
-    for i in $(seq 1 100); do grep -q "registered" "$tmp/broker.log" && break; sleep 0.05; done
-    scraper=""
-    if [ $side = on ]; then
-      ( while sleep 1; do curl -s -o /dev/null "http://127.0.0.1:$mport/metrics"; done ) &
-      scraper=$!
-    fi
+    wait_registered 50
+    scraper_start "$side"
     # the topic's route first, outside the measurement
     "$bench" producer -n 127.0.0.1:$port -t AB_metrics -m sync -d 1 --warmup 0 > /dev/null 2>&1
     cpu0=$(awk '{print $14 + $15}' /proc/$bpid/stat)
@@ -44,7 +33,7 @@ us = ticks * 1e6 / os.sysconf("SC_CLK_TCK") / max(r["ok"], 1)
 tps, ok = r["tps"], r["ok"]
 print(f"run={sys.argv[3]} side={sys.argv[4]} tps={tps} ok={ok} broker_cpu_us_per_msg={us:.3f}")
 ' "$cpu0" "$cpu1" "$r" "$side"
-    [ -n "$scraper" ] && kill $scraper
+    scraper_stop
     kill $bpid; wait $bpid 2>/dev/null; rm -rf "$tmp"
   done
 done

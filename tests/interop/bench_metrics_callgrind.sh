@@ -15,33 +15,22 @@ set -u
 runs=$1; broker=$2; bench=$3; before=${4:-}
 rate=${RATE:-1000}; secs=${SECS:-10}
 port=29887; mport=29888
-sides="off on"; [ -n "$before" ] && sides="$sides before"
+. "$(dirname "$0")/bench_metrics_sides.sh"
 for r in $(seq 1 "$runs"); do
-  for side in $sides; do
-    tmp=$(mktemp -d)
-    bin=$broker
-    printf 'storePathRootDir=%s/store\nlistenPort=0\nbrokerIP1=127.0.0.1\nautoCreateTopicEnable=true\n' "$tmp" > "$tmp/b.conf"
-    case $side in
-      off) printf 'enableRequestMetrics=false\nenableRemotingMetrics=false\n' >> "$tmp/b.conf" ;;
-      on) printf 'metricsPort=%s\nmetricsHost=127.0.0.1\n' $mport >> "$tmp/b.conf" ;;
-      before) bin=$before ;;
-    esac
+  for side in $(bench_sides); do
+    side_setup "$side"
     valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$tmp/cg.out" \
       "$bin" standalone -c "$tmp/b.conf" --namesrv-port $port > "$tmp/broker.log" 2>&1 &
     bpid=$!
-    for i in $(seq 1 600); do grep -q "registered" "$tmp/broker.log" && break; sleep 0.1; done
-    scraper=""
-    if [ $side = on ]; then
-      ( while sleep 1; do curl -s -o /dev/null "http://127.0.0.1:$mport/metrics"; done ) &
-      scraper=$!
-    fi
+    wait_registered 600
+    scraper_start "$side"
     # the topic's route first, outside the measurement
     "$bench" producer -n 127.0.0.1:$port -t AB_metrics -m sync -d 1 --warmup 0 > /dev/null 2>&1
     callgrind_control -i on $bpid > /dev/null 2>&1
     line=$("$bench" producer -n 127.0.0.1:$port -t AB_metrics -m async --rate "$rate" --warmup 0 -d "$secs" 2>/dev/null | grep '^RESULT')
     callgrind_control -i off $bpid > /dev/null 2>&1
     callgrind_control -d $bpid > /dev/null 2>&1
-    [ -n "$scraper" ] && kill $scraper
+    scraper_stop
     kill $bpid; wait $bpid 2>/dev/null
     ir=$(grep -h '^totals:' "$tmp"/cg.out* | awk '{s += $2} END {print s}')
     echo "$line" | python3 -c '
