@@ -44,7 +44,7 @@ async fn consumers_page_shows_the_boot_message_consumed_and_every_page_works() {
         version: "V4_9_4",
         shots: "embedded",
     };
-    let (report, resent) = dashboard_support::run(&app, &CONSUMED, e).await;
+    let (report, deliveries) = dashboard_support::run(&app, &CONSUMED, e).await;
     app.shutdown().await;
-    dashboard_support::check(&report, resent, e);
+    dashboard_support::check(&report, deliveries, e);
 }

@@ -47,7 +47,7 @@ async fn dashboard_pages_work_against_the_apache_name_server() {
         version: "V5_3_3",
         shots: "apache",
     };
-    let (report, resent) = dashboard_support::run(&app, &CONSUMED, e).await;
+    let (report, deliveries) = dashboard_support::run(&app, &CONSUMED, e).await;
     app.shutdown().await;
-    dashboard_support::check(&report, resent, e);
+    dashboard_support::check(&report, deliveries, e);
 }

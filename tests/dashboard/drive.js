@@ -133,6 +133,28 @@ async function resendBoot(page) {
   out.resend = (await page.textContent('#resend-result')).trim();
 }
 
+// Consumers page, last: reset the group's offsets on TOPIC to ten minutes ago with the
+// form, so the listener consumes the boot message once more.
+async function resetGroup(page) {
+  await page.click('[data-testid=nav-consumers]');
+  await page.waitForFunction(() => document.body.dataset.loaded === 'consumers', null, { timeout: TIMEOUT });
+  await page.fill('[data-testid=group-input]', env('GROUP'));
+  await page.fill('[data-testid=group-topic]', env('TOPIC'));
+  await page.click('[data-testid=group-submit]');
+  await page.waitForSelector('#group-reset-form', { timeout: TIMEOUT });
+  const time = await page.evaluate(() => {
+    const d = new Date(Date.now() - 10 * 60 * 1000);
+    const p = n => String(n).padStart(2, '0');
+    return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+  });
+  await page.fill('#group-reset-form input[name=topic]', env('TOPIC'));
+  await page.fill('#group-reset-form input[name=time]', time);
+  await page.click('#group-reset-form button[type=submit]');
+  await page.waitForSelector('[data-testid=group-reset-ok], #group-reset-result [data-testid=error]', { timeout: TIMEOUT });
+  out.reset = { ok: (await page.$('[data-testid=group-reset-ok]')) !== null, answer: (await page.textContent('#group-reset-result')).trim() };
+  await shot(page, 'consumer-reset');
+}
+
 async function sendFromTopics(page) {
   await page.click('[data-testid=nav-topics]');
   await page.waitForFunction(() => document.body.dataset.loaded === 'topics', null, { timeout: TIMEOUT });
@@ -157,6 +179,43 @@ async function sendFromTopics(page) {
   out.sent = id ? { key, msgId: (await id.textContent()).trim() } : { key, error: await page.textContent('[data-testid=send-result]') };
   out.pages.topics_sent = { screenshot: await shot(page, 'topics-sent'), errors: [] };
   return key;
+}
+
+// Topics page after login: create a scratch topic with the form, find it, delete it from its
+// detail (accepting the confirm dialog), and see it gone from the list.
+async function createAndDeleteTopic(page) {
+  const topic = 'DashScratch' + Date.now();
+  const listed = async () => {
+    await page.fill('[data-testid=topic-search]', topic);
+    await page.click('#topic-search-form button');
+    await page.waitForSelector('#topic-table, #topic-list [data-testid=error]', { timeout: TIMEOUT });
+    return page.locator('[data-testid=topic-row]', { hasText: topic }).count();
+  };
+  const until = async want => {
+    const deadline = Date.now() + 10000;
+    let n = await listed();
+    while ((n > 0) !== want && Date.now() < deadline) {
+      await page.waitForTimeout(300);
+      n = await listed();
+    }
+    return n > 0;
+  };
+  out.scratch = { topic };
+  await page.fill('[data-testid=create-topic-name]', topic);
+  await page.fill('[data-testid=create-topic-queues]', '2');
+  await page.click('[data-testid=create-topic-submit]');
+  await page.waitForSelector('[data-testid=create-topic-ok], #topic-create-result [data-testid=error]', { timeout: TIMEOUT });
+  out.scratch.created = (await page.$('[data-testid=create-topic-ok]')) !== null;
+  out.scratch.listedBefore = await until(true);
+  if (!out.scratch.listedBefore) return;
+  await page.locator('[data-testid=topic-row]', { hasText: topic }).first().click();
+  await page.waitForSelector('[data-testid=topic-delete]', { timeout: TIMEOUT });
+  page.once('dialog', d => { out.scratch.confirm = d.message(); d.accept(); });
+  await page.click('[data-testid=topic-delete]');
+  await page.waitForSelector('[data-testid=topic-deleted], [data-testid=topic-detail] [data-testid=error]', { timeout: TIMEOUT });
+  out.scratch.deleted = (await page.$('[data-testid=topic-deleted]')) !== null;
+  await shot(page, 'topic-deleted');
+  out.scratch.listedAfter = await until(false);
 }
 
 async function findByKey(page, key) {
@@ -234,8 +293,10 @@ async function main() {
     out.cluster.version = await page.textContent('#cluster-table td[data-col=version]');
     out.pages.cluster.screenshot = await shot(page, 'cluster');
     const key = await sendFromTopics(page);
+    await createAndDeleteTopic(page);
     if (out.sent && out.sent.msgId) await findByKey(page, key);
     await resendBoot(page);
+    await resetGroup(page);
     await readOnly(browser);
   } catch (e) {
     out.errors.push('driver: ' + (e && e.stack ? e.stack : String(e)));

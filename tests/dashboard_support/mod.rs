@@ -111,12 +111,14 @@ async fn wait_for(what: &str, secs: u64, mut cond: impl AsyncFnMut() -> bool) {
 /// Sends one "Hello, World!" to `e.topic` through `app` (dashboard enabled with user `admin`,
 /// password `s3cret`), waits until its listener (counting into `consumed`) consumed it and
 /// the offset is committed, then drives the browser through every page. Returns the driver's
-/// report and whether the message resent from the Messages page reached the listener.
+/// report and how many times the listener got the message by the end: once sent, once resent
+/// from the Messages page (309), once after the Consumers page reset the offsets (waited for
+/// up to a deadline).
 pub async fn run(
     app: &rmq::Application,
     consumed: &'static AtomicUsize,
     e: Expect,
-) -> (serde_json::Value, bool) {
+) -> (serde_json::Value, usize) {
     let url = format!(
         "http://{}",
         app.dashboard_addr().expect("dashboard enabled")
@@ -172,19 +174,18 @@ pub async fn run(
     .unwrap();
     eprintln!("driver report: {report:#}");
     ro.shutdown().await;
-    // The message resent from the Messages page reaches the listener again.
-    let resent = tokio::time::timeout(Duration::from_secs(20), async {
-        while consumed.load(Ordering::SeqCst) < 2 {
+    // The resent message and the reset each deliver it once more.
+    let _ = tokio::time::timeout(Duration::from_secs(60), async {
+        while consumed.load(Ordering::SeqCst) < 3 {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     })
-    .await
-    .is_ok();
-    (report, resent)
+    .await;
+    (report, consumed.load(Ordering::SeqCst))
 }
 
 /// Checks the driver's report.
-pub fn check(report: &serde_json::Value, resent: bool, e: Expect) {
+pub fn check(report: &serde_json::Value, deliveries: usize, e: Expect) {
     assert_eq!(report["errors"], serde_json::json!([]), "{report:#}");
     // The seed's first test.
     let c = &report["consumers"];
@@ -232,6 +233,19 @@ pub fn check(report: &serde_json::Value, resent: bool, e: Expect) {
     );
     // Producers: the brokers' connection list for the group (GET_PRODUCER_CONNECTION_LIST).
     // The template's producer announced its group (HEART_BEAT) once it had sent.
+    // Topics: a scratch topic created with the form, listed, deleted from its detail (the
+    // confirm dialog accepted), and gone from the list.
+    let s = &report["scratch"];
+    assert_eq!(s["created"], true, "{report:#}");
+    assert_eq!(s["listedBefore"], true, "{report:#}");
+    assert!(
+        s["confirm"]
+            .as_str()
+            .is_some_and(|c| c.contains("Delete topic")),
+        "{report:#}"
+    );
+    assert_eq!(s["deleted"], true, "{report:#}");
+    assert_eq!(s["listedAfter"], false, "{report:#}");
     let p = &report["producers"];
     assert!(p["rows"].as_u64().unwrap_or(0) >= 1, "{report:#}");
     assert_eq!(p["versions"][0], "V4_9_4", "{report:#}");
@@ -252,9 +266,11 @@ pub fn check(report: &serde_json::Value, resent: bool, e: Expect) {
             .is_some_and(|r| r.contains("CR_SUCCESS")),
         "{report:#}"
     );
+    // Reset by time from the Consumers page: accepted, and the boot message consumed again.
+    assert_eq!(report["reset"]["ok"], true, "{report:#}");
     assert!(
-        resent,
-        "the resent message did not reach the listener: {report:#}"
+        deliveries >= 3,
+        "{deliveries} deliveries: sent, resent and re-consumed after the reset make 3: {report:#}"
     );
     // Login for state-changing calls; a wrong password is refused.
     assert_eq!(report["loginAsked"], true, "{report:#}");

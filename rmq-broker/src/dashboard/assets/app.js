@@ -289,7 +289,7 @@ async function topicDetail(topic) {
   box.innerHTML = html;
   $('#topic-delete').onclick = async () => {
     if (!confirm('Delete topic ' + topic + '?')) return;
-    try { await write('DELETE', '/topics/' + encodeURIComponent(topic)); box.innerHTML = `<div class="ok">deleted ${esc(topic)}</div>`; }
+    try { await write('DELETE', '/topics/' + encodeURIComponent(topic)); box.innerHTML = `<div class="ok" data-testid="topic-deleted">deleted ${esc(topic)}</div>`; list(); }
     catch (e) { box.insertAdjacentHTML('beforeend', errorBox(e)); }
   };
   const rf = $('#topic-reset-form');
@@ -378,7 +378,7 @@ async function groupDetail(group, topic) {
     const v = formValues(ev.target);
     try {
       const r = await write('POST', '/consumers/' + encodeURIComponent(group) + '/reset-offset', { topic: v.topic, timestamp: new Date(v.time).getTime() });
-      $('#group-reset-result').innerHTML = `<div class="ok">${esc(JSON.stringify(r))}</div>`;
+      $('#group-reset-result').innerHTML = `<div class="ok" data-testid="group-reset-ok">${esc(JSON.stringify(r))}</div>`;
     } catch (e) { $('#group-reset-result').innerHTML = errorBox(e); }
   };
 }
