@@ -46,6 +46,7 @@ async fn dashboard_pages_work_against_the_apache_name_server() {
         send_topic: "dash-apache-send",
         version: "V5_3_3",
         shots: "apache",
+        dlq_group: None,
     };
     let (report, deliveries) = dashboard_support::run(&app, &CONSUMED, e).await;
     app.shutdown().await;

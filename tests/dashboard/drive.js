@@ -5,6 +5,7 @@
 //   GROUP, TOPIC   the group that consumed one message of TOPIC
 //   USER, PASSWORD the login                          SHOTS   where screenshots go
 //   SEND_TOPIC     topic of the test message sent from the Topics page
+//   DLQ_GROUP      a group with one dead letter to resend from the DLQ page (optional)
 'use strict';
 
 const fs = require('fs');
@@ -155,6 +156,23 @@ async function resetGroup(page) {
   await shot(page, 'consumer-reset');
 }
 
+// DLQ page (when DLQ_GROUP is set): the group's dead letter listed, clicked, and resent to
+// the group.
+async function dlqResend(page) {
+  if (!env('DLQ_GROUP')) return;
+  await page.click('[data-testid=nav-dlq]');
+  await page.waitForFunction(() => document.body.dataset.loaded === 'dlq', null, { timeout: TIMEOUT });
+  await page.fill('[data-testid=dlq-group]', env('DLQ_GROUP'));
+  await page.click('[data-testid=dlq-submit]');
+  await page.waitForSelector('#dlq-table, [data-testid=dlq-results] [data-testid=error]', { timeout: TIMEOUT });
+  out.dlq = { rows: await page.$$eval('#dlq-table [data-testid=message-row]', trs => trs.length) };
+  if (!out.dlq.rows) return;
+  await page.click('#dlq-table [data-testid=message-row]');
+  await page.waitForSelector('[data-testid=dlq-resend-ok], #dlq-resend-result [data-testid=error]', { timeout: TIMEOUT });
+  out.dlq.resend = (await page.textContent('#dlq-resend-result')).trim();
+  await shot(page, 'dlq-resent');
+}
+
 async function sendFromTopics(page) {
   await page.click('[data-testid=nav-topics]');
   await page.waitForFunction(() => document.body.dataset.loaded === 'topics', null, { timeout: TIMEOUT });
@@ -297,6 +315,7 @@ async function main() {
     if (out.sent && out.sent.msgId) await findByKey(page, key);
     await resendBoot(page);
     await resetGroup(page);
+    await dlqResend(page);
     await readOnly(browser);
   } catch (e) {
     out.errors.push('driver: ' + (e && e.stack ? e.stack : String(e)));

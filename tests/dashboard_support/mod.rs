@@ -95,6 +95,9 @@ pub struct Expect {
     pub version: &'static str,
     /// Screenshot sub-directory.
     pub shots: &'static str,
+    /// A group with one message in its DLQ, resent from the DLQ page (the caller checks its
+    /// listener got it).
+    pub dlq_group: Option<&'static str>,
 }
 
 async fn wait_for(what: &str, secs: u64, mut cond: impl AsyncFnMut() -> bool) {
@@ -165,6 +168,7 @@ pub async fn run(
                 ("USER", "admin".into()),
                 ("PASSWORD", "s3cret".into()),
                 ("SHOTS", shots.display().to_string()),
+                ("DLQ_GROUP", e.dlq_group.unwrap_or_default().to_owned()),
             ],
             Duration::from_secs(150),
         );
@@ -266,6 +270,15 @@ pub fn check(report: &serde_json::Value, deliveries: usize, e: Expect) {
             .is_some_and(|r| r.contains("CR_SUCCESS")),
         "{report:#}"
     );
+    if e.dlq_group.is_some() {
+        assert_eq!(report["dlq"]["rows"], 1, "{report:#}");
+        assert!(
+            report["dlq"]["resend"]
+                .as_str()
+                .is_some_and(|r| r.contains("CR_SUCCESS")),
+            "{report:#}"
+        );
+    }
     // Reset by time from the Consumers page: accepted, and the boot message consumed again.
     assert_eq!(report["reset"]["ok"], true, "{report:#}");
     assert!(

@@ -124,7 +124,7 @@ async function dlqPage() {
       bindRows('dlq-table', d.messages, async m => {
         try {
           const r = await write('POST', '/dlq/resend', { group: v.group, msgId: m.msgId, offsetMsgId: m.offsetMsgId });
-          $('#dlq-resend-result').innerHTML = `<div class="ok">${esc(JSON.stringify(r))}</div>`;
+          $('#dlq-resend-result').innerHTML = `<div class="ok" data-testid="dlq-resend-ok">${esc(JSON.stringify(r))}</div>`;
         } catch (e) { $('#dlq-resend-result').innerHTML = errorBox(e); }
       });
     } catch (e) { box.innerHTML = errorBox(e); }
