@@ -2,7 +2,6 @@
 //! LITE_PULL_MESSAGE do at once and what a held pull does when it is woken. Synchronous; the
 //! PULL_MESSAGE processor decides whether to hold instead.
 
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use bytes::BytesMut;
@@ -264,7 +263,6 @@ pub fn read(
     }
 
     if code == ResponseCode::Success {
-        b.stats.get_total.fetch_add(count as u64, Ordering::Relaxed);
         b.stats
             .items
             .record_get(&h.consumer_group, &h.topic, count as u64, body.len() as u64);

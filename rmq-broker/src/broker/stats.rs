@@ -12,8 +12,6 @@ use crate::store::local_day;
 pub struct BrokerStats {
     /// Messages stored since start.
     pub put_total: AtomicU64,
-    /// Messages handed to consumers since start.
-    pub get_total: AtomicU64,
     /// Windowed per-topic / per-group counters (VIEW_BROKER_STATS_DATA, the topic's put TPS
     /// and the group's consume TPS).
     pub items: super::stats_items::StatsItems,
@@ -41,21 +39,21 @@ impl BrokerStats {
     pub fn new(cluster: &str) -> BrokerStats {
         BrokerStats {
             put_total: AtomicU64::new(0),
-            get_total: AtomicU64::new(0),
             items: super::stats_items::StatsItems::new(cluster),
             daily: Mutex::default(),
         }
+    }
+
+    /// Messages handed to consumers since start (counted by the `BROKER_GET_NUMS` item).
+    pub fn get_total(&self) -> u64 {
+        self.items.broker_gets()
     }
 
     /// Messages per second `group` pulled from `topic` over the last minute (Java's
     /// `tpsGroupGetNums`: the minute window of `GROUP_GET_NUMS`).
     pub fn group_get_tps(&self, group: &str, topic: &str, now_ms: i64) -> f64 {
         self.items
-            .windows(
-                super::stats_items::GROUP_GET_NUMS,
-                &format!("{topic}@{group}"),
-                now_ms,
-            )
+            .group_windows(group, topic, true, now_ms)
             .map_or(0.0, |w| w[0].tps)
     }
 
@@ -67,10 +65,7 @@ impl BrokerStats {
         if d.day == 0 {
             d.day = today;
         } else if today != d.day {
-            let (put, get) = (
-                self.put_total.load(Ordering::Relaxed),
-                self.get_total.load(Ordering::Relaxed),
-            );
+            let (put, get) = (self.put_total.load(Ordering::Relaxed), self.get_total());
             // One day on: yesterday morning is the old "today morning"; more: nothing was
             // counted yesterday.
             let next_day = today == d.day + 1;
@@ -118,7 +113,7 @@ mod tests {
         let t0 = 1_800_000_000_000;
         assert_eq!(s.roll_day(t0), DailyTotals::default());
         s.put_total.store(10, Ordering::Relaxed);
-        s.get_total.store(4, Ordering::Relaxed);
+        s.items.record_get("g", "t", 4, 400);
         let t = s.roll_day(t0 + DAY);
         assert_eq!((t.put_today_morning, t.get_today_morning), (10, 4));
         assert_eq!((t.put_yesterday_morning, t.get_yesterday_morning), (0, 0));

@@ -256,19 +256,30 @@ impl StatsItems {
             GROUP_GET_NUMS | GROUP_GET_SIZE => {
                 // Topic and group names cannot hold '@'.
                 let (topic, group) = key.split_once('@')?;
-                let t = read(&self.gets);
-                let g = t.get(topic)?.get(group)?;
-                let item = if name == GROUP_GET_NUMS {
-                    &g.nums
-                } else {
-                    &g.size
-                };
-                Some(item.windows(now_ms))
+                self.group_windows(group, topic, name == GROUP_GET_NUMS, now_ms)
             }
             BROKER_PUT_NUMS if key == self.cluster => Some(self.broker_put.windows(now_ms)),
             BROKER_GET_NUMS if key == self.cluster => Some(self.broker_get.windows(now_ms)),
             _ => None,
         }
+    }
+
+    /// The windows of `group`'s gets from `topic`: messages (`nums`) or bytes.
+    pub fn group_windows(
+        &self,
+        group: &str,
+        topic: &str,
+        nums: bool,
+        now_ms: i64,
+    ) -> Option<[WindowStats; 3]> {
+        let t = read(&self.gets);
+        let g = t.get(topic)?.get(group)?;
+        Some(if nums { &g.nums } else { &g.size }.windows(now_ms))
+    }
+
+    /// Messages handed to consumers since start (the value of `BROKER_GET_NUMS`).
+    pub fn broker_gets(&self) -> u64 {
+        self.broker_get.value.load(Ordering::Relaxed)
     }
 
     /// Takes the due samples of every item (the broker calls this every few seconds).

@@ -102,7 +102,7 @@ pub fn runtime_info(b: &BrokerInner, req: &RemotingCommand) -> Option<RemotingCo
     let uptime = b.started.elapsed();
     let now = rmq_core::clock::now_ms();
     let puts = b.stats.put_total.load(Ordering::Relaxed);
-    let gets = b.stats.get_total.load(Ordering::Relaxed);
+    let gets = b.stats.get_total();
     let daily = b.stats.roll_day(now);
     let secs = uptime.as_secs_f64().max(1.0);
     put("brokerVersionDesc", "V4_9_4".into());
