@@ -47,11 +47,10 @@ pub async fn consumer_progress(
         "#LastTime",
     ]);
     let mut rows = Vec::new();
-    let (mut diff_total, mut inflight_total) = (0i64, 0i64);
+    let mut inflight_total = 0i64;
     for (mq, w) in &stats.offset_table {
         let diff = w.broker_offset - w.consumer_offset;
         let inflight = w.pull_offset - w.consumer_offset;
-        diff_total += diff;
         inflight_total += inflight;
         let last = if w.last_timestamp == 0 {
             "N/A".to_owned()
@@ -74,6 +73,7 @@ pub async fn consumer_progress(
             "diff": diff, "inflight": inflight, "lastTimestamp": w.last_timestamp,
         }));
     }
+    let diff_total = stats.diff_total();
     let mut text = table.render();
     text.push_str(&format!(
         "\nConsume TPS: {:.2}\nConsume Diff Total: {diff_total}\nConsume Inflight Total: {inflight_total}\n",

@@ -77,18 +77,6 @@ impl Report {
         }
     }
 
-    #[allow(dead_code)] // the first users land with brokerStatus / getBrokerConfig
-    /// `key : value` lines (mqadmin's style for key/value output such as `brokerStatus`).
-    pub fn key_values<'a>(pairs: impl IntoIterator<Item = (&'a str, String)>, json: Value) -> Self {
-        let pairs: Vec<(&str, String)> = pairs.into_iter().collect();
-        let w = pairs.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
-        let text = pairs
-            .iter()
-            .map(|(k, v)| format!("{k:<w$} : {v}\n"))
-            .collect();
-        Report { text, json }
-    }
-
     /// Prints the report on stdout.
     pub fn print(&self, json: bool) {
         if json {

@@ -123,7 +123,7 @@ pub async fn consume_message(
         match (&args.broker, args.queue) {
             (Some(b), Some(q)) => queues.push(MessageQueue::new(topic, b.trim(), q)),
             _ => {
-                let route = admin.topic_route_data(topic).await?;
+                let route = admin.topic_route(topic).await?;
                 for qd in &route.queue_datas {
                     if args.broker.as_deref().is_some_and(|b| b.trim() != qd.broker_name) {
                         continue;

@@ -6,6 +6,7 @@ use rmq_core::protocol::body::{TopicConfig, PERM_INHERIT, PERM_READ, PERM_WRITE}
 use serde_json::json;
 
 use crate::output::{Report, Table};
+use crate::time::format_millis;
 use crate::{AdminCliError, Common};
 
 /// Runs `f` with an admin client and closes it afterwards.
@@ -351,27 +352,4 @@ pub async fn delete_topic(
         (admin, r)
     })
     .await
-}
-
-/// `yyyy-MM-dd HH:mm:ss,SSS` in UTC (mqadmin prints the JVM's zone; on a UTC host both agree).
-fn format_millis(ms: i64) -> String {
-    let secs = ms.div_euclid(1000);
-    // Howard Hinnant's civil-from-days.
-    let z = secs.div_euclid(86_400) + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    let sod = secs.rem_euclid(86_400);
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02},{:03}",
-        sod / 3600,
-        sod % 3600 / 60,
-        sod % 60,
-        ms.rem_euclid(1000)
-    )
 }

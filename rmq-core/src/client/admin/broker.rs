@@ -31,11 +31,7 @@ impl MqAdmin {
         addr: &str,
         req: RemotingCommand,
     ) -> Result<RemotingCommand, ClientError> {
-        let resp = self
-            .instance
-            .remoting()
-            .invoke(addr, req, self.instance.api_timeout())
-            .await?;
+        let resp = self.call(addr, req).await?;
         check(addr, &resp)?;
         Ok(resp)
     }

@@ -5,7 +5,7 @@ use super::{check, MqAdmin};
 use crate::client::ClientError;
 use crate::protocol::body::{
     from_fastjson_slice, ConsumeStats, ConsumerConnection, ConsumerRunningInfo, GroupList,
-    TopicList, TopicRouteData,
+    TopicList,
 };
 use crate::protocol::header::{
     GetConsumeStatsRequestHeader, GetConsumerConnectionListRequestHeader,
@@ -112,11 +112,6 @@ impl MqAdmin {
         Ok(groups)
     }
 
-    /// A topic's route, fresh from the name servers.
-    pub async fn topic_route_data(&self, topic: &str) -> Result<TopicRouteData, ClientError> {
-        self.instance.fetch_route(topic).await
-    }
-
     /// The masters of a topic's route.
     pub(super) async fn topic_masters(&self, topic: &str) -> Result<Vec<String>, ClientError> {
         let route = self.instance.fetch_route(topic).await?;
@@ -148,8 +143,7 @@ impl MqAdmin {
                     topic: topic.map(str::to_owned),
                 },
             );
-            let resp = self.call(&addr, req).await?;
-            check(&addr, &resp)?;
+            let resp = self.call_ok(&addr, req).await?;
             let stats =
                 ConsumeStats::decode(&resp.body).map_err(|e| decode_err("ConsumeStats", e))?;
             out.consume_tps += stats.consume_tps;
@@ -257,8 +251,7 @@ impl MqAdmin {
                     topic: topic.to_owned(),
                 },
             );
-            let resp = self.call(&addr, req).await?;
-            check(&addr, &resp)?;
+            let resp = self.call_ok(&addr, req).await?;
             let list: GroupList =
                 from_fastjson_slice(&resp.body).map_err(|e| decode_err("GroupList", e))?;
             groups.extend(list.group_list);

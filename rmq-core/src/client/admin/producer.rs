@@ -1,10 +1,10 @@
 //! `MqAdmin` calls about producers: the connections of a producer group (204).
 
-use super::MqAdmin;
+use super::{check, MqAdmin};
 use crate::client::ClientError;
 use crate::protocol::body::{from_fastjson_slice, Connection, ProducerConnection};
 use crate::protocol::header::GetProducerConnectionListRequestHeader;
-use crate::protocol::{RemotingCommand, RequestCode, ResponseCode};
+use crate::protocol::{RemotingCommand, RequestCode};
 
 impl MqAdmin {
     /// GET_PRODUCER_CONNECTION_LIST (204) from every master serving `topic`: the group's
@@ -14,31 +14,19 @@ impl MqAdmin {
         group: &str,
         topic: &str,
     ) -> Result<Vec<Connection>, ClientError> {
-        let route = self.topic_route(topic).await?;
         let mut out: Vec<Connection> = Vec::new();
         let mut last_err = None;
         let mut any = false;
-        for b in &route.broker_datas {
-            let Some(addr) = b.master_addr() else {
-                continue;
-            };
+        for addr in self.topic_masters(topic).await? {
             let req = RemotingCommand::request_with_header(
                 RequestCode::GetProducerConnectionList,
                 &GetProducerConnectionListRequestHeader {
                     producer_group: group.to_owned(),
                 },
             );
-            let resp = self
-                .instance
-                .remoting()
-                .invoke(addr, req, self.instance.api_timeout())
-                .await?;
-            if resp.code != ResponseCode::Success.code() {
-                last_err = Some(ClientError::Broker {
-                    addr: addr.to_owned(),
-                    code: resp.code,
-                    remark: resp.remark_str().to_owned(),
-                });
+            let resp = self.call(&addr, req).await?;
+            if let Err(e) = check(&addr, &resp) {
+                last_err = Some(e);
                 continue;
             }
             any = true;

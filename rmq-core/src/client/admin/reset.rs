@@ -58,8 +58,7 @@ impl MqAdmin {
                 boundary_type: None,
             },
         );
-        let resp = self.call(addr, req).await?;
-        check(addr, &resp)?;
+        let resp = self.call_ok(addr, req).await?;
         Ok(resp
             .decode_header::<OffsetResponseHeader>()
             .map_err(|e| decode_err("SearchOffsetResponseHeader", e))?
@@ -137,8 +136,7 @@ impl MqAdmin {
                         commit_offset: target,
                     },
                 );
-                let resp = self.call(&addr, req).await?;
-                check(&addr, &resp)?;
+                self.call_ok(&addr, req).await?;
             }
             out.insert(
                 mq,

@@ -2,7 +2,7 @@
 //! broker.
 
 use super::consumer::decode_err;
-use super::{check, MqAdmin};
+use super::MqAdmin;
 use crate::client::ClientError;
 use crate::protocol::body::{
     from_fastjson_slice, SubscriptionGroupConfig, SubscriptionGroupWrapper,
@@ -17,8 +17,7 @@ impl MqAdmin {
         addr: &str,
     ) -> Result<SubscriptionGroupWrapper, ClientError> {
         let req = RemotingCommand::request(RequestCode::GetAllSubscriptiongroupConfig);
-        let resp = self.call(addr, req).await?;
-        check(addr, &resp)?;
+        let resp = self.call_ok(addr, req).await?;
         from_fastjson_slice(&resp.body).map_err(|e| decode_err("SubscriptionGroupWrapper", e))
     }
 
@@ -31,8 +30,7 @@ impl MqAdmin {
         let body = serde_json::to_vec(cfg).map_err(|e| decode_err("SubscriptionGroupConfig", e))?;
         let req =
             RemotingCommand::request(RequestCode::UpdateAndCreateSubscriptiongroup).with_body(body);
-        let resp = self.call(addr, req).await?;
-        check(addr, &resp)
+        self.call_ok(addr, req).await.map(|_| ())
     }
 
     /// DELETE_SUBSCRIPTIONGROUP on the broker at `addr`; `clean_offset` also drops the
@@ -50,7 +48,6 @@ impl MqAdmin {
                 clean_offset: Some(clean_offset),
             },
         );
-        let resp = self.call(addr, req).await?;
-        check(addr, &resp)
+        self.call_ok(addr, req).await.map(|_| ())
     }
 }
