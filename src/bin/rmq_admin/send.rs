@@ -138,13 +138,14 @@ pub async fn consume_message(
         let mut table = Table::new(["#Broker Name", "#QID", "#Offset", "#MsgId", "#Tags", "#Keys", "#Body"]);
         let mut rows = Vec::new();
         for mq in queues {
+            let addr = admin.broker_master(topic, &mq.broker_name).await?;
             let mut offset = match args.offset {
                 Some(o) => o,
-                None => admin.pull_from(topic, &mq.broker_name, mq.queue_id, 0, 1).await?.min_offset,
+                None => admin.pull_at(&addr, topic, mq.queue_id, 0, 1).await?.min_offset,
             };
             while rows.len() < args.count {
                 let want = (args.count - rows.len()).min(32) as i32;
-                let batch = admin.pull_from(topic, &mq.broker_name, mq.queue_id, offset, want).await?;
+                let batch = admin.pull_at(&addr, topic, mq.queue_id, offset, want).await?;
                 if batch.messages.is_empty() {
                     break;
                 }

@@ -71,7 +71,7 @@ pub async fn scan_by_time(
         while offset < to && found.len() < SCAN_LIMIT {
             let batch = state
                 .admin
-                .pull_from(topic, &mq.broker_name, mq.queue_id, offset, 32)
+                .pull_at(addr, topic, mq.queue_id, offset, 32)
                 .await?;
             if batch.messages.is_empty() || batch.next_offset <= offset {
                 break;

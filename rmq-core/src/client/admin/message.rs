@@ -228,8 +228,19 @@ impl MqAdmin {
         offset: i64,
         max: i32,
     ) -> Result<PullBatch, ClientError> {
+        let addr = self.broker_master(topic, broker_name).await?;
+        self.pull_at(&addr, topic, queue_id, offset, max).await
+    }
+
+    /// The master address of `broker_name` in `topic`'s route (an error when the route has
+    /// no such broker), for repeated [`pull_at`](Self::pull_at) calls.
+    pub async fn broker_master(
+        &self,
+        topic: &str,
+        broker_name: &str,
+    ) -> Result<String, ClientError> {
         let route = self.instance.fetch_route(topic).await?;
-        let addr = route
+        route
             .broker_datas
             .iter()
             .find(|b| b.broker_name == broker_name)
@@ -237,7 +248,18 @@ impl MqAdmin {
             .ok_or_else(|| ClientError::NoRoute {
                 topic: topic.to_owned(),
                 reason: format!("broker {broker_name} is not in the topic's route"),
-            })?;
+            })
+    }
+
+    /// [`pull_from`](Self::pull_from) the broker at `addr` (no route lookup).
+    pub async fn pull_at(
+        &self,
+        addr: &str,
+        topic: &str,
+        queue_id: i32,
+        offset: i64,
+        max: i32,
+    ) -> Result<PullBatch, ClientError> {
         let req = RemotingCommand::request_with_header(
             RequestCode::PullMessage,
             &PullMessageRequestHeader {
@@ -256,7 +278,7 @@ impl MqAdmin {
                 max_msg_bytes: None,
             },
         );
-        let resp = self.call(&addr, req).await?;
+        let resp = self.call(addr, req).await?;
         let found = resp.code == ResponseCode::Success.code();
         if !found
             && !matches!(
@@ -268,7 +290,7 @@ impl MqAdmin {
                 )
             )
         {
-            check(&addr, &resp)?;
+            check(addr, &resp)?;
         }
         let h = resp
             .decode_header::<PullMessageResponseHeader>()
@@ -294,6 +316,8 @@ impl MqAdmin {
             .map(str::to_owned)
             .unwrap_or_else(|| msg.topic.clone());
         let mut out = Vec::new();
+        // The brokers holding the message's store address, looked up once for every group.
+        let mut store_brokers = None;
         for group in self.topic_consumed_by(&topic).await? {
             let mut mt = MessageTrack {
                 consumer_group: group.clone(),
@@ -319,7 +343,7 @@ impl MqAdmin {
             mt.track_type = match (cc.consume_type, cc.message_model) {
                 (ConsumeType::ConsumeActively, _) => TrackType::Pull,
                 (_, MessageModel::Broadcasting) => TrackType::ConsumeBroadcasting,
-                _ => match self.consumed(msg, &topic, &group).await {
+                _ => match self.consumed(msg, &topic, &group, &mut store_brokers).await {
                     Ok(true) => {
                         let filtered = cc.subscription_table.get(&topic).is_some_and(|s| {
                             let tags: BTreeSet<&str> =
@@ -347,28 +371,35 @@ impl MqAdmin {
     }
 
     /// Whether `group`'s committed offset on the message's queue is past the message.
+    /// `store_brokers` caches the names of the brokers with the message's store address
+    /// (filled from the cluster info on first use).
     async fn consumed(
         &self,
         msg: &MessageExt,
         topic: &str,
         group: &str,
+        store_brokers: &mut Option<BTreeSet<String>>,
     ) -> Result<bool, ClientError> {
         let stats = self.examine_consume_stats(group, Some(topic)).await?;
-        let info = self.cluster_info().await?;
-        let store = msg.store_host.to_string();
-        for (mq, w) in &stats.offset_table {
-            if mq.queue_id != msg.queue_id {
-                continue;
+        let on_store = match store_brokers {
+            Some(names) => names,
+            None => {
+                let info = self.cluster_info().await?;
+                let store = msg.store_host.to_string();
+                store_brokers.insert(
+                    info.broker_addr_table
+                        .into_iter()
+                        .filter(|(_, b)| b.broker_addrs.values().any(|a| *a == store))
+                        .map(|(name, _)| name)
+                        .collect(),
+                )
             }
-            let on_store = info
-                .broker_addr_table
-                .get(&mq.broker_name)
-                .is_some_and(|b| b.broker_addrs.values().any(|a| *a == store));
-            if on_store && w.consumer_offset > msg.queue_offset {
-                return Ok(true);
-            }
-        }
-        Ok(false)
+        };
+        Ok(stats.offset_table.iter().any(|(mq, w)| {
+            mq.queue_id == msg.queue_id
+                && on_store.contains(&mq.broker_name)
+                && w.consumer_offset > msg.queue_offset
+        }))
     }
 
     /// CONSUME_MESSAGE_DIRECTLY: the broker that stores the message (found from its offset msg

@@ -152,6 +152,17 @@ impl DefaultMqProducer {
     /// would pick.
     async fn send_heartbeats(&self, all: bool) {
         let instance = &self.inner.instance;
+        // The same body goes to every broker.
+        let data = HeartbeatData {
+            client_id: instance.client_id().to_owned(),
+            producer_data_set: vec![ProducerData {
+                group_name: self.inner.wire_group.clone(),
+            }],
+            consumer_data_set: Vec::new(),
+        };
+        let Ok(body) = serde_json::to_vec(&data).map(bytes::Bytes::from) else {
+            return;
+        };
         for addr in instance.all_master_addrs() {
             if self.inner.heartbeat.is_closed() {
                 return;
@@ -159,17 +170,7 @@ impl DefaultMqProducer {
             if !all && self.registered_on_current_channel(&addr) {
                 continue;
             }
-            let data = HeartbeatData {
-                client_id: instance.client_id().to_owned(),
-                producer_data_set: vec![ProducerData {
-                    group_name: self.inner.wire_group.clone(),
-                }],
-                consumer_data_set: Vec::new(),
-            };
-            let Ok(body) = serde_json::to_vec(&data) else {
-                continue;
-            };
-            let req = RemotingCommand::request(RequestCode::HeartBeat).with_body(body);
+            let req = RemotingCommand::request(RequestCode::HeartBeat).with_body(body.clone());
             match instance
                 .remoting()
                 .invoke(&addr, req, instance.api_timeout())
