@@ -77,11 +77,10 @@ enum Command {
 /// Serves broker.conf's `dashboardPort`, if set, pointed at `namesrv`, with the broker's
 /// `/metrics` beside its pages.
 async fn broker_dashboard(
-    cfg: &BrokerConfig,
     namesrv: &str,
     broker: &Broker,
 ) -> Result<Option<DashboardHandle>, Box<dyn std::error::Error>> {
-    match DashboardConfig::from_broker(cfg, namesrv) {
+    match DashboardConfig::from_broker(&broker.inner().config, namesrv) {
         Some(mut d) => {
             d.extra_routes = Some(broker.metrics_handle().router());
             Ok(Some(serve(d).await?))
@@ -153,10 +152,14 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             if cfg.namesrv_addrs().is_empty() {
                 tracing::warn!("no name server configured (namesrvAddr or -n): the broker will not be routable");
             }
-            let namesrv = cfg.namesrv_addr.clone().unwrap_or_default();
-            let dashboard_cfg = cfg.clone();
             let broker = Broker::start(cfg).await?;
-            let dashboard = broker_dashboard(&dashboard_cfg, &namesrv, &broker).await?;
+            let namesrv = broker
+                .inner()
+                .config
+                .namesrv_addr
+                .clone()
+                .unwrap_or_default();
+            let dashboard = broker_dashboard(&namesrv, &broker).await?;
             stop.await;
             if let Some(d) = dashboard {
                 d.shutdown().await;
@@ -168,18 +171,12 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             namesrv_port,
         } => {
             let mut cfg = load_config(config.as_ref())?;
-            let ns_ip = if cfg.broker_ip1.is_loopback() {
-                cfg.broker_ip1
-            } else {
-                IpAddr::from([0, 0, 0, 0])
-            };
-            let ns = NameServer::start(SocketAddr::new(ns_ip, namesrv_port)).await?;
+            let ns = NameServer::start(SocketAddr::new(cfg.bind_ip(), namesrv_port)).await?;
             let local_ns = SocketAddr::new(cfg.broker_ip1, ns.addr().port()).to_string();
             cfg.namesrv_addr = Some(match cfg.namesrv_addr.take() {
                 Some(other) if !other.is_empty() => format!("{local_ns};{other}"),
                 _ => local_ns.clone(),
             });
-            let dashboard_cfg = cfg.clone();
             let broker = match Broker::start(cfg).await {
                 Ok(b) => b,
                 Err(e) => {
@@ -187,7 +184,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                     return Err(e.into());
                 }
             };
-            let dashboard = broker_dashboard(&dashboard_cfg, &local_ns, &broker).await?;
+            let dashboard = broker_dashboard(&local_ns, &broker).await?;
             stop.await;
             if let Some(d) = dashboard {
                 d.shutdown().await;

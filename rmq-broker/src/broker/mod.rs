@@ -20,7 +20,7 @@ mod subscription_group;
 mod topic_config;
 pub mod transaction;
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -202,12 +202,7 @@ pub struct Broker {
 impl Broker {
     /// Opens the store, binds `listenPort` and starts serving and registering.
     pub async fn start(config: BrokerConfig) -> Result<Broker, BrokerError> {
-        let bind_ip = if config.broker_ip1.is_loopback() {
-            config.broker_ip1
-        } else {
-            IpAddr::V4(Ipv4Addr::UNSPECIFIED)
-        };
-        let bind = SocketAddr::new(bind_ip, config.listen_port);
+        let bind = SocketAddr::new(config.bind_ip(), config.listen_port);
         let (listener, local) = crate::listen::listen(bind).await?;
         let store_host = SocketAddr::new(config.broker_ip1, local.port());
         let mut store_cfg = config.store.clone();

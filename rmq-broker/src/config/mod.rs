@@ -359,6 +359,16 @@ impl BrokerConfig {
         Ok(true)
     }
 
+    /// The address the broker's servers bind (its own, the standalone name server's, the
+    /// dashboard's): `brokerIP1` when it is a loopback address, else every interface.
+    pub fn bind_ip(&self) -> std::net::IpAddr {
+        if self.broker_ip1.is_loopback() {
+            self.broker_ip1
+        } else {
+            std::net::IpAddr::from([0, 0, 0, 0])
+        }
+    }
+
     /// The name server addresses, split on `;`.
     pub fn namesrv_addrs(&self) -> Vec<String> {
         self.namesrv_addr

@@ -73,11 +73,7 @@ impl DashboardConfig {
     /// interfaces when the broker announces a non-loopback address, pointed at `namesrv`.
     pub fn from_broker(cfg: &crate::BrokerConfig, namesrv: impl Into<String>) -> Option<Self> {
         let port = cfg.dashboard_port?;
-        let ip = if cfg.broker_ip1.is_loopback() {
-            cfg.broker_ip1
-        } else {
-            std::net::IpAddr::from([0, 0, 0, 0])
-        };
+        let ip = cfg.bind_ip();
         Some(DashboardConfig {
             user: cfg.dashboard_user.clone(),
             password: cfg.dashboard_password.clone(),

@@ -206,21 +206,19 @@ pub async fn reset_offset(b: &BrokerInner, req: &RemotingCommand) -> Option<Remo
         offset_table: table,
     }
     .encode();
-    let notify = RemotingCommand::request_with_header(
-        RequestCode::ResetConsumerClientOffset,
-        &ResetOffsetRequestHeader {
-            topic: h.topic.clone(),
-            group: h.group.clone(),
-            timestamp: h.timestamp,
-            is_force: h.is_force,
-            queue_id: None,
-            offset: None,
-        },
-    )
-    .with_body(body.clone());
+    let notify = ResetOffsetRequestHeader {
+        topic: h.topic.clone(),
+        group: h.group.clone(),
+        timestamp: h.timestamp,
+        is_force: h.is_force,
+        queue_id: None,
+        offset: None,
+    };
     for ch in b.consumers.channels(&h.group) {
-        let mut one = notify.clone();
-        one.opaque = RemotingCommand::request(RequestCode::ResetConsumerClientOffset).opaque;
+        // One request (and opaque) per client.
+        let one =
+            RemotingCommand::request_with_header(RequestCode::ResetConsumerClientOffset, &notify)
+                .with_body(body.clone());
         if let Err(e) = ch.invoke_oneway(one).await {
             tracing::warn!(group = %h.group, client = %ch.remote_addr(), error = %e, "[reset-offset] cannot notify the client");
         }

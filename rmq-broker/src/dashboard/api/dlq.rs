@@ -25,7 +25,7 @@ pub async fn query(state: Shared, Query(q): Query<DlqQuery>) -> ApiResult<Value>
         .filter(|g| !g.is_empty())
         .ok_or_else(|| ApiError::bad_request("query parameter `group` is required"))?;
     let now = rmq_core::clock::now_ms();
-    let topic = format!("%DLQ%{group}");
+    let topic = crate::broker::dlq_topic(&group);
     if !state.admin.topic_list().await?.contains(&topic) {
         return Ok(Json(json!({"topic": topic, "messages": [],
             "note": format!("no dead letters: topic {topic} does not exist")})));
@@ -61,7 +61,7 @@ pub async fn resend(
 ) -> ApiResult<Value> {
     state.auth.check_write(&headers)?;
     let form = ResendForm {
-        topic: format!("%DLQ%{}", f.group),
+        topic: crate::broker::dlq_topic(&f.group),
         group: f.group,
         client_id: f.client_id,
     };
