@@ -285,6 +285,23 @@ async fn metrics_count_traffic_lag_and_latency() {
         println!("{}", handle.render());
     }
     assert!(handle.render().contains("rocketmq_messages_in_total{"));
+
+    // The permission gauge follows UPDATE_BROKER_CONFIG (read-only: 4).
+    let req = RemotingCommand::request(RequestCode::UpdateBrokerConfig)
+        .with_body(b"brokerPermission=4\n".to_vec());
+    assert_eq!(f.call(&f.broker(), req).await.code, 0);
+    scrape_until(&f, "the permission gauge to read 4", |e| {
+        prom::value(
+            e,
+            "rocketmq_broker_permission",
+            &[
+                ("cluster", "DefaultCluster"),
+                ("node_id", "broker-m"),
+                ("node_type", "broker"),
+            ],
+        ) == 4.0
+    })
+    .await;
     f.embedded.shutdown().await;
 }
 

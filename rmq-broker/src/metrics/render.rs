@@ -202,7 +202,7 @@ pub fn render(b: &BrokerInner) -> String {
     admin_ops(&mut t, b);
     if mc.enable_stats_metrics {
         t.family(n::BROKER_PERMISSION, "gauge", "Broker permission");
-        t.sample(n::BROKER_PERMISSION, &[], cfg.broker_permission);
+        t.sample(n::BROKER_PERMISSION, &[], b.live.broker_permission());
         t.family(n::TOPIC_NUMBER, "gauge", "Active topic number");
         t.sample(n::TOPIC_NUMBER, &[], b.topics.names().len());
         t.family(
